@@ -1,0 +1,7 @@
+//! The commands of the `guanjia` binary.
+
+pub mod chat;
+pub mod classify;
+pub mod report;
+pub mod serve;
+pub mod staff;

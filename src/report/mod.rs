@@ -1,0 +1,1 @@
+//! The monthly customer-service report (客服工作月报).

@@ -1,0 +1,174 @@
+//! Puts the process together: pools, the router, background workers, graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+use crate::prompts::Prompts;
+use crate::state::AppState;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn connect_db(settings: &Settings) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(settings.database.max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(settings.database.url.expose_secret())
+        .await
+        .context("connecting to PostgreSQL (DATABASE_URL)")
+}
+
+pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(db).await.context("applying migrations")
+}
+
+pub async fn connect_redis(settings: &Settings) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let client = redis::Client::open(settings.redis.url.expose_secret()).context("REDIS_URL")?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(2))
+        .set_response_timeout(Duration::from_secs(2))
+        .set_number_of_retries(3);
+    redis::aio::ConnectionManager::new_with_config(client, config)
+        .await
+        .context("connecting to Redis (REDIS_URL)")
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown: CancellationToken,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// What `build` starts besides the HTTP server.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub run_migrations: bool,
+    pub workers: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { run_migrations: true, workers: true }
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: SharedClock, options: Options) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let db = connect_db(&settings).await?;
+        if options.run_migrations {
+            migrate(&db).await?;
+        }
+        let redis = connect_redis(&settings).await?;
+        let prompts = Arc::new(Prompts::load(&settings.understanding.prompts_dir)?);
+        let queue = crate::queue::build(&settings, redis.clone(), db.clone(), clock.clone());
+        let dialogue = crate::dialogue::build(crate::dialogue::Deps {
+            settings: settings.clone(),
+            redis: redis.clone(),
+            clock: clock.clone(),
+            prompts: prompts.clone(),
+            queue: queue.clone(),
+        })?;
+        let state = AppState {
+            settings: settings.clone(),
+            db,
+            redis,
+            clock,
+            prompts,
+            dialogue,
+            queue,
+            metrics: crate::telemetry::metrics_handle(),
+        };
+        let router = router(state.clone());
+        let listener = TcpListener::bind(&settings.server.addr)
+            .await
+            .with_context(|| format!("binding {}", settings.server.addr))?;
+        let shutdown = CancellationToken::new();
+        let workers = if options.workers { spawn_workers(&state, &shutdown) } else { Vec::new() };
+        Ok(Self { listener, router, state, shutdown, workers })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Cancel this to stop the server (in-flight requests finish) and the workers.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let token = self.shutdown.clone();
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            token.cancelled().await;
+        });
+        server.await.context("HTTP server")?;
+        self.shutdown.cancel();
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.server.max_body_bytes;
+    Router::new()
+        .merge(crate::operations::router())
+        .merge(crate::channel::wechat::router())
+        .merge(crate::channel::webhook::router())
+        .merge(crate::staff::router())
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Background work: each module owns its loop and stops when the token is cancelled.
+fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
+    vec![
+        tokio::spawn(crate::channel::ingest::recovery_worker(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::delivery::worker(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::schedule::scheduler(state.clone(), shutdown.clone())),
+    ]
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+pub async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+    token.cancel();
+}

@@ -1,0 +1,36 @@
+//! What every request handler and worker shares. Built once by `startup`.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use redis::aio::ConnectionManager;
+use sqlx::PgPool;
+
+use crate::channel::Dialogue;
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+use crate::prompts::Prompts;
+use crate::ticket::{TicketContext, TicketQueue};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: PgPool,
+    pub redis: ConnectionManager,
+    pub clock: SharedClock,
+    pub prompts: Arc<Prompts>,
+    pub dialogue: Arc<dyn Dialogue>,
+    pub queue: Arc<dyn TicketQueue>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// A Redis key under this deployment's prefix.
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.settings.redis.key_prefix)
+    }
+
+    pub fn ticket_context(&self) -> TicketContext {
+        TicketContext { settings: self.settings.clone(), clock: self.clock.clone() }
+    }
+}

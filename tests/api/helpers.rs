@@ -1,0 +1,86 @@
+#![allow(dead_code)] // each test module uses a different part
+//! `spawn_app()` and friends.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use guanjia::clock::ManualClock;
+use guanjia::configuration::Settings;
+use guanjia::startup::{Application, Options};
+use guanjia::state::AppState;
+use secrecy::ExposeSecret;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub db: PgPool,
+    pub settings: Settings,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    pub shutdown: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Test configuration: the shipped defaults with a random port, a fresh database and a
+/// Redis prefix of its own.
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::load_from(std::path::Path::new("config/default.toml"))
+        .expect("config/default.toml loads");
+    settings.server.addr = "127.0.0.1:0".into();
+    settings.redis.key_prefix = format!("test{}", Uuid::new_v4().simple());
+    settings.database.max_connections = 10;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    guanjia::telemetry::init_tracing(
+        &std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+    );
+    let mut settings = test_settings();
+    settings.database.url = create_database(settings.database.url.expose_secret()).await.into();
+    customise(&mut settings);
+    let clock = ManualClock::new(Utc::now());
+    let app = Application::build(settings.clone(), Arc::new(clock.clone()), Options::default())
+        .await
+        .expect("app builds");
+    let port = app.port();
+    let state = app.state();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db: state.db.clone(),
+        settings,
+        state,
+        clock,
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        shutdown,
+    }
+}
+
+/// Creates `gj_test_<uuid>` on the server named by `base_url` and returns its URL.
+pub async fn create_database(base_url: &str) -> String {
+    let name = format!("gj_test_{}", Uuid::new_v4().simple());
+    let (server, _) = base_url.rsplit_once('/').expect("database URL has a path");
+    let mut conn = PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL is reachable (run scripts/ensure-services.sh)");
+    conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+        .await
+        .expect("create test database");
+    format!("{server}/{name}")
+}
