@@ -1,9 +1,11 @@
 //! The shared domain: tickets, their lifecycle, SLA clocks and complaint severity, and the
 //! repository that stores them. Every other layer may import from here.
 
+pub mod lifecycle;
 pub mod model;
 pub mod notify;
 pub mod repository;
+pub mod revisit;
 pub mod service;
 
 use async_trait::async_trait;
