@@ -59,7 +59,6 @@ pub fn allowed(from: Status, to: Status) -> bool {
             | (Claimed, Queued)
             | (Claimed, Cancelled)
             | (InProgress, Resolved)
-            | (InProgress, Queued)
             | (InProgress, Cancelled)
             | (Resolved, Closed)
             | (Resolved, Reopened)
@@ -296,7 +295,6 @@ mod tests {
         (Claimed, Queued),
         (Claimed, Cancelled),
         (InProgress, Resolved),
-        (InProgress, Queued),
         (InProgress, Cancelled),
         (Resolved, Closed),
         (Resolved, Reopened),

@@ -93,12 +93,12 @@ pub async fn assess(conn: &mut PgConnection, ctx: &TicketContext, ticket: Ticket
         let window = Duration::from_std(rules.group_window).unwrap_or(Duration::hours(24));
         let peers = peers(conn, &ticket, Some(building), now - window).await?;
         let level = group_level(distinct(&peers), rules.group_min_residents);
-        link(conn, ctx, &ticket, &peers, level, "group complaint").await?;
+        link(conn, ctx, &peers, level, "group complaint").await?;
     }
     let window = Duration::from_std(rules.hot_window).unwrap_or(Duration::days(30));
     let peers = peers(conn, &ticket, None, now - window).await?;
     let level = hot_level(distinct(&peers), rules.hot_min_residents);
-    link(conn, ctx, &ticket, &peers, level, "hot issue").await?;
+    link(conn, ctx, &peers, level, "hot issue").await?;
 
     Ok(repository::get(conn, ticket.id).await?.unwrap_or(ticket))
 }
@@ -145,7 +145,6 @@ async fn peers(
 async fn link(
     conn: &mut PgConnection,
     ctx: &TicketContext,
-    ticket: &Ticket,
     peers: &[Peer],
     level: Option<i16>,
     reason: &str,
@@ -166,7 +165,6 @@ async fn link(
             .await?;
         alert(conn, ctx, p.id, &p.number, level, reason, now).await?;
     }
-    let _ = ticket;
     Ok(())
 }
 
