@@ -7,6 +7,8 @@ pub mod notify;
 pub mod repository;
 pub mod revisit;
 pub mod service;
+pub mod severity;
+pub mod sla;
 
 use async_trait::async_trait;
 

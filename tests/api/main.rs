@@ -3,3 +3,6 @@
 
 mod health;
 mod helpers;
+mod queue;
+mod staff_api;
+mod tickets;
