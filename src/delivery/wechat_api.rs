@@ -328,7 +328,7 @@ mod tests {
         assert_eq!(data["keyword2"]["value"], "您的工单R2611220001已处理完毕");
         assert_eq!(
             data["keyword3"]["value"],
-            ",请您回复数字为本次服务评分:5 非常满意,4"
+            ",请您回复数字为本次服务评分:5 非常满"
         );
         assert_eq!(data["first"]["value"], text);
     }
