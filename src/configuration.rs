@@ -179,6 +179,13 @@ pub struct DeliverySettings {
 pub struct ScheduleSettings {
     #[serde(with = "humantime_serde")]
     pub tick: Duration,
+    /// How often an instance that is not the scheduler tries to become it.
+    #[serde(with = "humantime_serde", default = "default_leader_retry")]
+    pub leader_retry: Duration,
+}
+
+fn default_leader_retry() -> Duration {
+    Duration::from_secs(5)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +203,27 @@ pub struct EscalationSettings {
     pub wecom_secret: Option<SecretString>,
     #[serde(default)]
     pub wecom_agentid: i64,
+    /// Time between one escalation level and the next while the ticket stays late.
+    #[serde(with = "humantime_serde", default = "default_level_interval")]
+    pub level_interval: Duration,
+    /// The new expected time promised to a resident when a resolution deadline passes.
+    #[serde(with = "humantime_serde", default = "default_delay_extension")]
+    pub delay_extension: Duration,
+    /// Open complaints get a progress message at least this often.
+    #[serde(with = "humantime_serde", default = "default_progress_every")]
+    pub progress_every: Duration,
+}
+
+fn default_level_interval() -> Duration {
+    Duration::from_secs(2 * 3600)
+}
+
+fn default_delay_extension() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
+fn default_progress_every() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
 }
 
 /// Limits as written in the file: `"30m"`, `"7d"`, `"15wd"` (working days) or `"same_day"`.

@@ -1,10 +1,18 @@
-//! Getting messages out: the outbox worker delivers through each resident's channel with
-//! retries and backoff.
+//! Getting messages out. Whatever guanjia says after the HTTP reply — status updates,
+//! surveys, staff replies, staff alerts — is an outbox row written in the transaction that
+//! caused it (`ticket::notify`); the worker here delivers each through the recipient's
+//! channel, with retries and backoff, exactly once as far as the platform's idempotency
+//! keys allow.
 
-use tokio_util::sync::CancellationToken;
+pub mod backoff;
+pub mod callback;
+pub mod failure;
+pub mod outbox;
+pub mod route;
+pub mod signing;
+pub mod token_cache;
+pub mod wechat_api;
+pub mod wecom_api;
+pub mod worker;
 
-use crate::state::AppState;
-
-pub async fn worker(_state: AppState, shutdown: CancellationToken) {
-    shutdown.cancelled().await;
-}
+pub use worker::{run_batch, worker};

@@ -1,9 +1,66 @@
-//! Timers (surveys, reminders, SLA escalation), fired by exactly one instance at a time.
+//! Timers: revisit surveys, their reminder and manual follow-up, SLA escalation, delay and
+//! progress notices. Business timers are rows or queries over ticket columns, never sleeps
+//! in memory, so a restart loses none; each fires once because its mark (a survey row, an
+//! escalation level, a dedup key, `timers.fired_at`) is written in the same transaction as
+//! its effect. Only the instance holding the scheduler lock (`leader`) runs them, but every
+//! pass is also safe to run concurrently (`FOR UPDATE SKIP LOCKED`, unique dedup keys).
 
+pub mod escalation;
+pub mod leader;
+pub mod survey;
+pub mod timers;
+
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
-pub async fn scheduler(_state: AppState, shutdown: CancellationToken) {
-    shutdown.cancelled().await;
+pub async fn scheduler(state: AppState, shutdown: CancellationToken) {
+    let url = state.settings.database.url.expose_secret().to_owned();
+    let tick = state.settings.schedule.tick;
+    let retry = state.settings.schedule.leader_retry;
+    while !shutdown.is_cancelled() {
+        match leader::try_lead(&url).await {
+            Ok(Some(mut lead)) => {
+                tracing::info!("this instance now runs the scheduler");
+                loop {
+                    if let Err(e) = run_due(&state).await {
+                        tracing::warn!(error = %e, "scheduler pass failed");
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(tick) => {}
+                    }
+                    if !lead.still_leading().await {
+                        tracing::warn!("lost the scheduler lock's connection");
+                        break;
+                    }
+                }
+                lead.resign().await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not try for the scheduler lock"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(retry) => {}
+        }
+    }
+}
+
+/// One pass over everything that is due at `state.clock.now()`; returns how many timers
+/// fired. The scheduler loop calls it every tick; tests call it after moving the clock.
+pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
+    let mut fired = 0;
+    fired += survey::ask_due(state).await?;
+    fired += survey::remind_due(state).await?;
+    fired += survey::manual_due(state).await?;
+    fired += escalation::escalate_due(state).await?;
+    fired += escalation::delay_notices_due(state).await?;
+    fired += escalation::progress_due(state).await?;
+    fired += timers::fire_due(state).await?;
+    if fired > 0 {
+        metrics::counter!("guanjia_timers_fired_total").increment(fired as u64);
+    }
+    Ok(fired)
 }

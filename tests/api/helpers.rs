@@ -52,7 +52,13 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .into();
     customise(&mut settings);
-    let clock = ManualClock::new(Utc::now());
+    spawn_app_on(settings, ManualClock::new(Utc::now())).await
+}
+
+/// Starts another instance with exactly these settings (same database and Redis prefix as
+/// an earlier app, say) and this clock: a restart, or a second instance beside the first.
+pub async fn spawn_app_on(settings: Settings, clock: ManualClock) -> TestApp {
+    guanjia::telemetry::init_tracing(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()));
     let app = Application::build(
         settings.clone(),
         Arc::new(clock.clone()),

@@ -1,8 +1,12 @@
 //! End-to-end tests: the real app on a random port, a fresh PostgreSQL database and its own
 //! Redis key prefix per test. The only stand-in is the messaging platform.
 
+mod delivery;
 mod health;
 mod helpers;
+mod platform;
 mod queue;
+mod schedule;
 mod staff_api;
+mod survey;
 mod tickets;

@@ -1,0 +1,182 @@
+//! The outbox table as the delivery worker sees it: claim due rows under a short lease,
+//! then record what became of each.
+//!
+//! A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, committed
+//! at once: the row lock lasts only that statement, so no worker holds a lock across a slow
+//! HTTP call, and the lease (`next_attempt_at` pushed ahead, `attempts + 1`) keeps every
+//! other instance away from the row while it is being sent.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// One claimed message, with what is needed to address it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub recipient_kind: String,
+    pub resident_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
+    pub kind: String,
+    pub text: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Claims up to `limit` due messages until `lease_until`.
+pub async fn claim(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Claimed>> {
+    sqlx::query_as(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2
+         WHERE id IN (
+             SELECT id FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+         RETURNING id, recipient_kind, resident_id, staff_id, ticket_id, kind, text, attempts,
+                   created_at",
+    )
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Records the delivery. Guarded by `attempts` so a worker whose lease ran out cannot
+/// overwrite what a later claim decided.
+pub async fn mark_delivered(db: &PgPool, row: &Claimed, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'delivered', delivered_at = $2, last_error = NULL
+         WHERE id = $1 AND status = 'pending' AND attempts = $3",
+    )
+    .bind(row.id)
+    .bind(now)
+    .bind(row.attempts)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts the message back for another try at `at`.
+pub async fn mark_retry(
+    db: &PgPool,
+    row: &Claimed,
+    at: DateTime<Utc>,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $2, last_error = $3
+         WHERE id = $1 AND status = 'pending' AND attempts = $4",
+    )
+    .bind(row.id)
+    .bind(at)
+    .bind(error)
+    .bind(row.attempts)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Puts the message back without counting the attempt (the channel is paused, nothing was
+/// tried).
+pub async fn postpone(
+    db: &PgPool,
+    row: &Claimed,
+    at: DateTime<Utc>,
+    why: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $2, last_error = $3, attempts = attempts - 1
+         WHERE id = $1 AND status = 'pending' AND attempts = $4",
+    )
+    .bind(row.id)
+    .bind(at)
+    .bind(why)
+    .bind(row.attempts)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Gives up on the message; staff see it with its last error.
+pub async fn mark_failed(db: &PgPool, row: &Claimed, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', last_error = $2
+         WHERE id = $1 AND status = 'pending' AND attempts = $3",
+    )
+    .bind(row.id)
+    .bind(error)
+    .bind(row.attempts)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The resident a message goes to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recipient {
+    pub id: Uuid,
+    pub channel: String,
+    pub external_id: String,
+    pub subscribed: bool,
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    pub sent_since_inbound: i32,
+}
+
+pub async fn resident(db: &PgPool, id: Uuid) -> sqlx::Result<Option<Recipient>> {
+    sqlx::query_as(
+        "SELECT id, channel, external_id, subscribed, last_inbound_at, sent_since_inbound
+         FROM residents WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Counts a customer-service message against the resident's allowance.
+pub async fn count_sent(db: &PgPool, resident_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE residents SET sent_since_inbound = sent_since_inbound + 1 WHERE id = $1")
+        .bind(resident_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The platform said the resident can no longer be reached (unfollowed).
+pub async fn mark_unsubscribed(db: &PgPool, resident_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE residents SET subscribed = FALSE WHERE id = $1")
+        .bind(resident_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A staff member an alert goes to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffRecipient {
+    pub id: Uuid,
+    pub name: String,
+    pub wecom_user: Option<String>,
+}
+
+pub async fn staff(db: &PgPool, id: Uuid) -> sqlx::Result<Option<StaffRecipient>> {
+    sqlx::query_as("SELECT id, name, wecom_user FROM staff WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn ticket_number(db: &PgPool, id: Uuid) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT number FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|(n,)| n))
+}
