@@ -129,11 +129,17 @@ pub fn emergency_of(simplified: &str) -> Emergency {
 }
 
 /// The script to answer in. Text without any Chinese character and with letters is English;
-/// digits, punctuation and the bare `ok`/`y` a Chinese writer also types keep the
-/// conversation's script.
+/// digits, punctuation, the bare `ok`/`y` a Chinese writer also types, and Chinese written
+/// the same in both scripts keep the conversation's script.
 pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
     if text.chars().any(is_cjk) {
-        return detected;
+        // Words written the same in both scripts (修改, 好, 人工) say nothing about which
+        // one the resident uses.
+        let neutral = zhconv::zhconv(text, zhconv::Variant::ZhHans) == zhconv::zhconv(text, zhconv::Variant::ZhHant);
+        return match (neutral, current) {
+            (true, Locale::ZhHans | Locale::ZhHant) => current,
+            _ => detected,
+        };
     }
     let w = normalise(text);
     if matches!(w.as_str(), "ok" | "okay" | "y" | "n") {
@@ -233,5 +239,8 @@ mod tests {
         assert_eq!(reply_locale("1", ZhHans, ZhHant), ZhHant);
         assert_eq!(reply_locale("ok", ZhHans, ZhHant), ZhHant);
         assert_eq!(reply_locale("yes", ZhHans, ZhHans), En);
+        assert_eq!(reply_locale("修改", ZhHans, ZhHant), ZhHant);
+        assert_eq!(reply_locale("修改", ZhHans, En), ZhHans);
+        assert_eq!(reply_locale("确认", ZhHans, ZhHant), ZhHans);
     }
 }
