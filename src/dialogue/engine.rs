@@ -10,7 +10,10 @@ use redis::aio::ConnectionManager;
 use sqlx::PgConnection;
 
 use super::faq::Faq;
-use super::machine::{self, Ctx, Draft, Effect, Event, HandoffView, Input, Photo, Place, Request, TextInput, TicketDraft};
+use super::machine::{
+    self, Ctx, Draft, Effect, Event, HandoffView, Input, Photo, Place, Request, TextInput,
+    TicketDraft,
+};
 use super::render::Renderer;
 use super::session::{self, Stored};
 use super::{words, Understanding};
@@ -41,7 +44,11 @@ struct Edge {
 
 #[async_trait]
 impl Dialogue for Engine {
-    async fn handle(&self, conn: &mut PgConnection, msg: &InboundMessage) -> anyhow::Result<Outcome> {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        msg: &InboundMessage,
+    ) -> anyhow::Result<Outcome> {
         let now = self.clock.now();
         let resident = residents::get(conn, msg.resident_id)
             .await?
@@ -55,9 +62,14 @@ impl Dialogue for Engine {
         if locale != known_locale {
             residents::set_locale(conn, resident.id, locale).await?;
         }
-        let tctx = TicketContext { settings: self.settings.clone(), clock: self.clock.clone() };
+        let tctx = TicketContext {
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+        };
         if let Some(t) = text {
-            if let Some(reply) = ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await? {
+            if let Some(reply) =
+                ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
+            {
                 return Ok(Outcome::reply(reply));
             }
         }
@@ -70,14 +82,22 @@ impl Dialogue for Engine {
             Stored::default()
         });
         let start = stored.start_for(msg.id);
-        let draft = residents::load_draft(conn, resident.id).await?.and_then(|d| {
-            serde_json::from_value::<Request>(d.payload)
-                .ok()
-                .map(|req| Draft { req, updated_at: d.updated_at })
-        });
+        let draft = residents::load_draft(conn, resident.id)
+            .await?
+            .and_then(|d| {
+                serde_json::from_value::<Request>(d.payload)
+                    .ok()
+                    .map(|req| Draft {
+                        req,
+                        updated_at: d.updated_at,
+                    })
+            });
         let handoff = residents::open_handoff(conn, resident.id)
             .await?
-            .map(|h| HandoffView { id: h.id, last_activity_at: h.last_activity_at });
+            .map(|h| HandoffView {
+                id: h.id,
+                last_activity_at: h.last_activity_at,
+            });
         let on_record = (resident.building.is_some() || resident.room.is_some()).then(|| Place {
             building: resident.building.clone(),
             unit: resident.unit.clone(),
@@ -94,17 +114,26 @@ impl Dialogue for Engine {
             handoff,
             faq: &self.faq,
         };
-        let input = Input { now, event: self.event(&msg.body) };
+        let input = Input {
+            now,
+            event: self.event(&msg.body),
+        };
         let (next, effects) = machine::step(start.clone(), &input, &ctx);
 
         let renderer = self.renderer(locale);
         let mut edge = Edge::default();
         for effect in effects {
-            self.execute(conn, &tctx, msg, &resident, &renderer, locale, effect, &mut edge)
-                .await?;
+            self.execute(
+                conn, &tctx, msg, &resident, &renderer, locale, effect, &mut edge,
+            )
+            .await?;
         }
 
-        let stored = Stored { current: Some(next), last_message_id: Some(msg.id), previous: start };
+        let stored = Stored {
+            current: Some(next),
+            last_message_id: Some(msg.id),
+            previous: start,
+        };
         let ttl = d.idle_timeout.max(d.handoff_idle_timeout) + std::time::Duration::from_secs(3600);
         if let Err(e) = session::save(&mut redis, &key, &stored, ttl).await {
             tracing::warn!(error = %e, "saving dialogue session");
@@ -127,8 +156,15 @@ impl Engine {
             });
         }
         match body {
-            MessageBody::Image { url, media_id } => Event::Image(Photo { url: url.clone(), media_id: media_id.clone() }),
-            MessageBody::Location { lat, lng, label } => Event::Location { lat: *lat, lng: *lng, label: label.clone() },
+            MessageBody::Image { url, media_id } => Event::Image(Photo {
+                url: url.clone(),
+                media_id: media_id.clone(),
+            }),
+            MessageBody::Location { lat, lng, label } => Event::Location {
+                lat: *lat,
+                lng: *lng,
+                label: label.clone(),
+            },
             MessageBody::Event(PlatformEvent::Subscribe { .. }) => Event::Subscribe,
             MessageBody::Event(PlatformEvent::Click { key }) => Event::Click(key.clone()),
             MessageBody::Event(_) => Event::Silent,
@@ -170,16 +206,30 @@ impl Engine {
         match effect {
             Effect::Reply(m) => edge.replies.push(renderer.msg(&m, &[])),
             Effect::CreateTicket { ticket, replies } => {
-                let filed = self.file(conn, tctx, msg, resident, renderer, locale, ticket, edge).await?;
+                let filed = self
+                    .file(conn, tctx, msg, resident, renderer, locale, ticket, edge)
+                    .await?;
                 let within = self.respond_within(&filed);
-                let vars = [("number", filed.number.clone()), ("within", renderer.duration(&within))];
-                edge.replies.extend(replies.iter().map(|m| renderer.msg(m, &vars)));
+                let vars = [
+                    ("number", filed.number.clone()),
+                    ("within", renderer.duration(&within)),
+                ];
+                edge.replies
+                    .extend(replies.iter().map(|m| renderer.msg(m, &vars)));
             }
             Effect::RememberUnit(p) => {
-                residents::remember_unit(conn, resident.id, p.building.as_deref(), p.unit.as_deref(), p.room.as_deref())
-                    .await?
+                residents::remember_unit(
+                    conn,
+                    resident.id,
+                    p.building.as_deref(),
+                    p.unit.as_deref(),
+                    p.room.as_deref(),
+                )
+                .await?
             }
-            Effect::SaveDraft(req) => residents::save_draft(conn, resident.id, &serde_json::to_value(&req)?, now).await?,
+            Effect::SaveDraft(req) => {
+                residents::save_draft(conn, resident.id, &serde_json::to_value(&req)?, now).await?
+            }
             Effect::ClearDraft => residents::delete_draft(conn, resident.id).await?,
             Effect::StartHandoff => {
                 let building = resident.building.as_deref();
@@ -190,19 +240,27 @@ impl Engine {
                 edge.replies.push(match concierge {
                     Some(c) => renderer.text(
                         "handoff.started",
-                        &[("concierge", c.concierge.clone()), ("phone", c.concierge_phone.clone())],
+                        &[
+                            ("concierge", c.concierge.clone()),
+                            ("phone", c.concierge_phone.clone()),
+                        ],
                     ),
                     None => renderer.text("handoff.no_concierge", &[]),
                 });
             }
-            Effect::ForwardToConcierge { handoff_id } => residents::touch_handoff(conn, handoff_id, now).await?,
-            Effect::EndHandoff { handoff_id } => residents::end_handoff(conn, handoff_id, now).await?,
+            Effect::ForwardToConcierge { handoff_id } => {
+                residents::touch_handoff(conn, handoff_id, now).await?
+            }
+            Effect::EndHandoff { handoff_id } => {
+                residents::end_handoff(conn, handoff_id, now).await?
+            }
             Effect::ListStatus => {
                 let open = ticket::repository::open_for_resident(conn, resident.id).await?;
                 if open.is_empty() {
                     edge.replies.push(renderer.text("status.none", &[]));
                 } else {
-                    let mut lines = vec![renderer.text("status.header", &[("count", open.len().to_string())])];
+                    let mut lines =
+                        vec![renderer.text("status.header", &[("count", open.len().to_string())])];
                     lines.extend(open.iter().map(|t| {
                         renderer.text(
                             "status.item",
@@ -256,7 +314,11 @@ impl Engine {
             attachments: draft
                 .photos
                 .into_iter()
-                .map(|p| NewAttachment { kind: "image".into(), url: p.url, media_id: p.media_id })
+                .map(|p| NewAttachment {
+                    kind: "image".into(),
+                    url: p.url,
+                    media_id: p.media_id,
+                })
                 .collect(),
         };
         let filed = ticket::create(conn, tctx, new).await?;

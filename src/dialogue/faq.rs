@@ -129,7 +129,10 @@ mod tests {
         assert!(faq.ids().count() >= 11);
         for id in faq.ids() {
             for locale in Locale::ALL {
-                assert!(faq.answer(id, locale).is_some_and(|a| !a.is_empty()), "{id} {locale}");
+                assert!(
+                    faq.answer(id, locale).is_some_and(|a| !a.is_empty()),
+                    "{id} {locale}"
+                );
             }
         }
     }

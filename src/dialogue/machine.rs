@@ -148,7 +148,11 @@ impl Request {
 /// The first line of what the resident wrote, cut to a read-back length.
 pub fn summarise(text: &str) -> String {
     const MAX: usize = 40;
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
     if line.chars().count() <= MAX {
         line.to_owned()
     } else {
@@ -178,14 +182,29 @@ pub struct TextInput {
 pub enum State {
     /// Nothing pending. `clarified`: the one clarifying question was asked; unclear input
     /// now gets the menu.
-    Idle { clarified: bool },
-    Collecting { req: Request, awaiting: Awaiting, nudged: bool },
-    Confirming { req: Request, nudged: bool },
+    Idle {
+        clarified: bool,
+    },
+    Collecting {
+        req: Request,
+        awaiting: Awaiting,
+        nudged: bool,
+    },
+    Confirming {
+        req: Request,
+        nudged: bool,
+    },
     /// Asked what to correct: the problem or the place.
-    Correcting { req: Request, nudged: bool },
+    Correcting {
+        req: Request,
+        nudged: bool,
+    },
     /// Reminded of a kept draft; `held` is the message that started this session, dealt
     /// with if the draft is dropped so the resident need not repeat it.
-    DraftOffered { req: Request, held: Option<TextInput> },
+    DraftOffered {
+        req: Request,
+        held: Option<TextInput>,
+    },
 }
 
 impl State {
@@ -214,7 +233,11 @@ pub struct Session {
 pub enum Event {
     Text(TextInput),
     Image(Photo),
-    Location { lat: f64, lng: f64, label: Option<String> },
+    Location {
+        lat: f64,
+        lng: f64,
+        label: Option<String>,
+    },
     Subscribe,
     Click(String),
     /// A message type we cannot read (video, link, voice without recognition).
@@ -260,24 +283,37 @@ pub enum Var {
     Text(String),
     Place(Option<Place>),
     Kind(Kind),
-    Details { photos: usize, phone: Option<String>, time: Option<String> },
+    Details {
+        photos: usize,
+        phone: Option<String>,
+        time: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     /// A template under `prompts/<locale>/dialogue.toml` (key without the `dialogue.`).
-    Prompt { key: String, vars: Vec<(&'static str, Var)> },
+    Prompt {
+        key: String,
+        vars: Vec<(&'static str, Var)>,
+    },
     /// An answer from the FAQ.
     Faq { id: String },
 }
 
 impl Msg {
     fn key(key: impl Into<String>) -> Self {
-        Msg::Prompt { key: key.into(), vars: Vec::new() }
+        Msg::Prompt {
+            key: key.into(),
+            vars: Vec::new(),
+        }
     }
 
     fn with(key: impl Into<String>, vars: Vec<(&'static str, Var)>) -> Self {
-        Msg::Prompt { key: key.into(), vars }
+        Msg::Prompt {
+            key: key.into(),
+            vars,
+        }
     }
 }
 
@@ -300,15 +336,22 @@ pub struct TicketDraft {
 pub enum Effect {
     Reply(Msg),
     /// Files the ticket, then sends `replies` with `{number}` (and `{within}`) filled in.
-    CreateTicket { ticket: TicketDraft, replies: Vec<Msg> },
+    CreateTicket {
+        ticket: TicketDraft,
+        replies: Vec<Msg>,
+    },
     RememberUnit(Place),
     SaveDraft(Request),
     ClearDraft,
     /// Opens (or re-announces) the conversation with the building's concierge.
     StartHandoff,
     /// The message belongs to the concierge's conversation: record activity, say nothing.
-    ForwardToConcierge { handoff_id: Uuid },
-    EndHandoff { handoff_id: Uuid },
+    ForwardToConcierge {
+        handoff_id: Uuid,
+    },
+    EndHandoff {
+        handoff_id: Uuid,
+    },
     /// Lists the resident's open tickets.
     ListStatus,
 }
@@ -324,11 +367,23 @@ pub fn step(session: Option<Session>, input: &Input, ctx: &Ctx) -> (Session, Vec
         if now - h.last_activity_at >= ctx.handoff_idle_timeout {
             fx.push(Effect::EndHandoff { handoff_id: h.id });
         } else if let Some(state) = in_handoff(h, &input.event, ctx, &mut fx) {
-            return (Session { state, last_activity: now }, fx);
+            return (
+                Session {
+                    state,
+                    last_activity: now,
+                },
+                fx,
+            );
         } else {
             // Unchanged conversation with the concierge; the bot's own state waits.
             let state = before.unwrap_or_else(State::idle);
-            return (Session { state, last_activity: now }, fx);
+            return (
+                Session {
+                    state,
+                    last_activity: now,
+                },
+                fx,
+            );
         }
     }
 
@@ -337,7 +392,13 @@ pub fn step(session: Option<Session>, input: &Input, ctx: &Ctx) -> (Session, Vec
         None => fresh(now, &input.event, ctx, &mut fx),
     };
     keep_draft(before.as_ref().and_then(State::request), &state, &mut fx);
-    (Session { state, last_activity: now }, fx)
+    (
+        Session {
+            state,
+            last_activity: now,
+        },
+        fx,
+    )
 }
 
 /// While a concierge has the conversation: only `end`, `human` and emergencies reach the
@@ -374,7 +435,10 @@ fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) ->
 fn keep_draft(before: Option<&Request>, after: &State, fx: &mut Vec<Effect>) {
     // A dropped draft followed by a new request in the same step: the new one is kept.
     let cleared = fx.iter().any(|e| matches!(e, Effect::ClearDraft));
-    if let State::Collecting { req, .. } | State::Confirming { req, .. } | State::Correcting { req, .. } = after {
+    if let State::Collecting { req, .. }
+    | State::Confirming { req, .. }
+    | State::Correcting { req, .. } = after
+    {
         if (cleared || before != Some(req)) && req.has_content() {
             fx.push(Effect::SaveDraft(req.clone()));
         }
@@ -389,7 +453,10 @@ fn keep_draft(before: Option<&Request>, after: &State, fx: &mut Vec<Effect>) {
 /// A new session (first contact, or after the idle timeout): a kept draft is offered back
 /// unless the message is more pressing.
 fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
-    let draft = ctx.draft.as_ref().filter(|d| now - d.updated_at < ctx.draft_ttl);
+    let draft = ctx
+        .draft
+        .as_ref()
+        .filter(|d| now - d.updated_at < ctx.draft_ttl);
     let Some(draft) = draft else {
         return on_event(State::idle(), event, ctx, fx);
     };
@@ -430,7 +497,10 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
 
 fn reminder(req: &Request) -> Msg {
     if req.problem.is_none() {
-        return Msg::with("draft.reminder_untold", vec![("kind", Var::Kind(req.kind_or_repair()))]);
+        return Msg::with(
+            "draft.reminder_untold",
+            vec![("kind", Var::Kind(req.kind_or_repair()))],
+        );
     }
     Msg::with(
         "draft.reminder",
@@ -447,7 +517,11 @@ fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Sta
         Event::Image(photo) => on_image(state, photo.clone(), fx),
         Event::Location { lat, lng, label } => {
             let place = Place {
-                label: Some(label.clone().unwrap_or_else(|| format!("{lat:.5},{lng:.5}"))),
+                label: Some(
+                    label
+                        .clone()
+                        .unwrap_or_else(|| format!("{lat:.5},{lng:.5}")),
+                ),
                 ..Place::default()
             };
             on_location(state, place, fx)
@@ -523,7 +597,11 @@ fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Stat
     }
     match state {
         State::Idle { clarified } => idle_text(clarified, t, w, ctx, fx),
-        State::Collecting { req, awaiting, nudged } => collecting_text(req, awaiting, nudged, t, w, ctx, fx),
+        State::Collecting {
+            req,
+            awaiting,
+            nudged,
+        } => collecting_text(req, awaiting, nudged, t, w, ctx, fx),
         State::Confirming { req, nudged } => confirming_text(req, nudged, t, w, ctx, fx),
         State::Correcting { req, nudged } => correcting_text(req, nudged, t, w, ctx, fx),
         State::DraftOffered { req, held } => match w {
@@ -545,7 +623,13 @@ fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Stat
     }
 }
 
-fn idle_text(clarified: bool, t: &TextInput, w: Option<Word>, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+fn idle_text(
+    clarified: bool,
+    t: &TextInput,
+    w: Option<Word>,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
     match w {
         Some(Word::Digit(1)) => return start_from_menu(Kind::Repair, fx),
         Some(Word::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
@@ -595,7 +679,11 @@ fn idle_text(clarified: bool, t: &TextInput, w: Option<Word>, ctx: &Ctx, fx: &mu
             State::idle()
         }
         Kind::Suggestion => {
-            let key = if is_praise(&t.simplified) { "praise.thanks" } else { "suggestion.thanks" };
+            let key = if is_praise(&t.simplified) {
+                "praise.thanks"
+            } else {
+                "suggestion.thanks"
+            };
             file_directly(Kind::Suggestion, key, t, fx);
             State::idle()
         }
@@ -611,9 +699,20 @@ fn idle_text(clarified: bool, t: &TextInput, w: Option<Word>, ctx: &Ctx, fx: &mu
 
 fn is_praise(simplified: &str) -> bool {
     let lower = simplified.to_lowercase();
-    ["表扬", "感谢", "谢谢", "点赞", "辛苦", "锦旗", "praise", "thank", "great job", "well done"]
-        .iter()
-        .any(|w| lower.contains(w))
+    [
+        "表扬",
+        "感谢",
+        "谢谢",
+        "点赞",
+        "辛苦",
+        "锦旗",
+        "praise",
+        "thank",
+        "great job",
+        "well done",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// Inquiries without a ready answer and suggestions: filed at once, no read-back.
@@ -623,7 +722,11 @@ fn file_directly(kind: Kind, reply: &str, t: &TextInput, fx: &mut Vec<Effect>) {
             kind,
             urgency: Urgency::Normal,
             department: Department::CustomerService,
-            category: if t.class.kind == kind { t.class.category } else { Category::Services },
+            category: if t.class.kind == kind {
+                t.class.category
+            } else {
+                Category::Services
+            },
             summary: summarise(&t.text),
             description: t.text.trim().to_owned(),
             place: Place::from_slots(&t.class.slots),
@@ -648,7 +751,11 @@ fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
 fn start_from_menu(kind: Kind, fx: &mut Vec<Effect>) -> State {
     let req = Request::blank(Some(kind));
     fx.push(Effect::Reply(ask_problem(Some(kind))));
-    State::Collecting { req, awaiting: Awaiting::Problem, nudged: false }
+    State::Collecting {
+        req,
+        awaiting: Awaiting::Problem,
+        nudged: false,
+    }
 }
 
 fn ask_problem(kind: Option<Kind>) -> Msg {
@@ -671,11 +778,19 @@ fn remember(req: &Request, ctx: &Ctx, fx: &mut Vec<Effect>) {
 fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     if req.problem.is_none() {
         fx.push(Effect::Reply(ask_problem(req.kind)));
-        return State::Collecting { req, awaiting: Awaiting::Problem, nudged: false };
+        return State::Collecting {
+            req,
+            awaiting: Awaiting::Problem,
+            nudged: false,
+        };
     }
     if req.place.is_none() {
         fx.push(Effect::Reply(Msg::key("ask.place")));
-        return State::Collecting { req, awaiting: Awaiting::Place, nudged: false };
+        return State::Collecting {
+            req,
+            awaiting: Awaiting::Place,
+            nudged: false,
+        };
     }
     fx.push(Effect::Reply(read_back(&req)));
     State::Confirming { req, nudged: false }
@@ -733,7 +848,11 @@ fn collecting_text(
             Awaiting::Problem => ask_problem(req.kind),
             Awaiting::Place => Msg::key("ask.place"),
         }));
-        return State::Collecting { req, awaiting, nudged: true };
+        return State::Collecting {
+            req,
+            awaiting,
+            nudged: true,
+        };
     }
     match awaiting {
         Awaiting::Problem => {
@@ -757,7 +876,10 @@ fn collecting_text(
             match Place::from_slots(&t.class.slots) {
                 Some(_) => remember(&req, ctx, fx),
                 None => {
-                    req.place = Some(Place { label: Some(t.text.trim().to_owned()), ..Place::default() });
+                    req.place = Some(Place {
+                        label: Some(t.text.trim().to_owned()),
+                        ..Place::default()
+                    });
                 }
             }
         }
@@ -780,7 +902,10 @@ fn confirming_text(
                 Kind::Complaint => "submitted.complaint",
                 _ => "submitted.repair",
             };
-            fx.push(Effect::CreateTicket { ticket: req.to_ticket(), replies: vec![Msg::key(key)] });
+            fx.push(Effect::CreateTicket {
+                ticket: req.to_ticket(),
+                replies: vec![Msg::key(key)],
+            });
             fx.push(Effect::ClearDraft);
             State::idle()
         }
@@ -832,11 +957,19 @@ fn correcting_text(
         Some(Word::Digit(1) | Word::Problem) => {
             fx.push(Effect::Reply(Msg::key("ask.problem_retell")));
             // The old text stays in the draft until the new one arrives.
-            return State::Collecting { req, awaiting: Awaiting::Problem, nudged: false };
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
         }
         Some(Word::Digit(2) | Word::Place) => {
             fx.push(Effect::Reply(Msg::key("ask.place")));
-            return State::Collecting { req, awaiting: Awaiting::Place, nudged: false };
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Place,
+                nudged: false,
+            };
         }
         Some(Word::Cancel) => return cancelled(fx),
         Some(Word::Yes) => {
@@ -876,7 +1009,11 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
             let mut req = Request::blank(None);
             req.photos.push(photo);
             fx.push(Effect::Reply(Msg::key("photo.first")));
-            State::Collecting { req, awaiting: Awaiting::Problem, nudged: false }
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
         }
         State::DraftOffered { mut req, held } => {
             req.photos.push(photo);
@@ -884,10 +1021,21 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
             fx.push(Effect::Reply(reminder(&req)));
             State::DraftOffered { req, held }
         }
-        State::Collecting { mut req, awaiting, nudged } => {
+        State::Collecting {
+            mut req,
+            awaiting,
+            nudged,
+        } => {
             req.photos.push(photo);
             fx.push(Effect::Reply(Msg::key("photo.added")));
-            reprompt(State::Collecting { req, awaiting, nudged }, fx)
+            reprompt(
+                State::Collecting {
+                    req,
+                    awaiting,
+                    nudged,
+                },
+                fx,
+            )
         }
         State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
             req.photos.push(photo);
@@ -904,20 +1052,30 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
             let mut req = Request::blank(None);
             req.place = Some(place);
             fx.push(Effect::Reply(Msg::key("location.first")));
-            State::Collecting { req, awaiting: Awaiting::Problem, nudged: false }
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
         }
         State::DraftOffered { mut req, held } => {
             req.place = Some(place);
             fx.push(Effect::Reply(reminder(&req)));
             State::DraftOffered { req, held }
         }
-        State::Collecting { mut req, awaiting, .. } => {
+        State::Collecting {
+            mut req, awaiting, ..
+        } => {
             req.place = Some(place);
             match awaiting {
                 Awaiting::Place => {
                     if req.problem.is_none() {
                         fx.push(Effect::Reply(ask_problem(req.kind)));
-                        State::Collecting { req, awaiting: Awaiting::Problem, nudged: false }
+                        State::Collecting {
+                            req,
+                            awaiting: Awaiting::Problem,
+                            nudged: false,
+                        }
                     } else {
                         fx.push(Effect::Reply(read_back(&req)));
                         State::Confirming { req, nudged: false }
@@ -925,7 +1083,11 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
                 }
                 Awaiting::Problem => {
                     fx.push(Effect::Reply(ask_problem(req.kind)));
-                    State::Collecting { req, awaiting, nudged: false }
+                    State::Collecting {
+                        req,
+                        awaiting,
+                        nudged: false,
+                    }
                 }
             }
         }
@@ -941,8 +1103,15 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
 fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
     match &state {
         State::Idle { .. } => fx.push(Effect::Reply(Msg::key("menu"))),
-        State::Collecting { req, awaiting: Awaiting::Problem, .. } => fx.push(Effect::Reply(ask_problem(req.kind))),
-        State::Collecting { awaiting: Awaiting::Place, .. } => fx.push(Effect::Reply(Msg::key("ask.place"))),
+        State::Collecting {
+            req,
+            awaiting: Awaiting::Problem,
+            ..
+        } => fx.push(Effect::Reply(ask_problem(req.kind))),
+        State::Collecting {
+            awaiting: Awaiting::Place,
+            ..
+        } => fx.push(Effect::Reply(Msg::key("ask.place"))),
         State::Confirming { req, .. } => fx.push(Effect::Reply(read_back(req))),
         State::Correcting { .. } => fx.push(Effect::Reply(Msg::key("ask.correct"))),
         State::DraftOffered { req, .. } => fx.push(Effect::Reply(reminder(req))),
@@ -968,14 +1137,21 @@ fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: 
     req.urgency = Urgency::Emergency;
     if matches!(t.class.kind, Kind::Other | Kind::Inquiry | Kind::Suggestion) {
         req.department = t.class.department;
-        req.category = if t.class.category == Category::Other { Category::Safety } else { t.class.category };
+        req.category = if t.class.category == Category::Other {
+            Category::Safety
+        } else {
+            t.class.category
+        };
     }
     if req.place.is_none() {
         req.place = on_record;
     }
     let which: Emergency = words::emergency_of(&t.simplified);
     let place_msg = match &req.place {
-        Some(p) => Msg::with("emergency.place_known", vec![("place", Var::Place(Some(p.clone())))]),
+        Some(p) => Msg::with(
+            "emergency.place_known",
+            vec![("place", Var::Place(Some(p.clone())))],
+        ),
         None => Msg::key("emergency.place_unknown"),
     };
     fx.push(Effect::CreateTicket {

@@ -56,7 +56,10 @@ pub fn build(deps: Deps) -> anyhow::Result<Arc<dyn Dialogue>> {
 }
 
 /// The engine with a given reader of messages.
-pub fn build_with(deps: Deps, understanding: Arc<dyn Understanding>) -> anyhow::Result<Arc<Engine>> {
+pub fn build_with(
+    deps: Deps,
+    understanding: Arc<dyn Understanding>,
+) -> anyhow::Result<Arc<Engine>> {
     let faq = faq::Faq::load(&deps.settings.understanding.faq)?;
     Ok(Arc::new(Engine {
         settings: deps.settings,

@@ -20,21 +20,24 @@ impl Renderer<'_> {
     pub fn text(&self, key: &str, vars: &[(&str, String)]) -> String {
         let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         all.extend(self.base.iter().map(|(k, v)| (*k, v.as_str())));
-        self.prompts.render(self.locale, &format!("dialogue.{key}"), &all)
+        self.prompts
+            .render(self.locale, &format!("dialogue.{key}"), &all)
     }
 
     /// `extra` fills what only the engine knows (`number`, `within`, `concierge`).
     pub fn msg(&self, msg: &Msg, extra: &[(&str, String)]) -> String {
         match msg {
             Msg::Faq { id } => {
-                let base: Vec<(&str, &str)> = self.base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let base: Vec<(&str, &str)> =
+                    self.base.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 self.faq
                     .answer(id, self.locale)
                     .map(|a| crate::prompts::fill(a, &base))
                     .unwrap_or_default()
             }
             Msg::Prompt { key, vars } => {
-                let mut all: Vec<(&str, String)> = vars.iter().map(|(k, v)| (*k, self.var(v))).collect();
+                let mut all: Vec<(&str, String)> =
+                    vars.iter().map(|(k, v)| (*k, self.var(v))).collect();
                 all.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
                 self.text(key, &all)
             }
@@ -46,7 +49,11 @@ impl Renderer<'_> {
             Var::Text(t) => t.clone(),
             Var::Place(p) => self.place(p.as_ref()),
             Var::Kind(k) => self.kind(*k),
-            Var::Details { photos, phone, time } => {
+            Var::Details {
+                photos,
+                phone,
+                time,
+            } => {
                 let mut out = String::new();
                 if *photos > 0 {
                     out.push_str(&self.text("details.photos", &[("n", photos.to_string())]));
@@ -88,7 +95,10 @@ impl Renderer<'_> {
         let unit = parts.join(&self.text("place.sep", &[]));
         match (&p.label, unit.is_empty()) {
             (Some(label), true) => label.clone(),
-            (Some(label), false) => self.text("place.with_label", &[("unit", unit), ("label", label.clone())]),
+            (Some(label), false) => self.text(
+                "place.with_label",
+                &[("unit", unit), ("label", label.clone())],
+            ),
             (None, true) => self.text("place.unknown", &[]),
             (None, false) => unit,
         }
@@ -97,7 +107,9 @@ impl Renderer<'_> {
     /// A limit as configured (`30m`, `1h`, `24h`, `2d`) in words.
     pub fn duration(&self, spec: &str) -> String {
         let spec = spec.trim();
-        let split = spec.find(|c: char| !c.is_ascii_digit()).unwrap_or(spec.len());
+        let split = spec
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(spec.len());
         let (n, unit) = spec.split_at(split);
         let key = match (n, unit) {
             ("1", "h") => "unit.hour_one",
@@ -120,19 +132,44 @@ mod tests {
     }
 
     fn renderer<'a>(p: &'a Prompts, faq: &'a Faq, locale: Locale) -> Renderer<'a> {
-        Renderer { prompts: p, faq, locale, base: vec![("duty_phone", "400-1".into()), ("desk_hours", "9-5".into())] }
+        Renderer {
+            prompts: p,
+            faq,
+            locale,
+            base: vec![("duty_phone", "400-1".into()), ("desk_hours", "9-5".into())],
+        }
     }
 
     #[test]
     fn places_read_naturally_in_each_script() {
         let p = prompts();
         let faq = Faq::default();
-        let place = Place { building: Some("3".into()), unit: Some("2".into()), room: Some("1101".into()), label: None };
-        assert_eq!(renderer(&p, &faq, Locale::ZhHans).place(Some(&place)), "3栋2单元1101");
-        assert_eq!(renderer(&p, &faq, Locale::ZhHant).place(Some(&place)), "3棟2單元1101");
-        assert_eq!(renderer(&p, &faq, Locale::En).place(Some(&place)), "Building 3, Unit 2, Room 1101");
-        let label = Place { label: Some("北门车库".into()), ..Place::default() };
-        assert_eq!(renderer(&p, &faq, Locale::ZhHans).place(Some(&label)), "北门车库");
+        let place = Place {
+            building: Some("3".into()),
+            unit: Some("2".into()),
+            room: Some("1101".into()),
+            label: None,
+        };
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHans).place(Some(&place)),
+            "3栋2单元1101"
+        );
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHant).place(Some(&place)),
+            "3棟2單元1101"
+        );
+        assert_eq!(
+            renderer(&p, &faq, Locale::En).place(Some(&place)),
+            "Building 3, Unit 2, Room 1101"
+        );
+        let label = Place {
+            label: Some("北门车库".into()),
+            ..Place::default()
+        };
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHans).place(Some(&label)),
+            "北门车库"
+        );
         assert!(!renderer(&p, &faq, Locale::ZhHans).place(None).is_empty());
     }
 
@@ -143,6 +180,9 @@ mod tests {
         assert_eq!(renderer(&p, &faq, Locale::ZhHans).duration("30m"), "30分钟");
         assert_eq!(renderer(&p, &faq, Locale::ZhHant).duration("24h"), "24小時");
         assert_eq!(renderer(&p, &faq, Locale::En).duration("1h"), "1 hour");
-        assert_eq!(renderer(&p, &faq, Locale::En).duration("same_day"), "same_day");
+        assert_eq!(
+            renderer(&p, &faq, Locale::En).duration("same_day"),
+            "same_day"
+        );
     }
 }

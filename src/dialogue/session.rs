@@ -69,9 +69,19 @@ mod tests {
     #[test]
     fn a_repeated_message_starts_from_the_session_before_it() {
         let id = Uuid::new_v4();
-        let before = Session { state: State::Idle { clarified: true }, last_activity: Utc::now() };
-        let after = Session { state: State::Idle { clarified: false }, last_activity: Utc::now() };
-        let stored = Stored { current: Some(after.clone()), last_message_id: Some(id), previous: Some(before.clone()) };
+        let before = Session {
+            state: State::Idle { clarified: true },
+            last_activity: Utc::now(),
+        };
+        let after = Session {
+            state: State::Idle { clarified: false },
+            last_activity: Utc::now(),
+        };
+        let stored = Stored {
+            current: Some(after.clone()),
+            last_message_id: Some(id),
+            previous: Some(before.clone()),
+        };
         assert_eq!(stored.start_for(id), Some(before));
         assert_eq!(stored.start_for(Uuid::new_v4()), Some(after));
         let json = serde_json::to_string(&stored).unwrap();

@@ -22,22 +22,99 @@ pub enum Word {
 }
 
 const YES: &[&str] = &[
-    "是", "对", "确认", "好", "好的", "是的", "对的", "确定", "没错", "可以", "嗯", "嗯嗯", "行", "yes", "y",
-    "ok", "okay", "confirm", "sure", "yep", "correct", "right",
+    "是", "对", "确认", "好", "好的", "是的", "对的", "确定", "没错", "可以", "嗯", "嗯嗯", "行",
+    "yes", "y", "ok", "okay", "confirm", "sure", "yep", "correct", "right",
 ];
-const NO: &[&str] = &["修改", "改", "不对", "不是", "错了", "no", "n", "change", "edit", "wrong", "modify"];
-const CANCEL: &[&str] = &["取消", "算了", "不用了", "不用", "放弃", "cancel", "never mind", "nevermind", "forget it", "abort"];
-const STATUS: &[&str] = &["进度", "我的工单", "工单", "查进度", "查询进度", "工单进度", "报修进度", "status", "my tickets", "my requests", "progress"];
-const HUMAN: &[&str] = &["人工", "转人工", "人工客服", "找管家", "管家", "客服", "human", "agent", "concierge", "talk to a person", "real person"];
+const NO: &[&str] = &[
+    "修改", "改", "不对", "不是", "错了", "no", "n", "change", "edit", "wrong", "modify",
+];
+const CANCEL: &[&str] = &[
+    "取消",
+    "算了",
+    "不用了",
+    "不用",
+    "放弃",
+    "cancel",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "abort",
+];
+const STATUS: &[&str] = &[
+    "进度",
+    "我的工单",
+    "工单",
+    "查进度",
+    "查询进度",
+    "工单进度",
+    "报修进度",
+    "status",
+    "my tickets",
+    "my requests",
+    "progress",
+];
+const HUMAN: &[&str] = &[
+    "人工",
+    "转人工",
+    "人工客服",
+    "找管家",
+    "管家",
+    "客服",
+    "human",
+    "agent",
+    "concierge",
+    "talk to a person",
+    "real person",
+];
 const END: &[&str] = &["结束", "结束对话", "end", "bye", "再见"];
 const GREETING: &[&str] = &[
-    "你好", "您好", "在吗", "在不在", "哈喽", "嗨", "hi", "hello", "hey", "菜单", "帮助", "help", "menu", "?", "？",
-    "有人吗", "早上好", "下午好", "晚上好", "good morning", "good afternoon", "good evening",
+    "你好",
+    "您好",
+    "在吗",
+    "在不在",
+    "哈喽",
+    "嗨",
+    "hi",
+    "hello",
+    "hey",
+    "菜单",
+    "帮助",
+    "help",
+    "menu",
+    "?",
+    "？",
+    "有人吗",
+    "早上好",
+    "下午好",
+    "晚上好",
+    "good morning",
+    "good afternoon",
+    "good evening",
 ];
-const THANKS: &[&str] = &["谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "thanks", "thank you", "thx", "ty"];
+const THANKS: &[&str] = &[
+    "谢谢",
+    "谢谢你",
+    "谢谢您",
+    "多谢",
+    "感谢",
+    "thanks",
+    "thank you",
+    "thx",
+    "ty",
+];
 const CONTINUE: &[&str] = &["继续", "continue", "resume", "go on"];
-const PROBLEM: &[&str] = &["问题", "描述", "问题描述", "内容", "problem", "description", "issue"];
-const PLACE: &[&str] = &["地点", "地址", "位置", "房号", "place", "address", "location", "room"];
+const PROBLEM: &[&str] = &[
+    "问题",
+    "描述",
+    "问题描述",
+    "内容",
+    "problem",
+    "description",
+    "issue",
+];
+const PLACE: &[&str] = &[
+    "地点", "地址", "位置", "房号", "place", "address", "location", "room",
+];
 
 /// The steering word `simplified` consists of, if any.
 pub fn word(simplified: &str) -> Option<Word> {
@@ -73,7 +150,11 @@ pub fn word(simplified: &str) -> Option<Word> {
 fn normalise(text: &str) -> String {
     let trimmed = text.trim().to_lowercase();
     let stripped = trimmed.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '。' | '！' | '!' | '.' | ',' | '，' | '~' | '～' | '…' | '、' | ';' | '；')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '。' | '！' | '!' | '.' | ',' | '，' | '~' | '～' | '…' | '、' | ';' | '；'
+            )
     });
     // A lone question mark is a cry for help, not punctuation to strip.
     if stripped.is_empty() && (trimmed.contains('?') || trimmed.contains('？')) {
@@ -111,12 +192,79 @@ impl Emergency {
 
 /// Most life-threatening first: a fire with a burst pipe is guided as a fire.
 const EMERGENCY_WORDS: &[(Emergency, &[&str])] = &[
-    (Emergency::Fire, &["着火", "起火", "失火", "火灾", "冒烟", "浓烟", "烧起来", "fire", "smoke", "burning"]),
-    (Emergency::Gas, &["煤气", "燃气", "天然气", "漏气", "气味", "gas"]),
-    (Emergency::Lift, &["电梯", "困在", "被困", "关在", "lift", "elevator", "trapped", "stuck"]),
-    (Emergency::Injury, &["受伤", "摔倒", "摔伤", "流血", "晕倒", "昏迷", "骨折", "injur", "hurt", "bleed", "fainted", "unconscious"]),
-    (Emergency::Flood, &["爆管", "水管爆", "爆了", "淹", "水漫", "漫水", "漏水", "跑水", "积水", "flood", "burst", "leak", "pipe"]),
-    (Emergency::Power, &["停电", "断电", "没电", "跳闸", "power", "outage", "blackout", "electricity"]),
+    (
+        Emergency::Fire,
+        &[
+            "着火",
+            "起火",
+            "失火",
+            "火灾",
+            "冒烟",
+            "浓烟",
+            "烧起来",
+            "fire",
+            "smoke",
+            "burning",
+        ],
+    ),
+    (
+        Emergency::Gas,
+        &["煤气", "燃气", "天然气", "漏气", "气味", "gas"],
+    ),
+    (
+        Emergency::Lift,
+        &[
+            "电梯", "困在", "被困", "关在", "lift", "elevator", "trapped", "stuck",
+        ],
+    ),
+    (
+        Emergency::Injury,
+        &[
+            "受伤",
+            "摔倒",
+            "摔伤",
+            "流血",
+            "晕倒",
+            "昏迷",
+            "骨折",
+            "injur",
+            "hurt",
+            "bleed",
+            "fainted",
+            "unconscious",
+        ],
+    ),
+    (
+        Emergency::Flood,
+        &[
+            "爆管",
+            "水管爆",
+            "爆了",
+            "淹",
+            "水漫",
+            "漫水",
+            "漏水",
+            "跑水",
+            "积水",
+            "flood",
+            "burst",
+            "leak",
+            "pipe",
+        ],
+    ),
+    (
+        Emergency::Power,
+        &[
+            "停电",
+            "断电",
+            "没电",
+            "跳闸",
+            "power",
+            "outage",
+            "blackout",
+            "electricity",
+        ],
+    ),
 ];
 
 pub fn emergency_of(simplified: &str) -> Emergency {
@@ -135,7 +283,8 @@ pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
     if text.chars().any(is_cjk) {
         // Words written the same in both scripts (修改, 好, 人工) say nothing about which
         // one the resident uses.
-        let neutral = zhconv::zhconv(text, zhconv::Variant::ZhHans) == zhconv::zhconv(text, zhconv::Variant::ZhHant);
+        let neutral = zhconv::zhconv(text, zhconv::Variant::ZhHans)
+            == zhconv::zhconv(text, zhconv::Variant::ZhHant);
         return match (neutral, current) {
             (true, Locale::ZhHans | Locale::ZhHant) => current,
             _ => detected,

@@ -72,7 +72,10 @@ pub struct StoredDraft {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn load_draft(conn: &mut PgConnection, resident_id: Uuid) -> sqlx::Result<Option<StoredDraft>> {
+pub async fn load_draft(
+    conn: &mut PgConnection,
+    resident_id: Uuid,
+) -> sqlx::Result<Option<StoredDraft>> {
     sqlx::query_as("SELECT payload, updated_at FROM drafts WHERE resident_id = $1")
         .bind(resident_id)
         .fetch_optional(conn)
@@ -117,7 +120,10 @@ pub struct Handoff {
 }
 
 /// The resident's conversation with a concierge that has not ended, if any.
-pub async fn open_handoff(conn: &mut PgConnection, resident_id: Uuid) -> sqlx::Result<Option<Handoff>> {
+pub async fn open_handoff(
+    conn: &mut PgConnection,
+    resident_id: Uuid,
+) -> sqlx::Result<Option<Handoff>> {
     sqlx::query_as("SELECT * FROM handoffs WHERE resident_id = $1 AND ended_at IS NULL")
         .bind(resident_id)
         .fetch_optional(conn)
@@ -152,16 +158,26 @@ pub async fn start_handoff(
 }
 
 /// Either side spoke: the idle timeout counts from now.
-pub async fn touch_handoff(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE handoffs SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+pub async fn touch_handoff(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE handoffs SET last_activity_at = GREATEST(last_activity_at, $2) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn end_handoff(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn end_handoff(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE handoffs SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
         .bind(id)
         .bind(now)
@@ -172,7 +188,10 @@ pub async fn end_handoff(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) 
 
 /// The ticket a message already created: a repeated delivery answers with it instead of
 /// filing a second one.
-pub async fn ticket_from_message(conn: &mut PgConnection, message_id: Uuid) -> sqlx::Result<Option<Ticket>> {
+pub async fn ticket_from_message(
+    conn: &mut PgConnection,
+    message_id: Uuid,
+) -> sqlx::Result<Option<Ticket>> {
     sqlx::query_as("SELECT * FROM tickets WHERE source_message_id = $1")
         .bind(message_id)
         .fetch_optional(conn)

@@ -40,11 +40,19 @@ fn class(kind: Kind, urgency: Urgency, slots: Slots) -> Classification {
 }
 
 fn at(building: &str, room: &str) -> Slots {
-    Slots { building: Some(building.into()), room: Some(room.into()), ..Slots::default() }
+    Slots {
+        building: Some(building.into()),
+        room: Some(room.into()),
+        ..Slots::default()
+    }
 }
 
 fn text_as(text: &str, kind: Kind, urgency: Urgency, slots: Slots) -> Event {
-    Event::Text(TextInput { text: text.into(), simplified: to_simplified(text), class: class(kind, urgency, slots) })
+    Event::Text(TextInput {
+        text: text.into(),
+        simplified: to_simplified(text),
+        class: class(kind, urgency, slots),
+    })
 }
 
 fn other(text: &str) -> Event {
@@ -66,12 +74,19 @@ fn emergency_text(text: &str) -> Event {
 fn request() -> Request {
     let mut r = Request::blank(Some(Kind::Repair));
     r.problem = Some("厨房水管漏水".into());
-    r.place = Some(Place { building: Some("3".into()), room: Some("1101".into()), ..Place::default() });
+    r.place = Some(Place {
+        building: Some("3".into()),
+        room: Some("1101".into()),
+        ..Place::default()
+    });
     r
 }
 
 fn session(state: State) -> Option<Session> {
-    Some(Session { state, last_activity: t0() })
+    Some(Session {
+        state,
+        last_activity: t0(),
+    })
 }
 
 struct World {
@@ -82,7 +97,11 @@ struct World {
 
 impl World {
     fn none() -> Self {
-        World { on_record: None, draft: None, handoff: None }
+        World {
+            on_record: None,
+            draft: None,
+            handoff: None,
+        }
     }
 
     fn ctx(&self) -> Ctx<'static> {
@@ -98,8 +117,16 @@ impl World {
     }
 }
 
-fn run(start: Option<Session>, event: Event, world: &World, after: Duration) -> (Session, Vec<Effect>) {
-    let input = Input { now: t0() + after, event };
+fn run(
+    start: Option<Session>,
+    event: Event,
+    world: &World,
+    after: Duration,
+) -> (Session, Vec<Effect>) {
+    let input = Input {
+        now: t0() + after,
+        event,
+    };
     let out = step(start, &input, &world.ctx());
     check_prompts(&out.1);
     out
@@ -125,7 +152,10 @@ fn check_prompts(fx: &[Effect]) {
         match m {
             Msg::Prompt { key, .. } => {
                 for locale in Locale::ALL {
-                    assert!(prompts.has(locale, &format!("dialogue.{key}")), "{locale} lacks dialogue.{key}");
+                    assert!(
+                        prompts.has(locale, &format!("dialogue.{key}")),
+                        "{locale} lacks dialogue.{key}"
+                    );
                 }
             }
             Msg::Faq { id } => assert!(faq().answer(id, Locale::En).is_some()),
@@ -137,8 +167,14 @@ fn tag(state: &State) -> &'static str {
     match state {
         State::Idle { clarified: false } => "idle",
         State::Idle { clarified: true } => "idle*",
-        State::Collecting { awaiting: Awaiting::Problem, .. } => "problem?",
-        State::Collecting { awaiting: Awaiting::Place, .. } => "place?",
+        State::Collecting {
+            awaiting: Awaiting::Problem,
+            ..
+        } => "problem?",
+        State::Collecting {
+            awaiting: Awaiting::Place,
+            ..
+        } => "place?",
         State::Confirming { .. } => "confirm?",
         State::Correcting { .. } => "correct?",
         State::DraftOffered { .. } => "draft?",
@@ -154,7 +190,11 @@ fn sig(fx: &[Effect]) -> String {
             Effect::CreateTicket { ticket, .. } => format!(
                 "+{}{}",
                 ticket.kind.letter(),
-                if ticket.urgency == Urgency::Emergency { "!" } else { "" }
+                if ticket.urgency == Urgency::Emergency {
+                    "!"
+                } else {
+                    ""
+                }
             ),
             Effect::RememberUnit(_) => "remember".into(),
             Effect::SaveDraft(_) => "save".into(),
@@ -172,14 +212,46 @@ fn states() -> Vec<(&'static str, State)> {
     vec![
         ("idle", State::Idle { clarified: false }),
         ("idle*", State::Idle { clarified: true }),
-        ("problem?", State::Collecting { req: Request::blank(Some(Kind::Repair)), awaiting: Awaiting::Problem, nudged: false }),
+        (
+            "problem?",
+            State::Collecting {
+                req: Request::blank(Some(Kind::Repair)),
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            },
+        ),
         (
             "place?",
-            State::Collecting { req: Request { place: None, ..request() }, awaiting: Awaiting::Place, nudged: false },
+            State::Collecting {
+                req: Request {
+                    place: None,
+                    ..request()
+                },
+                awaiting: Awaiting::Place,
+                nudged: false,
+            },
         ),
-        ("confirm?", State::Confirming { req: request(), nudged: false }),
-        ("correct?", State::Correcting { req: request(), nudged: false }),
-        ("draft?", State::DraftOffered { req: request(), held: None }),
+        (
+            "confirm?",
+            State::Confirming {
+                req: request(),
+                nudged: false,
+            },
+        ),
+        (
+            "correct?",
+            State::Correcting {
+                req: request(),
+                nudged: false,
+            },
+        ),
+        (
+            "draft?",
+            State::DraftOffered {
+                req: request(),
+                held: None,
+            },
+        ),
     ]
 }
 
@@ -200,15 +272,68 @@ fn inputs() -> Vec<(&'static str, Event)> {
         ("thanks", other("谢谢")),
         ("repair+place", repair_at("3栋1101 厨房水管漏水")),
         ("repair", repair_no_place("卫生间灯不亮了")),
-        ("complaint", text_as("楼上装修太吵了", Kind::Complaint, Urgency::Normal, Slots::default())),
-        ("faq", text_as("物业费怎么交", Kind::Inquiry, Urgency::Normal, Slots::default())),
-        ("inquiry", text_as("小区什么时候开业主大会", Kind::Inquiry, Urgency::Normal, Slots::default())),
-        ("suggestion", text_as("建议在北门加个快递柜", Kind::Suggestion, Urgency::Normal, Slots::default())),
-        ("praise", text_as("表扬一下保安小王", Kind::Suggestion, Urgency::Normal, Slots::default())),
+        (
+            "complaint",
+            text_as(
+                "楼上装修太吵了",
+                Kind::Complaint,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "faq",
+            text_as(
+                "物业费怎么交",
+                Kind::Inquiry,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "inquiry",
+            text_as(
+                "小区什么时候开业主大会",
+                Kind::Inquiry,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "suggestion",
+            text_as(
+                "建议在北门加个快递柜",
+                Kind::Suggestion,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "praise",
+            text_as(
+                "表扬一下保安小王",
+                Kind::Suggestion,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
         ("gibberish", other("asdf qwer")),
         ("emergency", emergency_text("电梯停了有人被困")),
-        ("image", Event::Image(Photo { url: Some("http://img/1.jpg".into()), media_id: None })),
-        ("location", Event::Location { lat: 31.2, lng: 121.4, label: Some("北门车库".into()) }),
+        (
+            "image",
+            Event::Image(Photo {
+                url: Some("http://img/1.jpg".into()),
+                media_id: None,
+            }),
+        ),
+        (
+            "location",
+            Event::Location {
+                lat: 31.2,
+                lng: 121.4,
+                label: Some("北门车库".into()),
+            },
+        ),
         ("subscribe", Event::Subscribe),
         ("click:report_repair", Event::Click("report_repair".into())),
         ("click:my_tickets", Event::Click("my_tickets".into())),
@@ -447,12 +572,20 @@ fn every_state_meets_every_input() {
     let mut seen = BTreeSet::new();
     let mut failures = Vec::new();
     for (state_name, input_name, want_state, want_fx) in TABLE {
-        let (_, state) = states.iter().find(|(n, _)| n == state_name).expect("state in table");
-        let (_, event) = inputs.iter().find(|(n, _)| n == input_name).expect("input in table");
+        let (_, state) = states
+            .iter()
+            .find(|(n, _)| n == state_name)
+            .expect("state in table");
+        let (_, event) = inputs
+            .iter()
+            .find(|(n, _)| n == input_name)
+            .expect("input in table");
         let (next, fx) = go(session(state.clone()), event.clone());
         let got = (tag(&next.state), sig(&fx));
         if got != (*want_state, want_fx.to_string()) {
-            failures.push(format!("{state_name} × {input_name}: got {got:?}, want ({want_state:?}, {want_fx:?})"));
+            failures.push(format!(
+                "{state_name} × {input_name}: got {got:?}, want ({want_state:?}, {want_fx:?})"
+            ));
         }
         seen.insert((*state_name, *input_name));
     }
@@ -496,14 +629,22 @@ fn replies(fx: &[Effect]) -> Vec<String> {
 fn a_repair_with_its_place_is_read_back_then_filed() {
     let (s, fx) = go(None, repair_at("3栋1101 厨房水管漏水"));
     assert_eq!(tag(&s.state), "confirm?");
-    let Effect::Reply(Msg::Prompt { key, vars }) = &fx[1] else { panic!("{fx:?}") };
+    let Effect::Reply(Msg::Prompt { key, vars }) = &fx[1] else {
+        panic!("{fx:?}")
+    };
     assert_eq!(key, "readback.repair");
     assert!(vars.contains(&("summary", Var::Text("3栋1101 厨房水管漏水".into()))));
     let (s, fx) = go(Some(s), other("对"));
     assert_eq!(tag(&s.state), "idle");
     let t = created(&fx);
-    assert_eq!((t.kind, t.department, t.urgency), (Kind::Repair, Department::Engineering, Urgency::Normal));
-    assert_eq!(t.place.as_ref().and_then(|p| p.room.as_deref()), Some("1101"));
+    assert_eq!(
+        (t.kind, t.department, t.urgency),
+        (Kind::Repair, Department::Engineering, Urgency::Normal)
+    );
+    assert_eq!(
+        t.place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1101")
+    );
     assert_eq!(replies(&fx), vec!["submitted.repair"]);
     assert!(fx.contains(&Effect::ClearDraft));
 }
@@ -511,24 +652,52 @@ fn a_repair_with_its_place_is_read_back_then_filed() {
 #[test]
 fn the_unit_on_record_is_the_default_place_and_an_unknown_one_is_asked_and_remembered() {
     let world = World {
-        on_record: Some(Place { building: Some("5".into()), room: Some("702".into()), ..Place::default() }),
+        on_record: Some(Place {
+            building: Some("5".into()),
+            room: Some("702".into()),
+            ..Place::default()
+        }),
         ..World::none()
     };
-    let (s, fx) = run(None, repair_no_place("卫生间灯不亮了"), &world, Duration::zero());
+    let (s, fx) = run(
+        None,
+        repair_no_place("卫生间灯不亮了"),
+        &world,
+        Duration::zero(),
+    );
     assert_eq!(tag(&s.state), "confirm?");
     assert!(!fx.iter().any(|e| matches!(e, Effect::RememberUnit(_))));
-    assert_eq!(s.state.request().and_then(|r| r.place.as_ref()).and_then(|p| p.building.as_deref()), Some("5"));
+    assert_eq!(
+        s.state
+            .request()
+            .and_then(|r| r.place.as_ref())
+            .and_then(|p| p.building.as_deref()),
+        Some("5")
+    );
 
     let (s, _) = go(None, repair_no_place("卫生间灯不亮了"));
     assert_eq!(tag(&s.state), "place?");
-    let (s, fx) = go(Some(s), text_as("2栋1203", Kind::Other, Urgency::Normal, at("2", "1203")));
+    let (s, fx) = go(
+        Some(s),
+        text_as("2栋1203", Kind::Other, Urgency::Normal, at("2", "1203")),
+    );
     assert_eq!(tag(&s.state), "confirm?");
-    assert!(fx.iter().any(|e| matches!(e, Effect::RememberUnit(p) if p.room.as_deref() == Some("1203"))));
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::RememberUnit(p) if p.room.as_deref() == Some("1203"))));
 }
 
 #[test]
 fn a_free_description_is_a_place_but_not_a_home_to_remember() {
-    let (s, _) = go(None, text_as("北门垃圾三天没人清", Kind::Complaint, Urgency::Normal, Slots::default()));
+    let (s, _) = go(
+        None,
+        text_as(
+            "北门垃圾三天没人清",
+            Kind::Complaint,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
     let (s, fx) = go(Some(s), other("北门垃圾站"));
     assert_eq!(tag(&s.state), "confirm?");
     assert!(!fx.iter().any(|e| matches!(e, Effect::RememberUnit(_))));
@@ -536,7 +705,10 @@ fn a_free_description_is_a_place_but_not_a_home_to_remember() {
     let (_, fx) = go(Some(s), other("1"));
     let t = created(&fx);
     assert_eq!(t.kind, Kind::Complaint);
-    assert_eq!(t.place.as_ref().and_then(|p| p.label.as_deref()), Some("北门垃圾站"));
+    assert_eq!(
+        t.place.as_ref().and_then(|p| p.label.as_deref()),
+        Some("北门垃圾站")
+    );
     assert_eq!(replies(&fx), vec!["submitted.complaint"]);
 }
 
@@ -545,9 +717,18 @@ fn correcting_the_place_then_the_problem_reads_back_again() {
     let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
     let (s, _) = go(Some(s), other("2"));
     let (s, fx) = go(Some(s), other("2"));
-    assert_eq!((tag(&s.state), replies(&fx)), ("place?", vec!["ask.place".to_string()]));
-    let (s, fx) = go(Some(s), text_as("3栋1102", Kind::Other, Urgency::Normal, at("3", "1102")));
-    assert_eq!((tag(&s.state), replies(&fx)), ("confirm?", vec!["readback.repair".to_string()]));
+    assert_eq!(
+        (tag(&s.state), replies(&fx)),
+        ("place?", vec!["ask.place".to_string()])
+    );
+    let (s, fx) = go(
+        Some(s),
+        text_as("3栋1102", Kind::Other, Urgency::Normal, at("3", "1102")),
+    );
+    assert_eq!(
+        (tag(&s.state), replies(&fx)),
+        ("confirm?", vec!["readback.repair".to_string()])
+    );
     let (s, _) = go(Some(s), other("no"));
     let (s, _) = go(Some(s), other("1"));
     let (s, _) = go(Some(s), repair_no_place("是卫生间水管漏水"));
@@ -555,17 +736,34 @@ fn correcting_the_place_then_the_problem_reads_back_again() {
     let (_, fx) = go(Some(s), other("ok"));
     let t = created(&fx);
     assert_eq!(t.summary, "是卫生间水管漏水");
-    assert_eq!(t.place.as_ref().and_then(|p| p.room.as_deref()), Some("1102"));
+    assert_eq!(
+        t.place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1102")
+    );
 }
 
 #[test]
 fn a_correction_can_be_said_directly() {
     let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
     let (s, _) = go(Some(s), other("修改"));
-    let (s, fx) = go(Some(s), text_as("是1102不是1101", Kind::Other, Urgency::Normal, at("3", "1102")));
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "是1102不是1101",
+            Kind::Other,
+            Urgency::Normal,
+            at("3", "1102"),
+        ),
+    );
     assert_eq!(tag(&s.state), "confirm?");
     assert_eq!(replies(&fx), vec!["readback.repair"]);
-    assert_eq!(s.state.request().and_then(|r| r.place.as_ref()).and_then(|p| p.room.as_deref()), Some("1102"));
+    assert_eq!(
+        s.state
+            .request()
+            .and_then(|r| r.place.as_ref())
+            .and_then(|p| p.room.as_deref()),
+        Some("1102")
+    );
 }
 
 #[test]
@@ -588,7 +786,11 @@ fn unclear_input_gets_one_question_then_the_menu_never_a_loop() {
     assert_eq!(replies(&fx), vec!["menu"]);
     let (s, _) = go(Some(s), other("你好"));
     let (_, fx) = go(Some(s), other("哈哈哈"));
-    assert_eq!(replies(&fx), vec!["clarify"], "understood input starts afresh");
+    assert_eq!(
+        replies(&fx),
+        vec!["clarify"],
+        "understood input starts afresh"
+    );
 }
 
 #[test]
@@ -616,23 +818,59 @@ fn after_the_hint_more_words_are_more_detail() {
 #[test]
 fn phone_and_time_join_the_request_and_the_read_back() {
     let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
-    let slots = Slots { phone: Some("13812345678".into()), time: Some("明天下午".into()), ..Slots::default() };
-    let (s, fx) = go(Some(s), text_as("明天下午在家 13812345678", Kind::Other, Urgency::Normal, slots));
-    let Effect::Reply(Msg::Prompt { vars, .. }) = &fx[0] else { panic!() };
+    let slots = Slots {
+        phone: Some("13812345678".into()),
+        time: Some("明天下午".into()),
+        ..Slots::default()
+    };
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "明天下午在家 13812345678",
+            Kind::Other,
+            Urgency::Normal,
+            slots,
+        ),
+    );
+    let Effect::Reply(Msg::Prompt { vars, .. }) = &fx[0] else {
+        panic!()
+    };
     assert!(vars.contains(&(
         "details",
-        Var::Details { photos: 0, phone: Some("13812345678".into()), time: Some("明天下午".into()) }
+        Var::Details {
+            photos: 0,
+            phone: Some("13812345678".into()),
+            time: Some("明天下午".into())
+        }
     )));
     let (_, fx) = go(Some(s), other("y"));
     let t = created(&fx);
-    assert_eq!((t.phone.as_deref(), t.preferred_time.as_deref()), (Some("13812345678"), Some("明天下午")));
+    assert_eq!(
+        (t.phone.as_deref(), t.preferred_time.as_deref()),
+        (Some("13812345678"), Some("明天下午"))
+    );
 }
 
 #[test]
 fn a_photo_first_then_words_makes_one_request_with_the_photo() {
-    let (s, _) = go(None, Event::Image(Photo { url: Some("u".into()), media_id: Some("m".into()) }));
-    let (s, _) = go(Some(s), text_as("楼道灯坏了", Kind::Repair, Urgency::Normal, at("1", "101")));
-    let (s, _) = go(Some(s), Event::Image(Photo { url: Some("u2".into()), media_id: None }));
+    let (s, _) = go(
+        None,
+        Event::Image(Photo {
+            url: Some("u".into()),
+            media_id: Some("m".into()),
+        }),
+    );
+    let (s, _) = go(
+        Some(s),
+        text_as("楼道灯坏了", Kind::Repair, Urgency::Normal, at("1", "101")),
+    );
+    let (s, _) = go(
+        Some(s),
+        Event::Image(Photo {
+            url: Some("u2".into()),
+            media_id: None,
+        }),
+    );
     let (_, fx) = go(Some(s), other("确认"));
     let t = created(&fx);
     assert_eq!(t.photos.len(), 2);
@@ -641,18 +879,46 @@ fn a_photo_first_then_words_makes_one_request_with_the_photo() {
 
 #[test]
 fn a_complaint_started_from_a_photo_stays_a_complaint() {
-    let (s, _) = go(None, Event::Image(Photo { url: None, media_id: Some("m".into()) }));
-    let (s, _) = go(Some(s), text_as("垃圾桶满了没人清", Kind::Complaint, Urgency::Normal, at("2", "101")));
-    assert_eq!(s.state.request().and_then(|r| r.kind), Some(Kind::Complaint));
+    let (s, _) = go(
+        None,
+        Event::Image(Photo {
+            url: None,
+            media_id: Some("m".into()),
+        }),
+    );
+    let (s, _) = go(
+        Some(s),
+        text_as(
+            "垃圾桶满了没人清",
+            Kind::Complaint,
+            Urgency::Normal,
+            at("2", "101"),
+        ),
+    );
+    assert_eq!(
+        s.state.request().and_then(|r| r.kind),
+        Some(Kind::Complaint)
+    );
 }
 
 #[test]
 fn a_location_fills_the_place() {
     let (s, _) = go(None, repair_no_place("路灯不亮"));
-    let (s, fx) = go(Some(s), Event::Location { lat: 31.2, lng: 121.4, label: None });
+    let (s, fx) = go(
+        Some(s),
+        Event::Location {
+            lat: 31.2,
+            lng: 121.4,
+            label: None,
+        },
+    );
     assert_eq!(tag(&s.state), "confirm?");
     assert_eq!(sig(&fx), "readback.repair save");
-    let label = s.state.request().and_then(|r| r.place.as_ref()).and_then(|p| p.label.clone());
+    let label = s
+        .state
+        .request()
+        .and_then(|r| r.place.as_ref())
+        .and_then(|p| p.label.clone());
     assert_eq!(label.as_deref(), Some("31.20000,121.40000"));
 }
 
@@ -673,7 +939,12 @@ fn emergencies_are_filed_at_once_with_guidance_for_what_happened() {
         assert_eq!(t.urgency, Urgency::Emergency);
         assert_eq!(
             replies(&fx),
-            vec!["emergency.submitted", guide, "emergency.place_unknown", "emergency.duty"],
+            vec![
+                "emergency.submitted",
+                guide,
+                "emergency.place_unknown",
+                "emergency.duty"
+            ],
             "{text}"
         );
     }
@@ -681,22 +952,51 @@ fn emergencies_are_filed_at_once_with_guidance_for_what_happened() {
 
 #[test]
 fn an_emergency_uses_the_place_it_names_or_the_unit_on_record() {
-    let world = World { on_record: Some(Place { building: Some("5".into()), room: Some("702".into()), ..Place::default() }), ..World::none() };
-    let (_, fx) = run(None, emergency_text("家里水管爆了"), &world, Duration::zero());
-    assert_eq!(created(&fx).place.as_ref().and_then(|p| p.room.as_deref()), Some("702"));
-    assert!(replies(&fx).contains(&"emergency.place_known".to_string()));
+    let world = World {
+        on_record: Some(Place {
+            building: Some("5".into()),
+            room: Some("702".into()),
+            ..Place::default()
+        }),
+        ..World::none()
+    };
     let (_, fx) = run(
         None,
-        text_as("3栋1101 水管爆了", Kind::Repair, Urgency::Emergency, at("3", "1101")),
+        emergency_text("家里水管爆了"),
         &world,
         Duration::zero(),
     );
-    assert_eq!(created(&fx).place.as_ref().and_then(|p| p.room.as_deref()), Some("1101"));
+    assert_eq!(
+        created(&fx).place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("702")
+    );
+    assert!(replies(&fx).contains(&"emergency.place_known".to_string()));
+    let (_, fx) = run(
+        None,
+        text_as(
+            "3栋1101 水管爆了",
+            Kind::Repair,
+            Urgency::Emergency,
+            at("3", "1101"),
+        ),
+        &world,
+        Duration::zero(),
+    );
+    assert_eq!(
+        created(&fx).place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1101")
+    );
 }
 
 #[test]
 fn an_emergency_while_filling_a_request_absorbs_it() {
-    let (s, _) = go(None, Event::Image(Photo { url: Some("u".into()), media_id: None }));
+    let (s, _) = go(
+        None,
+        Event::Image(Photo {
+            url: Some("u".into()),
+            media_id: None,
+        }),
+    );
     let (s, fx) = go(Some(s), emergency_text("电梯里有人被困"));
     assert_eq!(tag(&s.state), "idle");
     assert_eq!(created(&fx).photos.len(), 1);
@@ -706,19 +1006,42 @@ fn an_emergency_while_filling_a_request_absorbs_it() {
 #[test]
 fn idle_timeout_keeps_the_request_and_reminds_the_resident() {
     let (s, fx) = go(None, repair_no_place("卫生间灯不亮了"));
-    let Some(Effect::SaveDraft(req)) = fx.iter().find(|e| matches!(e, Effect::SaveDraft(_))).cloned() else {
+    let Some(Effect::SaveDraft(req)) = fx
+        .iter()
+        .find(|e| matches!(e, Effect::SaveDraft(_)))
+        .cloned()
+    else {
         panic!("the request is kept as a draft: {fx:?}")
     };
-    let world = World { draft: Some(Draft { req, updated_at: s.last_activity }), ..World::none() };
+    let world = World {
+        draft: Some(Draft {
+            req,
+            updated_at: s.last_activity,
+        }),
+        ..World::none()
+    };
     // Within the timeout the session goes on.
-    let (s2, _) = run(Some(s.clone()), other("3号楼大堂"), &world, Duration::minutes(29));
+    let (s2, _) = run(
+        Some(s.clone()),
+        other("3号楼大堂"),
+        &world,
+        Duration::minutes(29),
+    );
     assert_eq!(tag(&s2.state), "confirm?");
     // After it, the draft is offered back.
-    let (s3, fx) = run(Some(s.clone()), other("你好"), &world, Duration::minutes(31));
+    let (s3, fx) = run(
+        Some(s.clone()),
+        other("你好"),
+        &world,
+        Duration::minutes(31),
+    );
     assert_eq!(tag(&s3.state), "draft?");
     assert_eq!(replies(&fx), vec!["draft.reminder"]);
     let (s4, fx) = run(Some(s3.clone()), other("1"), &world, Duration::minutes(32));
-    assert_eq!((tag(&s4.state), replies(&fx)), ("place?", vec!["ask.place".to_string()]));
+    assert_eq!(
+        (tag(&s4.state), replies(&fx)),
+        ("place?", vec!["ask.place".to_string()])
+    );
     let (s5, fx) = run(Some(s3), other("2"), &world, Duration::minutes(32));
     assert_eq!(tag(&s5.state), "idle");
     assert_eq!(sig(&fx), "clear draft.dropped menu");
@@ -732,18 +1055,44 @@ fn idle_timeout_keeps_the_request_and_reminds_the_resident() {
 
 #[test]
 fn a_new_request_held_behind_the_reminder_is_handled_when_the_draft_is_dropped() {
-    let world = World { draft: Some(Draft { req: request(), updated_at: t0() }), ..World::none() };
-    let (s, fx) = run(None, repair_at("3栋1101 门锁坏了"), &world, Duration::hours(1));
-    assert_eq!((tag(&s.state), replies(&fx)), ("draft?", vec!["draft.reminder".to_string()]));
+    let world = World {
+        draft: Some(Draft {
+            req: request(),
+            updated_at: t0(),
+        }),
+        ..World::none()
+    };
+    let (s, fx) = run(
+        None,
+        repair_at("3栋1101 门锁坏了"),
+        &world,
+        Duration::hours(1),
+    );
+    assert_eq!(
+        (tag(&s.state), replies(&fx)),
+        ("draft?", vec!["draft.reminder".to_string()])
+    );
     let (s, fx) = run(Some(s), other("放弃"), &world, Duration::hours(1));
     assert_eq!(tag(&s.state), "confirm?");
-    assert_eq!(sig(&fx), "clear draft.dropped remember readback.repair save");
-    assert_eq!(s.state.request().and_then(|r| r.problem.as_deref()), Some("3栋1101 门锁坏了"));
+    assert_eq!(
+        sig(&fx),
+        "clear draft.dropped remember readback.repair save"
+    );
+    assert_eq!(
+        s.state.request().and_then(|r| r.problem.as_deref()),
+        Some("3栋1101 门锁坏了")
+    );
 }
 
 #[test]
 fn pressing_messages_are_not_held_behind_a_draft_reminder() {
-    let world = World { draft: Some(Draft { req: request(), updated_at: t0() }), ..World::none() };
+    let world = World {
+        draft: Some(Draft {
+            req: request(),
+            updated_at: t0(),
+        }),
+        ..World::none()
+    };
     let (_, fx) = run(None, emergency_text("着火了"), &world, Duration::hours(1));
     assert_eq!(created(&fx).urgency, Urgency::Emergency);
     let (_, fx) = run(None, other("进度"), &world, Duration::hours(1));
@@ -754,20 +1103,47 @@ fn pressing_messages_are_not_held_behind_a_draft_reminder() {
 
 #[test]
 fn during_a_handoff_messages_go_to_the_concierge_until_end_or_idle() {
-    let h = HandoffView { id: Uuid::nil(), last_activity_at: t0() };
-    let world = World { handoff: Some(h), ..World::none() };
+    let h = HandoffView {
+        id: Uuid::nil(),
+        last_activity_at: t0(),
+    };
+    let world = World {
+        handoff: Some(h),
+        ..World::none()
+    };
     let start = session(State::idle());
-    let (_, fx) = run(start.clone(), repair_at("3栋1101 厨房水管漏水"), &world, Duration::minutes(5));
+    let (_, fx) = run(
+        start.clone(),
+        repair_at("3栋1101 厨房水管漏水"),
+        &world,
+        Duration::minutes(5),
+    );
     assert_eq!(sig(&fx), "forward");
-    let (_, fx) = run(start.clone(), Event::Image(Photo { url: None, media_id: None }), &world, Duration::minutes(5));
+    let (_, fx) = run(
+        start.clone(),
+        Event::Image(Photo {
+            url: None,
+            media_id: None,
+        }),
+        &world,
+        Duration::minutes(5),
+    );
     assert_eq!(sig(&fx), "forward");
     let (_, fx) = run(start.clone(), Event::Silent, &world, Duration::minutes(5));
     assert_eq!(sig(&fx), "");
     let (_, fx) = run(start.clone(), other("人工"), &world, Duration::minutes(5));
     assert_eq!(sig(&fx), "handoff");
     let (s, fx) = run(start.clone(), other("结束"), &world, Duration::minutes(5));
-    assert_eq!((tag(&s.state), sig(&fx).as_str()), ("idle", "end handoff.ended menu"));
-    let (_, fx) = run(start.clone(), emergency_text("着火了"), &world, Duration::minutes(5));
+    assert_eq!(
+        (tag(&s.state), sig(&fx).as_str()),
+        ("idle", "end handoff.ended menu")
+    );
+    let (_, fx) = run(
+        start.clone(),
+        emergency_text("着火了"),
+        &world,
+        Duration::minutes(5),
+    );
     assert_eq!(sig(&fx), "forward +R!");
     // After the handoff's idle timeout the bot answers again.
     let (_, fx) = run(start, other("你好"), &world, Duration::minutes(31));
@@ -776,24 +1152,48 @@ fn during_a_handoff_messages_go_to_the_concierge_until_end_or_idle() {
 
 #[test]
 fn the_bot_keeps_its_place_in_a_request_across_a_handoff() {
-    let h = HandoffView { id: Uuid::nil(), last_activity_at: t0() };
-    let world = World { handoff: Some(h), ..World::none() };
-    let start = session(State::Confirming { req: request(), nudged: false });
+    let h = HandoffView {
+        id: Uuid::nil(),
+        last_activity_at: t0(),
+    };
+    let world = World {
+        handoff: Some(h),
+        ..World::none()
+    };
+    let start = session(State::Confirming {
+        req: request(),
+        nudged: false,
+    });
     let (s, _) = run(start, other("请问什么时候来"), &world, Duration::minutes(5));
     assert_eq!(tag(&s.state), "confirm?");
 }
 
 #[test]
 fn subscribing_with_a_kept_draft_welcomes_and_reminds() {
-    let world = World { draft: Some(Draft { req: request(), updated_at: t0() }), ..World::none() };
+    let world = World {
+        draft: Some(Draft {
+            req: request(),
+            updated_at: t0(),
+        }),
+        ..World::none()
+    };
     let (s, fx) = run(None, Event::Subscribe, &world, Duration::hours(1));
-    assert_eq!((tag(&s.state), sig(&fx).as_str()), ("draft?", "welcome draft.reminder"));
+    assert_eq!(
+        (tag(&s.state), sig(&fx).as_str()),
+        ("draft?", "welcome draft.reminder")
+    );
 }
 
 #[test]
 fn traditional_and_english_steering_words_work_like_simplified() {
     for word in ["確認", "對", "yes", "OK", "y", "好"] {
-        let (_, fx) = go(session(State::Confirming { req: request(), nudged: false }), other(word));
+        let (_, fx) = go(
+            session(State::Confirming {
+                req: request(),
+                nudged: false,
+            }),
+            other(word),
+        );
         assert_eq!(created(&fx).kind, Kind::Repair, "{word}");
     }
     for word in ["我的工單", "status", "進度"] {
