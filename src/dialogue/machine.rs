@@ -529,7 +529,7 @@ fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Sta
         Event::Subscribe => {
             fx.push(Effect::Reply(Msg::key("welcome")));
             match state {
-                State::Idle { .. } => State::idle(),
+                State::Idle { .. } => reprompt(State::idle(), fx),
                 other => reprompt(other, fx),
             }
         }

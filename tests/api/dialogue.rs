@@ -583,7 +583,7 @@ async fn status_handoff_and_events_work_through_the_production_engine() {
         }
     };
     let r = event(MessageBody::Event(PlatformEvent::Subscribe { scene: None })).await;
-    assert!(r.contains("欢迎关注"), "{r}");
+    assert!(r.contains("欢迎关注") && r.contains("我可以帮您"), "{r}");
     let r = event(MessageBody::Event(PlatformEvent::Click {
         key: "my_tickets".into(),
     }))
