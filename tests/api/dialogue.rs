@@ -602,6 +602,17 @@ async fn status_handoff_and_events_work_through_the_production_engine() {
     assert!(r.contains("照片已收到"), "{r}");
     let r = event(MessageBody::Event(PlatformEvent::Unsubscribe)).await;
     assert_eq!(r, "");
+    let r = event(MessageBody::Voice {
+        media_id: None,
+        recognition: Some("我的工单".into()),
+    })
+    .await;
+    assert!(r.contains(&number), "recognised speech is text: {r}");
+    let r = event(MessageBody::Video {
+        media_id: Some("v".into()),
+    })
+    .await;
+    assert!(r.contains("无法识别"), "{r}");
 }
 
 #[tokio::test]
