@@ -5,6 +5,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod notify;
 pub mod repository;
+pub mod residents;
 pub mod revisit;
 pub mod service;
 pub mod severity;
