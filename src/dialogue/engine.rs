@@ -65,6 +65,7 @@ impl Dialogue for Engine {
         let tctx = TicketContext {
             settings: self.settings.clone(),
             clock: self.clock.clone(),
+            prompts: self.prompts.clone(),
         };
         if let Some(t) = text {
             if let Some(reply) =

@@ -183,9 +183,6 @@ async fn deliver(app: &TestApp, engine: &Arc<dyn Dialogue>, msg: &InboundMessage
     outcome.reply
 }
 
-trait ClockNow {
-    fn clock_now(&self) -> chrono::DateTime<Utc>;
-}
 
 impl ClockNow for TestApp {
     fn clock_now(&self) -> chrono::DateTime<Utc> {
