@@ -35,7 +35,9 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                 text.push('\n');
             }
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes()).context("writing to stdout")?;
+            stdout
+                .write_all(text.as_bytes())
+                .context("writing to stdout")?;
             stdout.flush().context("writing to stdout")?;
             Ok(())
         }

@@ -7,7 +7,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
 use super::figures::{
-    Backlog, ComplaintLine, Escalations, HotGroup, MonthlyReport, Rate, Recurring, Satisfaction, Tally, Timing,
+    Backlog, ComplaintLine, Escalations, HotGroup, MonthlyReport, Rate, Recurring, Satisfaction,
+    Tally, Timing,
 };
 use super::month::Month;
 use super::queries::{EventRow, Rows, SurveyRow, TicketRow};
@@ -36,7 +37,8 @@ impl Params {
         Self {
             offset: settings.locale.offset(),
             as_of,
-            hot_min_residents: u64::try_from(settings.severity.hot_min_residents.max(1)).unwrap_or(1),
+            hot_min_residents: u64::try_from(settings.severity.hot_min_residents.max(1))
+                .unwrap_or(1),
             top_recurring: TOP_RECURRING,
         }
     }
@@ -65,28 +67,59 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
     let events_of = |t: &TicketRow| events.get(&t.id).unwrap_or(&no_events);
     let surveys_of = |t: &TicketRow| surveys.get(&t.id).unwrap_or(&no_surveys);
 
-    let cohort: Vec<&TicketRow> =
-        rows.tickets.iter().filter(|t| t.created_at >= start && t.created_at < end).collect();
-    let complaints: Vec<&TicketRow> = cohort.iter().copied().filter(|t| t.kind == Kind::Complaint.as_str()).collect();
+    let cohort: Vec<&TicketRow> = rows
+        .tickets
+        .iter()
+        .filter(|t| t.created_at >= start && t.created_at < end)
+        .collect();
+    let complaints: Vec<&TicketRow> = cohort
+        .iter()
+        .copied()
+        .filter(|t| t.kind == Kind::Complaint.as_str())
+        .collect();
     let is_cancelled = |t: &TicketRow| t.status == Status::Cancelled.as_str();
 
-    let response = timing(cohort.iter().map(|t| (*t, first_claim(t, events_of(t)), t.respond_due_at)), params.as_of);
-    let resolution = timing(cohort.iter().map(|t| (*t, final_resolution(t), t.due_at)), params.as_of);
+    let response = timing(
+        cohort
+            .iter()
+            .map(|t| (*t, first_claim(t, events_of(t)), t.respond_due_at)),
+        params.as_of,
+    );
+    let resolution = timing(
+        cohort.iter().map(|t| (*t, final_resolution(t), t.due_at)),
+        params.as_of,
+    );
 
-    let answered: Vec<i16> = cohort.iter().flat_map(|t| surveys_of(t).iter().filter_map(|s| s.rating)).collect();
+    let answered: Vec<i16> = cohort
+        .iter()
+        .flat_map(|t| surveys_of(t).iter().filter_map(|s| s.rating))
+        .collect();
     let satisfaction = Satisfaction {
         answered: answered.len() as u64,
-        satisfied: Rate::of(answered.iter().filter(|r| **r >= 4).count() as u64, answered.len() as u64),
+        satisfied: Rate::of(
+            answered.iter().filter(|r| **r >= 4).count() as u64,
+            answered.len() as u64,
+        ),
         average_rating: (!answered.is_empty())
             .then(|| answered.iter().map(|r| f64::from(*r)).sum::<f64>() / answered.len() as f64),
-        distribution: tally(&["1", "2", "3", "4", "5"], answered.iter().map(|r| r.to_string())),
+        distribution: tally(
+            &["1", "2", "3", "4", "5"],
+            answered.iter().map(|r| r.to_string()),
+        ),
     };
 
-    let needs_revisit: Vec<&TicketRow> =
-        cohort.iter().copied().filter(|t| ever_resolved(t) && !is_cancelled(t) && !t.satisfied_on_spot).collect();
+    let needs_revisit: Vec<&TicketRow> = cohort
+        .iter()
+        .copied()
+        .filter(|t| ever_resolved(t) && !is_cancelled(t) && !t.satisfied_on_spot)
+        .collect();
     let revisited = needs_revisit
         .iter()
-        .filter(|t| surveys_of(t).iter().any(|s| s.answered_at.is_some() || s.rating.is_some()))
+        .filter(|t| {
+            surveys_of(t)
+                .iter()
+                .any(|s| s.answered_at.is_some() || s.rating.is_some())
+        })
         .count();
     let resolved_once = cohort.iter().filter(|t| ever_resolved(t)).count();
     let reopened = cohort.iter().filter(|t| t.reopen_count > 0).count();
@@ -100,9 +133,16 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
         building: t.building.clone(),
         created_at: t.created_at.with_timezone(&params.offset),
     };
-    let mut serious: Vec<&TicketRow> = complaints.iter().copied().filter(|t| t.severity <= 3).collect();
-    serious.sort_by(|a, b| (a.severity, a.created_at, &a.number).cmp(&(b.severity, b.created_at, &b.number)));
-    let mut important: Vec<&TicketRow> = complaints.iter().copied().filter(|t| t.important).collect();
+    let mut serious: Vec<&TicketRow> = complaints
+        .iter()
+        .copied()
+        .filter(|t| t.severity <= 3)
+        .collect();
+    serious.sort_by(|a, b| {
+        (a.severity, a.created_at, &a.number).cmp(&(b.severity, b.created_at, &b.number))
+    });
+    let mut important: Vec<&TicketRow> =
+        complaints.iter().copied().filter(|t| t.important).collect();
     important.sort_by(|a, b| (a.created_at, &a.number).cmp(&(b.created_at, &b.number)));
 
     MonthlyReport {
@@ -112,11 +152,26 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
         as_of: params.as_of.with_timezone(&params.offset),
         received: cohort.len() as u64,
         cancelled: cohort.iter().filter(|t| is_cancelled(t)).count() as u64,
-        by_kind: tally(&labels(Kind::ALL, |k| k.as_str()), cohort.iter().map(|t| t.kind.clone())),
-        by_category: tally(&labels(Category::ALL, |c| c.as_str()), cohort.iter().map(|t| t.category.clone())),
-        by_department: tally(&labels(Department::ALL, |d| d.as_str()), cohort.iter().map(|t| t.department.clone())),
-        by_urgency: tally(&labels(Urgency::ALL, |u| u.as_str()), cohort.iter().map(|t| t.urgency.clone())),
-        complaints_by_severity: tally(&["1", "2", "3", "4"], complaints.iter().map(|t| t.severity.to_string())),
+        by_kind: tally(
+            &labels(Kind::ALL, |k| k.as_str()),
+            cohort.iter().map(|t| t.kind.clone()),
+        ),
+        by_category: tally(
+            &labels(Category::ALL, |c| c.as_str()),
+            cohort.iter().map(|t| t.category.clone()),
+        ),
+        by_department: tally(
+            &labels(Department::ALL, |d| d.as_str()),
+            cohort.iter().map(|t| t.department.clone()),
+        ),
+        by_urgency: tally(
+            &labels(Urgency::ALL, |u| u.as_str()),
+            cohort.iter().map(|t| t.urgency.clone()),
+        ),
+        complaints_by_severity: tally(
+            &["1", "2", "3", "4"],
+            complaints.iter().map(|t| t.severity.to_string()),
+        ),
         response,
         resolution,
         satisfaction,
@@ -125,8 +180,17 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
         serious_complaints: serious.into_iter().map(line).collect(),
         hot_complaints: hot_groups(&complaints, params.hot_min_residents),
         important_complaints: important.into_iter().map(line).collect(),
-        recurring: recurring(cohort.iter().copied().filter(|t| !is_cancelled(t)), params.top_recurring),
-        backlog: backlog(rows.tickets.iter().filter(|t| t.created_at < end).map(|t| (t, events_of(t))), end),
+        recurring: recurring(
+            cohort.iter().copied().filter(|t| !is_cancelled(t)),
+            params.top_recurring,
+        ),
+        backlog: backlog(
+            rows.tickets
+                .iter()
+                .filter(|t| t.created_at < end)
+                .map(|t| (t, events_of(t))),
+            end,
+        ),
         escalations: escalations(&rows.tickets, &rows.events, start, end),
     }
 }
@@ -141,7 +205,10 @@ pub fn tally(known: &[&str], values: impl Iterator<Item = String>) -> Tally {
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
-    let mut out: Vec<(String, u64)> = known.iter().map(|k| (k.to_string(), counts.remove(*k).unwrap_or(0))).collect();
+    let mut out: Vec<(String, u64)> = known
+        .iter()
+        .map(|k| (k.to_string(), counts.remove(*k).unwrap_or(0)))
+        .collect();
     out.extend(counts);
     Tally(out)
 }
@@ -174,7 +241,9 @@ fn timing<'a>(
                 }
             }
             // A cancelled ticket never got there by design, not by a miss.
-            (None, Some(due)) if due <= as_of && t.status != Status::Cancelled.as_str() => judged += 1,
+            (None, Some(due)) if due <= as_of && t.status != Status::Cancelled.as_str() => {
+                judged += 1
+            }
             _ => {}
         }
     }
@@ -190,7 +259,12 @@ fn timing<'a>(
 
 /// The earliest move to `claimed`, else the `claimed_at` column.
 fn first_claim(t: &TicketRow, events: &[&EventRow]) -> Option<DateTime<Utc>> {
-    events.iter().filter(|e| e.to_status.as_deref() == Some(Status::Claimed.as_str())).map(|e| e.at).min().or(t.claimed_at)
+    events
+        .iter()
+        .filter(|e| e.to_status.as_deref() == Some(Status::Claimed.as_str()))
+        .map(|e| e.at)
+        .min()
+        .or(t.claimed_at)
 }
 
 /// When the work was last finished, for tickets that are finished now.
@@ -214,7 +288,12 @@ fn ever_resolved(t: &TicketRow) -> bool {
 
 /// The ticket's status just before `instant` (see `Backlog::total` for the fallback).
 pub fn status_at(t: &TicketRow, events: &[&EventRow], instant: DateTime<Utc>) -> String {
-    if let Some(s) = events.iter().rev().filter(|e| e.at < instant).find_map(|e| e.to_status.clone()) {
+    if let Some(s) = events
+        .iter()
+        .rev()
+        .filter(|e| e.at < instant)
+        .find_map(|e| e.to_status.clone())
+    {
         return s;
     }
     if t.closed_at.is_some_and(|at| at < instant) {
@@ -228,7 +307,10 @@ pub fn status_at(t: &TicketRow, events: &[&EventRow], instant: DateTime<Utc>) ->
     }
 }
 
-fn backlog<'a>(tickets: impl Iterator<Item = (&'a TicketRow, &'a Vec<&'a EventRow>)>, end: DateTime<Utc>) -> Backlog {
+fn backlog<'a>(
+    tickets: impl Iterator<Item = (&'a TicketRow, &'a Vec<&'a EventRow>)>,
+    end: DateTime<Utc>,
+) -> Backlog {
     let mut open = Vec::new();
     for (t, events) in tickets {
         let status = status_at(t, events, end);
@@ -238,25 +320,40 @@ fn backlog<'a>(tickets: impl Iterator<Item = (&'a TicketRow, &'a Vec<&'a EventRo
     }
     Backlog {
         total: open.len() as u64,
-        overdue: open.iter().filter(|(t, _)| t.due_at.is_some_and(|d| d < end)).count() as u64,
-        by_department: tally(&labels(Department::ALL, |d| d.as_str()), open.iter().map(|(t, _)| t.department.clone())),
+        overdue: open
+            .iter()
+            .filter(|(t, _)| t.due_at.is_some_and(|d| d < end))
+            .count() as u64,
+        by_department: tally(
+            &labels(Department::ALL, |d| d.as_str()),
+            open.iter().map(|(t, _)| t.department.clone()),
+        ),
         by_status: tally(&WORK_PENDING, open.into_iter().map(|(_, s)| s)),
     }
 }
 
-fn escalations(tickets: &[TicketRow], events: &[EventRow], start: DateTime<Utc>, end: DateTime<Utc>) -> Escalations {
+fn escalations(
+    tickets: &[TicketRow],
+    events: &[EventRow],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Escalations {
     let in_month: Vec<&EventRow> = events
         .iter()
         .filter(|e| e.at >= start && e.at < end && e.action.to_lowercase().starts_with("escalat"))
         .collect();
     let ids: BTreeSet<Uuid> = in_month.iter().map(|e| e.ticket_id).collect();
-    let department: HashMap<Uuid, &str> = tickets.iter().map(|t| (t.id, t.department.as_str())).collect();
+    let department: HashMap<Uuid, &str> = tickets
+        .iter()
+        .map(|t| (t.id, t.department.as_str()))
+        .collect();
     Escalations {
         events: in_month.len() as u64,
         tickets: ids.len() as u64,
         by_department: tally(
             &labels(Department::ALL, |d| d.as_str()),
-            ids.iter().map(|id| department.get(id).copied().unwrap_or("unknown").to_string()),
+            ids.iter()
+                .map(|id| department.get(id).copied().unwrap_or("unknown").to_string()),
         ),
     }
 }
@@ -272,7 +369,11 @@ fn hot_groups(complaints: &[&TicketRow], min_residents: u64) -> Vec<HotGroup> {
         .into_iter()
         .filter_map(|(group_id, mut members)| {
             members.sort_by(|a, b| (a.created_at, &a.number).cmp(&(b.created_at, &b.number)));
-            let residents = members.iter().map(|t| t.resident_id).collect::<BTreeSet<_>>().len() as u64;
+            let residents = members
+                .iter()
+                .map(|t| t.resident_id)
+                .collect::<BTreeSet<_>>()
+                .len() as u64;
             let first = members.first()?;
             (residents >= min_residents).then(|| HotGroup {
                 group_id,
@@ -284,24 +385,37 @@ fn hot_groups(complaints: &[&TicketRow], min_residents: u64) -> Vec<HotGroup> {
             })
         })
         .collect();
-    hot.sort_by(|a, b| (b.residents, b.numbers.len(), &a.numbers).cmp(&(a.residents, a.numbers.len(), &b.numbers)));
+    hot.sort_by(|a, b| {
+        (b.residents, b.numbers.len(), &a.numbers).cmp(&(a.residents, a.numbers.len(), &b.numbers))
+    });
     hot
 }
 
 fn recurring<'a>(tickets: impl Iterator<Item = &'a TicketRow>, top: usize) -> Vec<Recurring> {
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
     for t in tickets {
-        if let Some(b) = t.building.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-            *counts.entry((b.to_string(), t.category.clone())).or_default() += 1;
+        if let Some(b) = t
+            .building
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+        {
+            *counts
+                .entry((b.to_string(), t.category.clone()))
+                .or_default() += 1;
         }
     }
     let mut pairs: Vec<Recurring> = counts
         .into_iter()
         .filter(|(_, n)| *n >= 2)
-        .map(|((building, category), count)| Recurring { building, category, count })
+        .map(|((building, category), count)| Recurring {
+            building,
+            category,
+            count,
+        })
         .collect();
     // BTreeMap order already sorts ties by building then category; a stable sort keeps it.
-    pairs.sort_by(|a, b| b.count.cmp(&a.count));
+    pairs.sort_by_key(|p| std::cmp::Reverse(p.count));
     pairs.truncate(top);
     pairs
 }

@@ -16,7 +16,10 @@ pub fn render(r: &MonthlyReport) -> anyhow::Result<String> {
         ("received", r.received.to_string()),
         ("cancelled", r.cancelled.to_string()),
         ("satisfaction_answered", r.satisfaction.answered.to_string()),
-        ("satisfaction_satisfied", r.satisfaction.satisfied.numerator.to_string()),
+        (
+            "satisfaction_satisfied",
+            r.satisfaction.satisfied.numerator.to_string(),
+        ),
         ("satisfaction_rate", rate(&r.satisfaction.satisfied)),
         ("average_rating", opt(r.satisfaction.average_rating)),
         ("revisit_done", r.revisit.numerator.to_string()),
@@ -40,20 +43,49 @@ pub fn render(r: &MonthlyReport) -> anyhow::Result<String> {
         ("by_category", "category", &r.by_category),
         ("by_department", "department", &r.by_department),
         ("by_urgency", "urgency", &r.by_urgency),
-        ("complaints_by_severity", "severity", &r.complaints_by_severity),
-        ("satisfaction_distribution", "rating", &r.satisfaction.distribution),
+        (
+            "complaints_by_severity",
+            "severity",
+            &r.complaints_by_severity,
+        ),
+        (
+            "satisfaction_distribution",
+            "rating",
+            &r.satisfaction.distribution,
+        ),
     ] {
         sections.push(tally_section(name, label, tally)?);
     }
     sections.push(section(
         "timeliness",
-        &["measure", "count", "p50_secs", "p90_secs", "p99_secs", "sla_met", "sla_judged", "sla_rate"],
-        [("response", &r.response), ("resolution", &r.resolution)].into_iter().map(|(n, t)| timing_row(n, t)),
+        &[
+            "measure",
+            "count",
+            "p50_secs",
+            "p90_secs",
+            "p99_secs",
+            "sla_met",
+            "sla_judged",
+            "sla_rate",
+        ],
+        [("response", &r.response), ("resolution", &r.resolution)]
+            .into_iter()
+            .map(|(n, t)| timing_row(n, t)),
     )?);
-    sections.push(complaint_section("serious_complaints", &r.serious_complaints)?);
+    sections.push(complaint_section(
+        "serious_complaints",
+        &r.serious_complaints,
+    )?);
     sections.push(section(
         "hot_complaints",
-        &["group_id", "residents", "tickets", "category", "severity", "summary"],
+        &[
+            "group_id",
+            "residents",
+            "tickets",
+            "category",
+            "severity",
+            "summary",
+        ],
         r.hot_complaints.iter().map(|h| {
             vec![
                 h.group_id.to_string(),
@@ -65,15 +97,32 @@ pub fn render(r: &MonthlyReport) -> anyhow::Result<String> {
             ]
         }),
     )?);
-    sections.push(complaint_section("important_complaints", &r.important_complaints)?);
+    sections.push(complaint_section(
+        "important_complaints",
+        &r.important_complaints,
+    )?);
     sections.push(section(
         "recurring",
         &["building", "category", "count"],
-        r.recurring.iter().map(|p| vec![p.building.clone(), p.category.clone(), p.count.to_string()]),
+        r.recurring
+            .iter()
+            .map(|p| vec![p.building.clone(), p.category.clone(), p.count.to_string()]),
     )?);
-    sections.push(tally_section("backlog_by_department", "department", &r.backlog.by_department)?);
-    sections.push(tally_section("backlog_by_status", "status", &r.backlog.by_status)?);
-    sections.push(tally_section("escalations_by_department", "department", &r.escalations.by_department)?);
+    sections.push(tally_section(
+        "backlog_by_department",
+        "department",
+        &r.backlog.by_department,
+    )?);
+    sections.push(tally_section(
+        "backlog_by_status",
+        "status",
+        &r.backlog.by_status,
+    )?);
+    sections.push(tally_section(
+        "escalations_by_department",
+        "department",
+        &r.escalations.by_department,
+    )?);
     Ok(sections.join("\n"))
 }
 
@@ -86,19 +135,31 @@ pub fn cell(s: &str) -> String {
     }
 }
 
-fn section(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> anyhow::Result<String> {
-    let mut w = ::csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+fn section(
+    name: &str,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> anyhow::Result<String> {
+    let mut w = ::csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
     w.write_record([format!("[{name}]")])?;
     w.write_record(header)?;
     for row in rows {
         w.write_record(row.iter().map(|c| cell(c)))?;
     }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?;
     Ok(String::from_utf8(bytes)?)
 }
 
 fn tally_section(name: &str, label: &str, tally: &Tally) -> anyhow::Result<String> {
-    section(name, &[label, "count"], tally.0.iter().map(|(k, n)| vec![k.clone(), n.to_string()]))
+    section(
+        name,
+        &[label, "count"],
+        tally.0.iter().map(|(k, n)| vec![k.clone(), n.to_string()]),
+    )
 }
 
 fn timing_row(name: &str, t: &Timing) -> Vec<String> {
@@ -111,14 +172,25 @@ fn timing_row(name: &str, t: &Timing) -> Vec<String> {
         secs(t.p99_secs),
         t.within_sla.numerator.to_string(),
         t.within_sla.denominator.to_string(),
-        t.within_sla.rate.map(|v| format!("{v:.4}")).unwrap_or_default(),
+        t.within_sla
+            .rate
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_default(),
     ]
 }
 
 fn complaint_section(name: &str, lines: &[ComplaintLine]) -> anyhow::Result<String> {
     section(
         name,
-        &["number", "severity", "status", "category", "building", "created_at", "summary"],
+        &[
+            "number",
+            "severity",
+            "status",
+            "category",
+            "building",
+            "created_at",
+            "summary",
+        ],
         lines.iter().map(|c| {
             vec![
                 c.number.clone(),
@@ -136,7 +208,10 @@ fn complaint_section(name: &str, lines: &[ComplaintLine]) -> anyhow::Result<Stri
 /// Splits rendered CSV back into its sections: name → records (header first). For
 /// checking a rendering, and for whoever wants to read the file back.
 pub fn parse_sections(text: &str) -> anyhow::Result<Vec<(String, Vec<Vec<String>>)>> {
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut out: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     for record in reader.records() {
         let record = record?;

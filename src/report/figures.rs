@@ -56,7 +56,11 @@ pub struct Rate {
 impl Rate {
     pub fn of(numerator: u64, denominator: u64) -> Self {
         let rate = (denominator > 0).then(|| numerator as f64 / denominator as f64);
-        Self { numerator, denominator, rate }
+        Self {
+            numerator,
+            denominator,
+            rate,
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use super::queries::{Rows, SurveyRow, TicketRow};
 pub const INJECTED: &str = "<script>alert(\"x\")</script> & 'quoted', \"comma\"\nnew line";
 
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(&format!("{s}+08:00")).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(&format!("{s}+08:00"))
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn ticket(number: &str, kind: &str, category: &str, severity: i16, summary: &str) -> TicketRow {
@@ -46,12 +48,24 @@ pub fn sample() -> MonthlyReport {
     let group = Uuid::new_v4();
     let mut tickets = vec![
         ticket("C2611030001", "complaint", "environment", 3, INJECTED),
-        ticket("C2611030002", "complaint", "services", 2, "=cmd|' /C calc'!A0"),
+        ticket(
+            "C2611030002",
+            "complaint",
+            "services",
+            2,
+            "=cmd|' /C calc'!A0",
+        ),
         ticket("R2611030001", "repair", "equipment", 4, "水管漏水"),
         ticket("R2611030002", "repair", "equipment", 4, "水管又漏水"),
     ];
     for i in 0..3 {
-        let mut t = ticket(&format!("C261103010{i}"), "complaint", "environment", 4, "垃圾没人收 <b>");
+        let mut t = ticket(
+            &format!("C261103010{i}"),
+            "complaint",
+            "environment",
+            4,
+            "垃圾没人收 <b>",
+        );
         t.group_id = Some(group);
         tickets.push(t);
     }
@@ -72,5 +86,13 @@ pub fn sample() -> MonthlyReport {
         hot_min_residents: 3,
         top_recurring: 10,
     };
-    compute(&Rows { tickets, events: vec![], surveys }, Month::parse("2026-11").unwrap(), &params)
+    compute(
+        &Rows {
+            tickets,
+            events: vec![],
+            surveys,
+        },
+        Month::parse("2026-11").unwrap(),
+        &params,
+    )
 }

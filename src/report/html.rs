@@ -72,18 +72,32 @@ pub fn render(r: &MonthlyReport) -> String {
         let rows = [
             ("受理 Received", r.received.to_string()),
             ("取消 Cancelled", r.cancelled.to_string()),
-            ("响应及时率 Responded within SLA", rate(&r.response.within_sla)),
-            ("处理及时率 Resolved within SLA", rate(&r.resolution.within_sla)),
+            (
+                "响应及时率 Responded within SLA",
+                rate(&r.response.within_sla),
+            ),
+            (
+                "处理及时率 Resolved within SLA",
+                rate(&r.resolution.within_sla),
+            ),
             ("满意率 Satisfaction (4–5)", rate(&r.satisfaction.satisfied)),
             (
                 "平均评分 Average rating",
-                r.satisfaction.average_rating.map_or("—".into(), |v| format!("{v:.2}")),
+                r.satisfaction
+                    .average_rating
+                    .map_or("—".into(), |v| format!("{v:.2}")),
             ),
             ("回访率 Revisit rate", rate(&r.revisit)),
             ("重开率 Reopen rate", rate(&r.reopen)),
-            ("月末积压 Open backlog at month end", r.backlog.total.to_string()),
+            (
+                "月末积压 Open backlog at month end",
+                r.backlog.total.to_string(),
+            ),
             ("其中逾期 of which overdue", r.backlog.overdue.to_string()),
-            ("升级 Escalations (events / tickets)", format!("{} / {}", r.escalations.events, r.escalations.tickets)),
+            (
+                "升级 Escalations (events / tickets)",
+                format!("{} / {}", r.escalations.events, r.escalations.tickets),
+            ),
         ];
         key_values(out, "Key figures 主要指标", &rows);
     });
@@ -92,15 +106,45 @@ pub fn render(r: &MonthlyReport) -> String {
         chart(out, "chart-kind", "Tickets by kind 按类型", &r.by_kind);
         tally_table(out, "Tickets by kind", "Kind 类型", &r.by_kind);
     });
-    section(&mut page, "by-category", "按诉求分类 · By category", |out| {
-        chart(out, "chart-category", "Tickets by category 按诉求分类", &r.by_category);
-        tally_table(out, "Tickets by category", "Category 分类", &r.by_category);
-    });
-    section(&mut page, "by-other", "部门、紧急程度、投诉等级 · Department, urgency, severity", |out| {
-        tally_table(out, "Tickets by department 按部门", "Department 部门", &r.by_department);
-        tally_table(out, "Tickets by urgency 按紧急程度", "Urgency 紧急程度", &r.by_urgency);
-        tally_table(out, "Complaints by severity 投诉等级", "Level 等级", &r.complaints_by_severity);
-    });
+    section(
+        &mut page,
+        "by-category",
+        "按诉求分类 · By category",
+        |out| {
+            chart(
+                out,
+                "chart-category",
+                "Tickets by category 按诉求分类",
+                &r.by_category,
+            );
+            tally_table(out, "Tickets by category", "Category 分类", &r.by_category);
+        },
+    );
+    section(
+        &mut page,
+        "by-other",
+        "部门、紧急程度、投诉等级 · Department, urgency, severity",
+        |out| {
+            tally_table(
+                out,
+                "Tickets by department 按部门",
+                "Department 部门",
+                &r.by_department,
+            );
+            tally_table(
+                out,
+                "Tickets by urgency 按紧急程度",
+                "Urgency 紧急程度",
+                &r.by_urgency,
+            );
+            tally_table(
+                out,
+                "Complaints by severity 投诉等级",
+                "Level 等级",
+                &r.complaints_by_severity,
+            );
+        },
+    );
 
     section(&mut page, "timeliness", "及时性 · Timeliness", |out| {
         out.push_str(
@@ -113,14 +157,34 @@ pub fn render(r: &MonthlyReport) -> String {
         out.push_str("</tbody>\n</table>\n");
     });
 
-    section(&mut page, "satisfaction", "满意度 · Satisfaction", |out| {
-        chart(out, "chart-satisfaction", "Answered surveys by rating 评分分布", &r.satisfaction.distribution);
-        tally_table(out, "Answered surveys by rating", "Rating 评分", &r.satisfaction.distribution);
-    });
+    section(
+        &mut page,
+        "satisfaction",
+        "满意度 · Satisfaction",
+        |out| {
+            chart(
+                out,
+                "chart-satisfaction",
+                "Answered surveys by rating 评分分布",
+                &r.satisfaction.distribution,
+            );
+            tally_table(
+                out,
+                "Answered surveys by rating",
+                "Rating 评分",
+                &r.satisfaction.distribution,
+            );
+        },
+    );
 
-    section(&mut page, "serious", "一至三级投诉 · Level 1–3 complaints", |out| {
-        complaint_table(out, "Level 1–3 complaints", &r.serious_complaints);
-    });
+    section(
+        &mut page,
+        "serious",
+        "一至三级投诉 · Level 1–3 complaints",
+        |out| {
+            complaint_table(out, "Level 1–3 complaints", &r.serious_complaints);
+        },
+    );
     section(&mut page, "hot", "热点投诉 · Hot complaints", |out| {
         if r.hot_complaints.is_empty() {
             out.push_str("<p>None 无</p>\n");
@@ -144,37 +208,67 @@ pub fn render(r: &MonthlyReport) -> String {
         }
         out.push_str("</tbody>\n</table>\n");
     });
-    section(&mut page, "important", "重要（重复）投诉 · Important (repeated) complaints", |out| {
-        complaint_table(out, "Important complaints", &r.important_complaints);
-    });
+    section(
+        &mut page,
+        "important",
+        "重要（重复）投诉 · Important (repeated) complaints",
+        |out| {
+            complaint_table(out, "Important complaints", &r.important_complaints);
+        },
+    );
 
-    section(&mut page, "recurring", "重复问题 · Recurring problems", |out| {
-        if r.recurring.is_empty() {
-            out.push_str("<p>None 无</p>\n");
-            return;
-        }
-        out.push_str(
+    section(
+        &mut page,
+        "recurring",
+        "重复问题 · Recurring problems",
+        |out| {
+            if r.recurring.is_empty() {
+                out.push_str("<p>None 无</p>\n");
+                return;
+            }
+            out.push_str(
             "<table>\n<caption>Same building and category, twice or more</caption>\n<thead><tr><th scope=\"col\">Building 楼栋</th>\
              <th scope=\"col\">Category 分类</th><th scope=\"col\">Count 次数</th></tr></thead>\n<tbody>\n",
         );
-        for p in &r.recurring {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-                escape(&p.building),
-                escape(&p.category),
-                p.count
-            );
-        }
-        out.push_str("</tbody>\n</table>\n");
-    });
+            for p in &r.recurring {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    escape(&p.building),
+                    escape(&p.category),
+                    p.count
+                );
+            }
+            out.push_str("</tbody>\n</table>\n");
+        },
+    );
 
-    section(&mut page, "backlog", "月末积压 · Backlog at month end", |out| {
-        tally_table(out, "Open at month end by department", "Department 部门", &r.backlog.by_department);
-        tally_table(out, "Open at month end by status", "Status 状态", &r.backlog.by_status);
-    });
+    section(
+        &mut page,
+        "backlog",
+        "月末积压 · Backlog at month end",
+        |out| {
+            tally_table(
+                out,
+                "Open at month end by department",
+                "Department 部门",
+                &r.backlog.by_department,
+            );
+            tally_table(
+                out,
+                "Open at month end by status",
+                "Status 状态",
+                &r.backlog.by_status,
+            );
+        },
+    );
     section(&mut page, "escalations", "升级 · Escalations", |out| {
-        tally_table(out, "Escalated tickets by department", "Department 部门", &r.escalations.by_department);
+        tally_table(
+            out,
+            "Escalated tickets by department",
+            "Department 部门",
+            &r.escalations.by_department,
+        );
     });
 
     page.push_str("</main>\n</body>\n</html>\n");
@@ -197,9 +291,18 @@ fn chart(out: &mut String, id: &str, title: &str, tally: &Tally) {
 }
 
 fn key_values(out: &mut String, caption: &str, rows: &[(&str, String)]) {
-    let _ = writeln!(out, "<table>\n<caption>{}</caption>\n<tbody>", escape(caption));
+    let _ = writeln!(
+        out,
+        "<table>\n<caption>{}</caption>\n<tbody>",
+        escape(caption)
+    );
     for (k, v) in rows {
-        let _ = writeln!(out, "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>", escape(k), escape(v));
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>",
+            escape(k),
+            escape(v)
+        );
     }
     out.push_str("</tbody>\n</table>\n");
 }
@@ -212,7 +315,11 @@ fn tally_table(out: &mut String, caption: &str, label: &str, tally: &Tally) {
         escape(label)
     );
     for (k, n) in &tally.0 {
-        let _ = writeln!(out, "<tr><th scope=\"row\">{}</th><td class=\"n\">{n}</td></tr>", escape(k));
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td class=\"n\">{n}</td></tr>",
+            escape(k)
+        );
     }
     let _ = writeln!(
         out,

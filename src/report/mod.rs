@@ -28,7 +28,11 @@ pub use month::{BadMonth, Month};
 
 /// The report for `month`, judged as of the system clock (for the command line, which
 /// has no other clock).
-pub async fn monthly(db: &PgPool, settings: &Settings, month: Month) -> anyhow::Result<MonthlyReport> {
+pub async fn monthly(
+    db: &PgPool,
+    settings: &Settings,
+    month: Month,
+) -> anyhow::Result<MonthlyReport> {
     monthly_as_of(db, settings, month, SystemClock.now()).await
 }
 
@@ -43,7 +47,11 @@ pub async fn monthly_as_of(
     let start = month.start(offset).with_timezone(&Utc);
     let end = month.end(offset).with_timezone(&Utc);
     let rows = queries::fetch(db, start, end).await?;
-    Ok(compute(&rows, month, &Params::from_settings(settings, as_of)))
+    Ok(compute(
+        &rows,
+        month,
+        &Params::from_settings(settings, as_of),
+    ))
 }
 
 /// The renderings a report can be asked for.

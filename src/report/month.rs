@@ -41,7 +41,10 @@ impl Month {
     pub fn containing(at: DateTime<Utc>, offset: FixedOffset) -> Self {
         use chrono::Datelike;
         let local = at.with_timezone(&offset);
-        Self { year: local.year(), month: local.month() }
+        Self {
+            year: local.year(),
+            month: local.month(),
+        }
     }
 
     pub fn year(self) -> i32 {
@@ -54,9 +57,15 @@ impl Month {
 
     pub fn next(self) -> Self {
         if self.month == 12 {
-            Self { year: self.year + 1, month: 1 }
+            Self {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Self { year: self.year, month: self.month + 1 }
+            Self {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
 
@@ -70,7 +79,10 @@ impl Month {
     pub fn start(self, offset: FixedOffset) -> DateTime<FixedOffset> {
         let midnight = self.first_day().and_time(chrono::NaiveTime::MIN);
         // A fixed offset has no gaps or folds, so the local time maps to one instant.
-        offset.from_local_datetime(&midnight).single().unwrap_or_else(|| midnight.and_utc().fixed_offset())
+        offset
+            .from_local_datetime(&midnight)
+            .single()
+            .unwrap_or_else(|| midnight.and_utc().fixed_offset())
     }
 
     /// Local midnight of the 1st of the next month: the first instant not in this month.
@@ -118,8 +130,22 @@ mod tests {
     #[test]
     fn rejects_everything_else() {
         for bad in [
-            "", "2026", "2026-1", "2026-001", "2026-13", "2026-00", "26-11", "2026/11", " 2026-11",
-            "2026-11 ", "+026-11", "2026-1a", "２０２６-11", "1969-12", "2026-11-01", "abcd-ef",
+            "",
+            "2026",
+            "2026-1",
+            "2026-001",
+            "2026-13",
+            "2026-00",
+            "26-11",
+            "2026/11",
+            " 2026-11",
+            "2026-11 ",
+            "+026-11",
+            "2026-1a",
+            "２０２６-11",
+            "1969-12",
+            "2026-11-01",
+            "abcd-ef",
         ] {
             assert!(Month::parse(bad).is_err(), "{bad:?} should be refused");
         }
@@ -136,7 +162,10 @@ mod tests {
         let m = Month::parse("2026-11").unwrap();
         assert_eq!(m.start(cst()).to_rfc3339(), "2026-11-01T00:00:00+08:00");
         assert_eq!(m.end(cst()).to_rfc3339(), "2026-12-01T00:00:00+08:00");
-        assert_eq!(m.start(cst()).with_timezone(&Utc).to_rfc3339(), "2026-10-31T16:00:00+00:00");
+        assert_eq!(
+            m.start(cst()).with_timezone(&Utc).to_rfc3339(),
+            "2026-10-31T16:00:00+00:00"
+        );
     }
 
     #[test]
@@ -156,6 +185,9 @@ mod tests {
 
     #[test]
     fn serializes_as_its_text() {
-        assert_eq!(serde_json::to_string(&Month::parse("2026-02").unwrap()).unwrap(), "\"2026-02\"");
+        assert_eq!(
+            serde_json::to_string(&Month::parse("2026-02").unwrap()).unwrap(),
+            "\"2026-02\""
+        );
     }
 }

@@ -92,5 +92,9 @@ pub async fn fetch(db: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> sql
     .bind(&ids)
     .fetch_all(db)
     .await?;
-    Ok(Rows { tickets, events, surveys })
+    Ok(Rows {
+        tickets,
+        events,
+        surveys,
+    })
 }

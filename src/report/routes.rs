@@ -41,7 +41,11 @@ pub async fn monthly_html(state: State<AppState>, query: Query<MonthQuery>) -> R
 
 // AUTH: the staff bearer-token extractor goes on these handlers (supervisor and manager
 // roles) once the staff API is merged; until then the routes are not mounted by startup.
-async fn respond(State(state): State<AppState>, Query(query): Query<MonthQuery>, format: Format) -> Response {
+async fn respond(
+    State(state): State<AppState>,
+    Query(query): Query<MonthQuery>,
+    format: Format,
+) -> Response {
     let month = match query.month.as_deref().map(Month::parse) {
         Some(Ok(month)) => month,
         Some(Err(e)) => return bad_request(&e.to_string()),
@@ -51,7 +55,10 @@ async fn respond(State(state): State<AppState>, Query(query): Query<MonthQuery>,
         Ok(report) => report,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), %month, "monthly report failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "the report could not be computed"})))
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": "the report could not be computed"})),
+            )
                 .into_response();
         }
     };
@@ -60,18 +67,24 @@ async fn respond(State(state): State<AppState>, Query(query): Query<MonthQuery>,
     }
     match render(&report, format) {
         Ok(body) => {
-            let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
             if format == Format::Csv {
                 let disposition = format!("attachment; filename=\"guanjia-report-{month}.csv\"");
                 if let Ok(value) = header::HeaderValue::from_str(&disposition) {
-                    response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_DISPOSITION, value);
                 }
             }
             response
         }
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), %month, "rendering the monthly report failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "the report could not be rendered"})))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": "the report could not be rendered"})),
+            )
                 .into_response()
         }
     }

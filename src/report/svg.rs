@@ -68,7 +68,11 @@ mod tests {
 
     #[test]
     fn one_bar_per_label_with_its_value() {
-        let svg = bar_chart("kind", "By kind", &tally(&[("repair", 4), ("complaint", 2), ("inquiry", 0)]));
+        let svg = bar_chart(
+            "kind",
+            "By kind",
+            &tally(&[("repair", 4), ("complaint", 2), ("inquiry", 0)]),
+        );
         assert_eq!(svg.matches("<rect ").count(), 3);
         assert!(svg.contains(r#"width="300" height="18""#), "{svg}");
         assert!(svg.contains(r#"width="150" height="18""#), "{svg}");
@@ -80,7 +84,11 @@ mod tests {
 
     #[test]
     fn labels_and_titles_are_escaped() {
-        let svg = bar_chart("x\"y", "<b>T</b>", &tally(&[("<script>alert(1)</script>", 1)]));
+        let svg = bar_chart(
+            "x\"y",
+            "<b>T</b>",
+            &tally(&[("<script>alert(1)</script>", 1)]),
+        );
         assert!(!svg.contains("<script>"));
         assert!(!svg.contains("<b>"));
         assert!(svg.contains("&lt;script&gt;"));

@@ -9,7 +9,9 @@ fn cst() -> FixedOffset {
 
 /// A local (+08:00) time.
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(&format!("{s}+08:00")).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(&format!("{s}+08:00"))
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn nov() -> Month {
@@ -17,7 +19,12 @@ fn nov() -> Month {
 }
 
 fn params() -> Params {
-    Params { offset: cst(), as_of: at("2026-12-05T09:00:00"), hot_min_residents: 3, top_recurring: 10 }
+    Params {
+        offset: cst(),
+        as_of: at("2026-12-05T09:00:00"),
+        hot_min_residents: 3,
+        top_recurring: 10,
+    }
 }
 
 fn ticket(number: &str, created: &str) -> TicketRow {
@@ -59,7 +66,12 @@ fn complaint(number: &str, created: &str, severity: i16) -> TicketRow {
 }
 
 fn event(t: &TicketRow, when: &str, action: &str, to: Option<&str>) -> EventRow {
-    EventRow { ticket_id: t.id, at: at(when), action: action.into(), to_status: to.map(String::from) }
+    EventRow {
+        ticket_id: t.id,
+        at: at(when),
+        action: action.into(),
+        to_status: to.map(String::from),
+    }
 }
 
 fn survey(t: &TicketRow, round: i32, rating: Option<i16>, by: &str) -> SurveyRow {
@@ -73,7 +85,10 @@ fn survey(t: &TicketRow, round: i32, rating: Option<i16>, by: &str) -> SurveyRow
 }
 
 fn rows(tickets: Vec<TicketRow>) -> Rows {
-    Rows { tickets, ..Rows::default() }
+    Rows {
+        tickets,
+        ..Rows::default()
+    }
 }
 
 fn report(rows: &Rows) -> MonthlyReport {
@@ -96,10 +111,20 @@ fn the_month_is_local_midnight_to_local_midnight() {
 
 #[test]
 fn another_offset_moves_the_boundaries() {
-    let p = Params { offset: FixedOffset::east_opt(0).unwrap(), ..params() };
+    let p = Params {
+        offset: FixedOffset::east_opt(0).unwrap(),
+        ..params()
+    };
     // 2026-11-30T23:30+08:00 is 15:30 UTC, still November in UTC; 2026-11-01T05:00+08:00
     // is October 31 in UTC.
-    let r = compute(&rows(vec![ticket("a", "2026-11-30T23:30:00"), ticket("b", "2026-11-01T05:00:00")]), nov(), &p);
+    let r = compute(
+        &rows(vec![
+            ticket("a", "2026-11-30T23:30:00"),
+            ticket("b", "2026-11-01T05:00:00"),
+        ]),
+        nov(),
+        &p,
+    );
     assert_eq!(r.received, 1);
 }
 
@@ -115,8 +140,25 @@ fn counts_list_every_known_label_then_unknown_ones() {
     c.kind = "praise".into();
     let r = report(&rows(vec![a, b, c]));
     let keys: Vec<&str> = r.by_kind.0.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["repair", "complaint", "inquiry", "suggestion", "other", "praise"]);
-    assert_eq!((r.by_kind.get("repair"), r.by_kind.get("inquiry"), r.by_kind.get("praise")), (1, 1, 1));
+    assert_eq!(
+        keys,
+        [
+            "repair",
+            "complaint",
+            "inquiry",
+            "suggestion",
+            "other",
+            "praise"
+        ]
+    );
+    assert_eq!(
+        (
+            r.by_kind.get("repair"),
+            r.by_kind.get("inquiry"),
+            r.by_kind.get("praise")
+        ),
+        (1, 1, 1)
+    );
     assert_eq!(r.by_kind.get("complaint"), 0);
     assert_eq!(r.by_category.get("equipment"), 2);
     assert_eq!(r.by_category.get("services"), 1);
@@ -140,7 +182,10 @@ fn severity_counts_only_complaints() {
         complaint("c4b", "2026-11-02T11:00:00", 4),
     ]));
     let s = &r.complaints_by_severity;
-    assert_eq!((s.get("1"), s.get("2"), s.get("3"), s.get("4")), (1, 0, 1, 2));
+    assert_eq!(
+        (s.get("1"), s.get("2"), s.get("3"), s.get("4")),
+        (1, 0, 1, 2)
+    );
 }
 
 #[test]
@@ -157,10 +202,21 @@ fn percentile_is_nearest_rank() {
     assert_eq!(percentile(&[7], 50), Some(7));
     assert_eq!(percentile(&[7], 99), Some(7));
     let ten: Vec<i64> = (1..=10).collect();
-    assert_eq!((percentile(&ten, 50), percentile(&ten, 90), percentile(&ten, 99)), (Some(5), Some(9), Some(10)));
+    assert_eq!(
+        (
+            percentile(&ten, 50),
+            percentile(&ten, 90),
+            percentile(&ten, 99)
+        ),
+        (Some(5), Some(9), Some(10))
+    );
     let hundred: Vec<i64> = (1..=100).collect();
     assert_eq!(
-        (percentile(&hundred, 50), percentile(&hundred, 90), percentile(&hundred, 99)),
+        (
+            percentile(&hundred, 50),
+            percentile(&hundred, 90),
+            percentile(&hundred, 99)
+        ),
         (Some(50), Some(90), Some(99))
     );
     assert_eq!(percentile(&[1, 2, 3], 50), Some(2));
@@ -179,7 +235,11 @@ fn response_uses_the_first_claim_event_then_the_column() {
         event(&a, "2026-11-02T10:10:00", "claim", Some("claimed")),
         event(&a, "2026-11-02T10:05:00", "note", None),
     ];
-    let r = report(&Rows { tickets: vec![a, b, c], events, surveys: vec![] });
+    let r = report(&Rows {
+        tickets: vec![a, b, c],
+        events,
+        surveys: vec![],
+    });
     assert_eq!(r.response.count, 2);
     assert_eq!(r.response.p50_secs, Some(600));
     assert_eq!(r.response.p90_secs, Some(1200));
@@ -204,7 +264,14 @@ fn response_sla_judges_met_missed_and_overdue_but_not_pending() {
     cancelled.status = "cancelled".into();
     let mut no_deadline = ticket("free", "2026-11-02T10:00:00");
     no_deadline.claimed_at = Some(at("2026-11-02T18:00:00"));
-    let r = report(&rows(vec![met, late, never, pending, cancelled, no_deadline]));
+    let r = report(&rows(vec![
+        met,
+        late,
+        never,
+        pending,
+        cancelled,
+        no_deadline,
+    ]));
     assert_eq!(r.response.within_sla, Rate::of(1, 3));
     assert_eq!(r.response.count, 3);
 }
@@ -244,13 +311,20 @@ fn satisfaction_counts_every_answered_round_of_the_month() {
         survey(&b, 2, None, "resident"), // asked, unanswered
         survey(&old, 1, Some(1), "resident"),
     ];
-    let r = report(&Rows { tickets: vec![a, b, old], events: vec![], surveys });
+    let r = report(&Rows {
+        tickets: vec![a, b, old],
+        events: vec![],
+        surveys,
+    });
     let s = &r.satisfaction;
     assert_eq!(s.answered, 3);
     assert_eq!(s.satisfied, Rate::of(2, 3));
     assert!((s.average_rating.unwrap() - 11.0 / 3.0).abs() < 1e-9);
     let d = &s.distribution;
-    assert_eq!((d.get("1"), d.get("2"), d.get("3"), d.get("4"), d.get("5")), (0, 1, 0, 1, 1));
+    assert_eq!(
+        (d.get("1"), d.get("2"), d.get("3"), d.get("4"), d.get("5")),
+        (0, 1, 0, 1, 1)
+    );
 }
 
 #[test]
@@ -291,7 +365,15 @@ fn revisit_rate_leaves_out_on_the_spot_cancelled_and_unfinished() {
         survey(&on_spot, 1, Some(5), "resident"),
     ];
     let r = report(&Rows {
-        tickets: vec![by_resident, by_staff, unasked, on_spot, cancelled, open, reopened],
+        tickets: vec![
+            by_resident,
+            by_staff,
+            unasked,
+            on_spot,
+            cancelled,
+            open,
+            reopened,
+        ],
         events: vec![],
         surveys,
     });
@@ -327,10 +409,17 @@ fn serious_complaints_are_levels_one_to_three_most_serious_first_with_phones_mas
     let mut repair = ticket("R2", "2026-11-02T10:00:00");
     repair.severity = 2;
     let r = report(&rows(vec![c3, c1, c3_earlier, c4, repair]));
-    let numbers: Vec<&str> = r.serious_complaints.iter().map(|c| c.number.as_str()).collect();
+    let numbers: Vec<&str> = r
+        .serious_complaints
+        .iter()
+        .map(|c| c.number.as_str())
+        .collect();
     assert_eq!(numbers, ["C1", "C3e", "C3"]);
     assert_eq!(r.serious_complaints[2].summary, "噪音 call 138******78");
-    assert_eq!(r.serious_complaints[0].created_at.to_rfc3339(), "2026-11-05T10:00:00+08:00");
+    assert_eq!(
+        r.serious_complaints[0].created_at.to_rfc3339(),
+        "2026-11-05T10:00:00+08:00"
+    );
     assert_eq!(r.serious_complaints[0].status, "queued");
 }
 
@@ -340,7 +429,11 @@ fn hot_complaints_need_enough_different_residents() {
     let g_same = Uuid::new_v4();
     let mut members = Vec::new();
     for (i, day) in ["03", "01", "02"].iter().enumerate() {
-        let mut c = complaint(&format!("H{i}"), &format!("2026-11-{day}T10:00:00"), if i == 2 { 3 } else { 4 });
+        let mut c = complaint(
+            &format!("H{i}"),
+            &format!("2026-11-{day}T10:00:00"),
+            if i == 2 { 3 } else { 4 },
+        );
         c.group_id = Some(g_hot);
         members.push(c);
     }
@@ -368,7 +461,6 @@ fn hot_complaints_need_enough_different_residents() {
     assert_eq!(h.summary, "summary of H1");
     assert_eq!(h.severity, 3);
     assert_eq!(h.category, "services");
-
 }
 
 #[test]
@@ -382,7 +474,14 @@ fn hot_threshold_comes_from_params() {
         })
         .collect();
     assert!(report(&rows(list.clone())).hot_complaints.is_empty());
-    let r = compute(&rows(list), nov(), &Params { hot_min_residents: 2, ..params() });
+    let r = compute(
+        &rows(list),
+        nov(),
+        &Params {
+            hot_min_residents: 2,
+            ..params()
+        },
+    );
     assert_eq!(r.hot_complaints.len(), 1);
 }
 
@@ -394,8 +493,17 @@ fn important_complaints_are_listed_oldest_first() {
     b.important = true;
     let mut repair = ticket("R", "2026-11-02T10:00:00");
     repair.important = true;
-    let r = report(&rows(vec![a, b, repair, complaint("N", "2026-11-02T10:00:00", 4)]));
-    let numbers: Vec<&str> = r.important_complaints.iter().map(|c| c.number.as_str()).collect();
+    let r = report(&rows(vec![
+        a,
+        b,
+        repair,
+        complaint("N", "2026-11-02T10:00:00", 4),
+    ]));
+    let numbers: Vec<&str> = r
+        .important_complaints
+        .iter()
+        .map(|c| c.number.as_str())
+        .collect();
     assert_eq!(numbers, ["B", "A"]);
 }
 
@@ -424,10 +532,20 @@ fn recurring_pairs_need_two_and_are_ranked() {
         mk("k", Some(" "), "safety"),
     ];
     let r = report(&rows(tickets.clone()));
-    let got: Vec<(&str, &str, u64)> =
-        r.recurring.iter().map(|p| (p.building.as_str(), p.category.as_str(), p.count)).collect();
+    let got: Vec<(&str, &str, u64)> = r
+        .recurring
+        .iter()
+        .map(|p| (p.building.as_str(), p.category.as_str(), p.count))
+        .collect();
     assert_eq!(got, [("3", "equipment", 3), ("1", "environment", 2)]);
-    let top1 = compute(&rows(tickets), nov(), &Params { top_recurring: 1, ..params() });
+    let top1 = compute(
+        &rows(tickets),
+        nov(),
+        &Params {
+            top_recurring: 1,
+            ..params()
+        },
+    );
     assert_eq!(top1.recurring.len(), 1);
 }
 
@@ -486,14 +604,42 @@ fn backlog_is_work_pending_at_month_end_including_older_tickets() {
     let next_month = ticket("next", "2026-12-01T08:00:00");
     let events = vec![
         event(&claimed, "2026-11-21T10:00:00", "claim", Some("claimed")),
-        event(&reopened, "2026-11-21T10:00:00", "resolve", Some("resolved")),
+        event(
+            &reopened,
+            "2026-11-21T10:00:00",
+            "resolve",
+            Some("resolved"),
+        ),
         event(&reopened, "2026-11-25T10:00:00", "survey", Some("reopened")),
-        event(&resolved_after, "2026-11-29T10:00:00", "created", Some("queued")),
-        event(&resolved_after, "2026-12-02T10:00:00", "close", Some("closed")),
-        event(&cancelled, "2026-11-06T10:00:00", "cancel", Some("cancelled")),
+        event(
+            &resolved_after,
+            "2026-11-29T10:00:00",
+            "created",
+            Some("queued"),
+        ),
+        event(
+            &resolved_after,
+            "2026-12-02T10:00:00",
+            "close",
+            Some("closed"),
+        ),
+        event(
+            &cancelled,
+            "2026-11-06T10:00:00",
+            "cancel",
+            Some("cancelled"),
+        ),
     ];
     let r = report(&Rows {
-        tickets: vec![old_open, old_done, claimed, reopened, resolved_after, cancelled, next_month],
+        tickets: vec![
+            old_open,
+            old_done,
+            claimed,
+            reopened,
+            resolved_after,
+            cancelled,
+            next_month,
+        ],
         events,
         surveys: vec![],
     });
@@ -522,7 +668,11 @@ fn escalations_are_counted_inside_the_month_on_any_ticket() {
         event(&new, "2026-11-15T00:00:00", "de-escalated", None),
         event(&new, "2026-11-15T00:00:00", "claim", Some("claimed")),
     ];
-    let r = report(&Rows { tickets: vec![old, new], events, surveys: vec![] });
+    let r = report(&Rows {
+        tickets: vec![old, new],
+        events,
+        surveys: vec![],
+    });
     let e = &r.escalations;
     assert_eq!((e.events, e.tickets), (3, 2));
     assert_eq!(e.by_department.get("security"), 1);
@@ -531,10 +681,24 @@ fn escalations_are_counted_inside_the_month_on_any_ticket() {
 
 #[test]
 fn tally_keeps_known_order_and_zeros() {
-    let t = tally(&["b", "a"], ["a", "z", "a", "c"].into_iter().map(String::from));
-    assert_eq!(t.0, vec![("b".into(), 0), ("a".into(), 2), ("c".into(), 1), ("z".into(), 1)]);
+    let t = tally(
+        &["b", "a"],
+        ["a", "z", "a", "c"].into_iter().map(String::from),
+    );
+    assert_eq!(
+        t.0,
+        vec![
+            ("b".into(), 0),
+            ("a".into(), 2),
+            ("c".into(), 1),
+            ("z".into(), 1)
+        ]
+    );
     assert_eq!((t.total(), t.max(), t.get("missing")), (4, 2, 0));
-    assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"b":0,"a":2,"c":1,"z":1}"#);
+    assert_eq!(
+        serde_json::to_string(&t).unwrap(),
+        r#"{"b":0,"a":2,"c":1,"z":1}"#
+    );
 }
 
 #[test]

@@ -5,7 +5,10 @@ use crate::report::fixture::{sample, INJECTED};
 
 #[test]
 fn escape_covers_markup_and_quotes() {
-    assert_eq!(escape(r#"<a href="x" onclick='y'>&</a>"#), "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+    assert_eq!(
+        escape(r#"<a href="x" onclick='y'>&</a>"#),
+        "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+    );
     assert_eq!(escape("水管漏水"), "水管漏水");
 }
 
@@ -15,7 +18,9 @@ fn resident_text_cannot_inject_markup() {
     assert!(!page.contains("<script"), "a script element got through");
     assert!(!page.contains("<b>"));
     assert!(!page.contains(INJECTED));
-    assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;"));
+    assert!(
+        page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;")
+    );
     assert!(page.contains("垃圾没人收 &lt;b&gt;"));
 }
 
@@ -34,10 +39,16 @@ fn the_page_is_self_contained_and_accessible() {
     assert_eq!(page.matches("<svg ").count(), 3);
     assert_eq!(page.matches("role=\"img\"").count(), 3);
     for id in ["chart-kind", "chart-category", "chart-satisfaction"] {
-        assert!(page.contains(&format!("aria-labelledby=\"{id}-title {id}-desc\"")), "{id}");
+        assert!(
+            page.contains(&format!("aria-labelledby=\"{id}-title {id}-desc\"")),
+            "{id}"
+        );
     }
     // Every table has a caption, and headers carry a scope.
-    assert_eq!(page.matches("<table>").count(), page.matches("<caption>").count());
+    assert_eq!(
+        page.matches("<table>").count(),
+        page.matches("<caption>").count()
+    );
     assert!(!page.contains("<th>"));
     assert_eq!(page.matches("<main>").count(), 1);
     assert_eq!(page.matches("<h1>").count(), 1);
@@ -47,7 +58,10 @@ fn the_page_is_self_contained_and_accessible() {
 fn the_figures_appear_on_the_page() {
     let r = sample();
     let page = render(&r);
-    assert!(page.contains(&format!("<th scope=\"row\">受理 Received</th><td class=\"n\">{}</td>", r.received)));
+    assert!(page.contains(&format!(
+        "<th scope=\"row\">受理 Received</th><td class=\"n\">{}</td>",
+        r.received
+    )));
     for c in &r.serious_complaints {
         assert!(page.contains(&c.number));
     }
