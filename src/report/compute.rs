@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::figures::{
@@ -149,7 +149,7 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
         month,
         period_start: month.start(params.offset),
         period_end: month.end(params.offset),
-        as_of: params.as_of.with_timezone(&params.offset),
+        as_of: params.as_of.trunc_subsecs(0).with_timezone(&params.offset),
         received: cohort.len() as u64,
         cancelled: cohort.iter().filter(|t| is_cancelled(t)).count() as u64,
         by_kind: tally(

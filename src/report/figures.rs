@@ -75,7 +75,8 @@ pub struct Timing {
     pub p99_secs: Option<i64>,
     /// Among the month's tickets that have the deadline: met = the event happened at or
     /// before it; judged = it happened, or the deadline passed before `as_of` without it.
-    /// Tickets whose deadline is still ahead and that have not got there are not judged.
+    /// Tickets whose deadline is still ahead and that have not got there are not judged,
+    /// nor are cancelled tickets that never got there (cancelling is not a miss).
     pub within_sla: Rate,
 }
 

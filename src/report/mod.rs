@@ -89,3 +89,30 @@ pub fn render(report: &MonthlyReport, format: Format) -> anyhow::Result<String> 
         Format::Html => html::render(report),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_case_insensitively_and_refuse_others() {
+        assert_eq!(Format::parse("json"), Some(Format::Json));
+        assert_eq!(Format::parse("CSV"), Some(Format::Csv));
+        assert_eq!(Format::parse("Html"), Some(Format::Html));
+        assert_eq!(Format::parse("pdf"), None);
+        assert_eq!(Format::parse(""), None);
+        assert!(Format::Csv.content_type().starts_with("text/csv"));
+    }
+
+    #[test]
+    fn every_format_renders_the_same_report() {
+        let r = fixture::sample();
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&r, Format::Json).unwrap()).unwrap();
+        assert_eq!(json["received"], r.received);
+        assert!(render(&r, Format::Csv).unwrap().starts_with("[summary]\n"));
+        assert!(render(&r, Format::Html)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>"));
+    }
+}
