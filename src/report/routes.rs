@@ -14,6 +14,8 @@ use super::{monthly_as_of, render, Format, Month};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
+    // AUTH: the staff auth (supervisor/manager) goes here as a `route_layer`, or as an
+    // extractor argument on `respond`; unauthenticated until the staff API is merged.
     Router::new()
         .route("/api/v1/reports/monthly", get(monthly_json))
         .route("/api/v1/reports/monthly.csv", get(monthly_csv))
@@ -39,8 +41,7 @@ pub async fn monthly_html(state: State<AppState>, query: Query<MonthQuery>) -> R
     respond(state, query, Format::Html).await
 }
 
-// AUTH: the staff bearer-token extractor goes on these handlers (supervisor and manager
-// roles) once the staff API is merged; until then the routes are not mounted by startup.
+// AUTH: or here, as a staff-auth extractor argument shared by the three handlers.
 async fn respond(
     State(state): State<AppState>,
     Query(query): Query<MonthQuery>,
