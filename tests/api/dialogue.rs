@@ -183,14 +183,6 @@ async fn deliver(app: &TestApp, engine: &Arc<dyn Dialogue>, msg: &InboundMessage
     outcome.reply
 }
 
-
-impl ClockNow for TestApp {
-    fn clock_now(&self) -> chrono::DateTime<Utc> {
-        use guanjia::clock::Clock;
-        self.clock.now()
-    }
-}
-
 impl Chat {
     async fn say(&self, app: &TestApp, text: &str) -> String {
         self.send(app, MessageBody::Text { text: text.into() })

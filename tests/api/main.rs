@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod platform;
 mod queue;
+mod report;
 mod schedule;
 mod staff_api;
 mod survey;
