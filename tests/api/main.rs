@@ -3,3 +3,6 @@
 
 mod health;
 mod helpers;
+mod ingest;
+mod webhook;
+mod wechat;
