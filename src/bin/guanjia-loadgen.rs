@@ -25,7 +25,13 @@ const MAX_REQUESTS: u64 = 1_000_000;
 const MAX_DURATION: Duration = Duration::from_secs(600);
 
 const CHIT_CHAT: &[&str] = &["你好", "谢谢", "在吗", "好的,辛苦了", "早上好", "hello"];
-const INQUIRIES: &[&str] = &["物业费怎么交", "停车卡怎么办理", "快递放哪里了", "客服几点上班", "装修要报备吗"];
+const INQUIRIES: &[&str] = &[
+    "物业费怎么交",
+    "停车卡怎么办理",
+    "快递放哪里了",
+    "客服几点上班",
+    "装修要报备吗",
+];
 const REQUESTS: &[&str] = &[
     "3栋2单元1101 厨房水管漏水",
     "2栋电梯坏了,困在里面了",
@@ -36,7 +42,10 @@ const REQUESTS: &[&str] = &[
 ];
 
 #[derive(Debug, Parser)]
-#[command(name = "guanjia-loadgen", about = "Load generator for a local guanjia (loopback only)")]
+#[command(
+    name = "guanjia-loadgen",
+    about = "Load generator for a local guanjia (loopback only)"
+)]
 struct Args {
     /// Base URL of the server under test; must be a loopback address.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -127,8 +136,14 @@ async fn main() -> anyhow::Result<()> {
     let deadline = started + args.duration;
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let (client, target, issued, next_msg_id, history, pacer) =
-            (client.clone(), target.clone(), issued.clone(), next_msg_id.clone(), history.clone(), pacer.clone());
+        let (client, target, issued, next_msg_id, history, pacer) = (
+            client.clone(),
+            target.clone(),
+            issued.clone(),
+            next_msg_id.clone(),
+            history.clone(),
+            pacer.clone(),
+        );
         let (max, residents, dup_share) = (args.requests, args.residents, args.duplicates);
         workers.push(tokio::spawn(async move {
             let mut rng = StdRng::from_entropy();
@@ -205,10 +220,16 @@ fn check_loopback(target: &str) -> anyhow::Result<()> {
 }
 
 fn parse_mix(mix: &str) -> anyhow::Result<[u32; 3]> {
-    let parts: Vec<u32> = mix.split(',').map(|p| p.trim().parse()).collect::<Result<_, _>>().context("--mix")?;
+    let parts: Vec<u32> = mix
+        .split(',')
+        .map(|p| p.trim().parse())
+        .collect::<Result<_, _>>()
+        .context("--mix")?;
     match parts[..] {
         [a, b, c] if a + b + c > 0 => Ok([a, b, c]),
-        _ => bail!("--mix takes three non-negative numbers, not all zero: chit-chat,inquiry,request"),
+        _ => {
+            bail!("--mix takes three non-negative numbers, not all zero: chit-chat,inquiry,request")
+        }
     }
 }
 
@@ -249,7 +270,10 @@ fn target(args: &Args) -> anyhow::Result<Target> {
         .get(&args.account)
         .with_context(|| format!("no wechat account {}", args.account))?;
     let key = if args.safe {
-        let k = account.encoding_aes_key.as_ref().context("safe mode needs encoding_aes_key")?;
+        let k = account
+            .encoding_aes_key
+            .as_ref()
+            .context("safe mode needs encoding_aes_key")?;
         Some(AesKey::parse(k.expose_secret())?)
     } else {
         None
@@ -272,14 +296,25 @@ fn now_secs() -> i64 {
         .unwrap_or_default()
 }
 
-fn build(client: &reqwest::Client, t: &Target, sent: &Sent, rng: &mut StdRng, repeat: bool) -> reqwest::RequestBuilder {
+fn build(
+    client: &reqwest::Client,
+    t: &Target,
+    sent: &Sent,
+    rng: &mut StdRng,
+    repeat: bool,
+) -> reqwest::RequestBuilder {
     let now = now_secs();
     if t.webhook {
         let body = serde_json::json!({"message_id": format!("load-{}", sent.msg_id), "user_id": sent.user, "text": sent.text})
             .to_string();
         // A re-sent message is signed afresh; a different timestamp keeps it from being
         // refused as a byte-for-byte replay.
-        let ts = if repeat { now - rng.gen_range(1..60) } else { now }.to_string();
+        let ts = if repeat {
+            now - rng.gen_range(1..60)
+        } else {
+            now
+        }
+        .to_string();
         let sig = webhook_signature::sign(t.secret.as_bytes(), &ts, body.as_bytes());
         return client
             .post(format!("{}/webhook/{}", t.base, t.account))
@@ -308,7 +343,10 @@ fn build(client: &reqwest::Client, t: &Target, sent: &Sent, rng: &mut StdRng, re
         }
         None => xml,
     };
-    client.post(url).header("content-type", "text/xml").body(body)
+    client
+        .post(url)
+        .header("content-type", "text/xml")
+        .body(body)
 }
 
 fn looks_like_reply(body: &str) -> bool {
@@ -336,17 +374,27 @@ fn report(args: &Args, tally: &Tally, elapsed: Duration) {
     } else {
         "wechat plain mode"
     };
-    println!("target        {} ({mode}, account/channel {})", args.target, args.account);
+    println!(
+        "target        {} ({mode}, account/channel {})",
+        args.target, args.account
+    );
     println!(
         "load          {} residents, concurrency {}, rate {}, duplicates {:.0}%, mix {}",
         args.residents,
         args.concurrency,
-        if args.rate == 0 { "unlimited".to_owned() } else { format!("{}/s", args.rate) },
+        if args.rate == 0 {
+            "unlimited".to_owned()
+        } else {
+            format!("{}/s", args.rate)
+        },
         args.duplicates * 100.0,
         args.mix
     );
     println!("requests      {n} in {:.2} s", elapsed.as_secs_f64());
-    println!("throughput    {:.1} req/s", n as f64 / elapsed.as_secs_f64().max(1e-9));
+    println!(
+        "throughput    {:.1} req/s",
+        n as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
     println!(
         "latency ms    p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
         percentile(&lat, 50.0),
@@ -354,7 +402,11 @@ fn report(args: &Args, tally: &Tally, elapsed: Duration) {
         percentile(&lat, 99.0),
         lat.last().copied().unwrap_or_default() as f64 / 1000.0
     );
-    let statuses: Vec<String> = tally.statuses.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let statuses: Vec<String> = tally
+        .statuses
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
     println!("statuses      {}", statuses.join(", "));
     println!("with a reply  {}", tally.replies);
 }

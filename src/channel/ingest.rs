@@ -114,11 +114,15 @@ async fn ingest_inner(
             defer(state, message_id).await.map(|a| ("failed", a))
         }
         Ok(Err(join)) => {
-            span.in_scope(|| tracing::error!(error = %join, "processing task died; left for recovery"));
+            span.in_scope(
+                || tracing::error!(error = %join, "processing task died; left for recovery"),
+            );
             defer(state, message_id).await.map(|a| ("failed", a))
         }
         Err(_) => {
-            span.in_scope(|| tracing::warn!("reply budget ran out; the reply goes through the outbox"));
+            span.in_scope(|| {
+                tracing::warn!("reply budget ran out; the reply goes through the outbox")
+            });
             defer(state, message_id).await.map(|a| ("deferred", a))
         }
     }
@@ -132,7 +136,11 @@ struct Stored {
 
 /// One round trip: upsert the resident, insert the message unless it is a repeat. A repeat
 /// leaves the resident's 48-hour window and send counter alone.
-async fn store(db: &sqlx::PgPool, arrival: &Arrival, now: DateTime<Utc>) -> Result<Stored, sqlx::Error> {
+async fn store(
+    db: &sqlx::PgPool,
+    arrival: &Arrival,
+    now: DateTime<Utc>,
+) -> Result<Stored, sqlx::Error> {
     let payload = serde_json::json!({ "body": arrival.body, "raw": arrival.raw });
     let (resident_id, message_id): (Uuid, Option<Uuid>) = sqlx::query_as(
         "WITH seen AS (
@@ -165,7 +173,10 @@ async fn store(db: &sqlx::PgPool, arrival: &Arrival, now: DateTime<Utc>) -> Resu
     .bind(payload)
     .fetch_one(db)
     .await?;
-    Ok(Stored { resident_id, message_id })
+    Ok(Stored {
+        resident_id,
+        message_id,
+    })
 }
 
 /// The outcome of processing one message.
@@ -177,16 +188,21 @@ struct Processed {
 
 /// Runs the dialogue for `msg` and records the result, all in one transaction. `None`
 /// when someone else (a recovery pass) processed it first.
-async fn process(state: &AppState, msg: &InboundMessage, passive_limit: Option<usize>) -> anyhow::Result<Option<Processed>> {
+async fn process(
+    state: &AppState,
+    msg: &InboundMessage,
+    passive_limit: Option<usize>,
+) -> anyhow::Result<Option<Processed>> {
     let mut tx = state.db.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(resident_lock(msg.resident_id))
         .execute(&mut *tx)
         .await?;
-    let pending: Option<(bool,)> = sqlx::query_as("SELECT processed_at IS NULL FROM inbound_messages WHERE id = $1")
-        .bind(msg.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let pending: Option<(bool,)> =
+        sqlx::query_as("SELECT processed_at IS NULL FROM inbound_messages WHERE id = $1")
+            .bind(msg.id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if !matches!(pending, Some((true,))) {
         return Ok(None);
     }
@@ -211,7 +227,10 @@ async fn process(state: &AppState, msg: &InboundMessage, passive_limit: Option<u
         job.await;
     }
     tracing::debug!(deferred, reply = %mask(&outcome.reply), "processed");
-    Ok(Some(Processed { reply: outcome.reply, deferred }))
+    Ok(Some(Processed {
+        reply: outcome.reply,
+        deferred,
+    }))
 }
 
 /// The part of a reply that cannot travel in the HTTP response goes to the outbox: all of
@@ -230,14 +249,21 @@ async fn send_by_outbox(
     let (text, dedup_key) = if deferred {
         (reply, format!("reply:{}", msg.id))
     } else {
-        let Some(limit) = passive_limit else { return Ok(()) };
+        let Some(limit) = passive_limit else {
+            return Ok(());
+        };
         let (_, rest) = super::wechat::reply::split(reply, limit);
         if rest.is_empty() {
             return Ok(());
         }
         (rest, format!("reply:{}:rest", msg.id))
     };
-    let notice = Notice { kind: NoticeKind::Reply, ticket_id: None, text, dedup_key: Some(dedup_key) };
+    let notice = Notice {
+        kind: NoticeKind::Reply,
+        ticket_id: None,
+        text,
+        dedup_key: Some(dedup_key),
+    };
     notify::to_resident(conn, msg.resident_id, notice, now).await?;
     Ok(())
 }
@@ -272,7 +298,11 @@ async fn stored_answer(state: &AppState, message_id: Uuid) -> Result<Answer, sql
 
 /// A repeated delivery: answer what the first one answered, waiting for it within the
 /// budget; never process it again.
-async fn await_duplicate(state: &AppState, arrival: &Arrival, deadline: Instant) -> Result<Answer, sqlx::Error> {
+async fn await_duplicate(
+    state: &AppState,
+    arrival: &Arrival,
+    deadline: Instant,
+) -> Result<Answer, sqlx::Error> {
     let key = arrival.channel.key();
     loop {
         let row: Option<(bool, Option<String>, bool)> = sqlx::query_as(
@@ -323,29 +353,51 @@ pub async fn recovery_worker(state: AppState, shutdown: CancellationToken) {
     }
 }
 
+/// A message claimed by a recovery pass.
+#[derive(sqlx::FromRow)]
+struct Stranded {
+    id: Uuid,
+    channel: String,
+    resident_id: Uuid,
+    received_at: DateTime<Utc>,
+    payload: serde_json::Value,
+    external_user: Option<String>,
+}
+
 /// One recovery pass; returns how many messages it processed.
 pub async fn recover_once(state: &AppState) -> anyhow::Result<usize> {
     let cutoff = state.clock.now() - STRANDED_AFTER;
     // Claiming bumps `attempts` and flags the reply for the outbox; SKIP LOCKED keeps two
     // instances off the same rows, and the per-resident lock in `process` keeps a row
     // still being worked on from being processed twice.
-    let rows: Vec<(Uuid, String, Uuid, DateTime<Utc>, serde_json::Value, Option<String>)> = sqlx::query_as(
+    let rows: Vec<Stranded> = sqlx::query_as(
         "UPDATE inbound_messages m SET attempts = attempts + 1, reply_deferred = TRUE
          WHERE id IN (SELECT id FROM inbound_messages
                       WHERE processed_at IS NULL AND received_at < $1 AND attempts < $2
                       ORDER BY received_at LIMIT 50 FOR UPDATE SKIP LOCKED)
          RETURNING id, channel, resident_id, received_at, payload,
-                   (SELECT external_id FROM residents r WHERE r.id = m.resident_id)",
+                   (SELECT external_id FROM residents r WHERE r.id = m.resident_id) AS external_user",
     )
     .bind(cutoff)
     .bind(MAX_RECOVERY_ATTEMPTS)
     .fetch_all(&state.db)
     .await?;
     let mut done = 0;
-    for (id, channel, resident_id, received_at, payload, external_user) in rows {
+    for Stranded {
+        id,
+        channel,
+        resident_id,
+        received_at,
+        payload,
+        external_user,
+    } in rows
+    {
         let span = tracing::info_span!("inbound_recovery", message_id = %id, channel = %channel, resident_id = %resident_id);
-        let parsed = ChannelRef::parse_key(&channel)
-            .zip(payload.get("body").and_then(|b| serde_json::from_value::<MessageBody>(b.clone()).ok()));
+        let parsed = ChannelRef::parse_key(&channel).zip(
+            payload
+                .get("body")
+                .and_then(|b| serde_json::from_value::<MessageBody>(b.clone()).ok()),
+        );
         let Some((channel, body)) = parsed else {
             span.in_scope(|| tracing::error!("stored message cannot be read back; skipped"));
             continue;
@@ -364,7 +416,8 @@ pub async fn recover_once(state: &AppState) -> anyhow::Result<usize> {
                 metrics::counter!("guanjia_inbound_messages_total", "channel" => msg.channel.key(), "outcome" => "recovered").increment(1);
             }
             Ok(None) => {}
-            Err(e) => span.in_scope(|| tracing::error!(error = %mask(&format!("{e:#}")), "recovery failed")),
+            Err(e) => span
+                .in_scope(|| tracing::error!(error = %mask(&format!("{e:#}")), "recovery failed")),
         }
     }
     Ok(done)

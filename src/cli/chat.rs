@@ -43,9 +43,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .webhook
         .channels
         .get(&args.channel)
-        .with_context(|| format!("no [webhook.channels.{}] in the configuration", args.channel))?;
+        .with_context(|| {
+            format!(
+                "no [webhook.channels.{}] in the configuration",
+                args.channel
+            )
+        })?;
     let secret = channel.secret.clone();
-    let user = args.user.clone().unwrap_or_else(|| format!("chat-{}", uuid::Uuid::new_v4().simple()));
+    let user = args
+        .user
+        .clone()
+        .unwrap_or_else(|| format!("chat-{}", uuid::Uuid::new_v4().simple()));
     let max_skew = settings.webhook.max_skew.as_secs() as i64;
 
     match listen_address(&channel.callback_url) {
@@ -53,7 +61,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Ok(listener) => {
                 let router = Router::new()
                     .route(&path, post(pushed))
-                    .with_state(Listener { secret: secret.clone(), max_skew });
+                    .with_state(Listener {
+                        secret: secret.clone(),
+                        max_skew,
+                    });
                 tokio::spawn(async move {
                     let _ = axum::serve(listener, router).await;
                 });
@@ -64,8 +75,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Err(e) => eprintln!("(not listening for pushed messages: {e})"),
     }
 
-    let endpoint = format!("{}/webhook/{}", args.url.trim_end_matches('/'), args.channel);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build()?;
+    let endpoint = format!(
+        "{}/webhook/{}",
+        args.url.trim_end_matches('/'),
+        args.channel
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()?;
     eprintln!("you are {user}; type a message and press Enter (Ctrl-D to quit)");
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Some(line) = lines.next_line().await? {
@@ -84,7 +101,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Sends one message, signed like the platform does; returns the reply text.
-async fn send(client: &reqwest::Client, endpoint: &str, secret: &SecretString, user: &str, text: &str) -> anyhow::Result<String> {
+async fn send(
+    client: &reqwest::Client,
+    endpoint: &str,
+    secret: &SecretString,
+    user: &str,
+    text: &str,
+) -> anyhow::Result<String> {
     let now = SystemClock.now();
     let body = json!({
         "message_id": format!("chat-{}", uuid::Uuid::now_v7()),
@@ -107,17 +130,30 @@ async fn send(client: &reqwest::Client, endpoint: &str, secret: &SecretString, u
     let status = res.status();
     let answer: Value = res.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
-        anyhow::bail!("{status}: {}", answer["error"].as_str().unwrap_or("no details"));
+        anyhow::bail!(
+            "{status}: {}",
+            answer["error"].as_str().unwrap_or("no details")
+        );
     }
     Ok(answer["reply"].as_str().unwrap_or_default().to_owned())
 }
 
 /// `http://127.0.0.1:9090/callback` → (127.0.0.1:9090, "/callback").
 fn listen_address(callback_url: &str) -> anyhow::Result<(SocketAddr, String)> {
-    let url = reqwest::Url::parse(callback_url).with_context(|| format!("callback_url {callback_url:?}"))?;
-    let addrs = url.socket_addrs(|| Some(80)).with_context(|| format!("callback_url {callback_url:?}"))?;
-    let addr = addrs.into_iter().next().context("callback_url has no address")?;
-    let path = if url.path().is_empty() { "/".to_owned() } else { url.path().to_owned() };
+    let url = reqwest::Url::parse(callback_url)
+        .with_context(|| format!("callback_url {callback_url:?}"))?;
+    let addrs = url
+        .socket_addrs(|| Some(80))
+        .with_context(|| format!("callback_url {callback_url:?}"))?;
+    let addr = addrs
+        .into_iter()
+        .next()
+        .context("callback_url has no address")?;
+    let path = if url.path().is_empty() {
+        "/".to_owned()
+    } else {
+        url.path().to_owned()
+    };
     Ok((addr, path))
 }
 
@@ -129,7 +165,12 @@ struct Listener {
 
 /// A message the server pushed: printed if its signature and timestamp check out.
 async fn pushed(State(listener): State<Listener>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
     let (ts, sig) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER));
     if !signature::verify(listener.secret.expose_secret().as_bytes(), ts, &body, sig)
         || !signature::fresh(ts, SystemClock.now().timestamp(), listener.max_skew)

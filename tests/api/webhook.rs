@@ -11,15 +11,25 @@ use crate::ingest::count;
 const SECRET: &str = "guanjia-demo-webhook-secret";
 
 fn message(id: &str, user: &str, text: &str) -> String {
-    json!({"message_id": id, "user_id": user, "text": text, "sent_at": "2026-11-22T10:00:00+08:00"}).to_string()
+    json!({"message_id": id, "user_id": user, "text": text, "sent_at": "2026-11-22T10:00:00+08:00"})
+        .to_string()
 }
 
-async fn send(app: &TestApp, channel: &str, body: &str, timestamp: i64, secret: &str) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    channel: &str,
+    body: &str,
+    timestamp: i64,
+    secret: &str,
+) -> reqwest::Response {
     let ts = timestamp.to_string();
     app.client
         .post(format!("{}/webhook/{channel}", app.address))
         .header("X-Guanjia-Timestamp", &ts)
-        .header("X-Guanjia-Signature", sign(secret.as_bytes(), &ts, body.as_bytes()))
+        .header(
+            "X-Guanjia-Signature",
+            sign(secret.as_bytes(), &ts, body.as_bytes()),
+        )
         .header("Content-Type", "application/json")
         .body(body.to_owned())
         .send()
@@ -34,7 +44,14 @@ fn now(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn a_signed_message_is_stored_and_answered() {
     let app = spawn_app().await;
-    let res = send(&app, "demo", &message("m-1", "resident-1", "电梯坏了"), now(&app), SECRET).await;
+    let res = send(
+        &app,
+        "demo",
+        &message("m-1", "resident-1", "电梯坏了"),
+        now(&app),
+        SECRET,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body, json!({"reply": "收到,我们会尽快处理。"}));
@@ -44,7 +61,10 @@ async fn a_signed_message_is_stored_and_answered() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!((channel.as_str(), dedup.as_str(), external.as_str()), ("webhook:demo", "m-1", "resident-1"));
+    assert_eq!(
+        (channel.as_str(), dedup.as_str(), external.as_str()),
+        ("webhook:demo", "m-1", "resident-1")
+    );
 }
 
 #[tokio::test]
@@ -52,21 +72,41 @@ async fn unverifiable_requests_get_401_and_store_nothing() {
     let app = spawn_app().await;
     let body = message("m-2", "resident-2", "hi");
     let t = now(&app);
-    assert_eq!(send(&app, "demo", &body, t, "wrong-secret").await.status(), 401);
-    assert_eq!(send(&app, "demo", &body, t - 301, SECRET).await.status(), 401, "too old");
-    assert_eq!(send(&app, "demo", &body, t + 301, SECRET).await.status(), 401, "from the future");
+    assert_eq!(
+        send(&app, "demo", &body, t, "wrong-secret").await.status(),
+        401
+    );
+    assert_eq!(
+        send(&app, "demo", &body, t - 301, SECRET).await.status(),
+        401,
+        "too old"
+    );
+    assert_eq!(
+        send(&app, "demo", &body, t + 301, SECRET).await.status(),
+        401,
+        "from the future"
+    );
     // Signed for one body, sent with another.
     let res = app
         .client
         .post(format!("{}/webhook/demo", app.address))
         .header("X-Guanjia-Timestamp", t.to_string())
-        .header("X-Guanjia-Signature", sign(SECRET.as_bytes(), &t.to_string(), body.as_bytes()))
+        .header(
+            "X-Guanjia-Signature",
+            sign(SECRET.as_bytes(), &t.to_string(), body.as_bytes()),
+        )
         .body(message("m-2", "resident-2", "tampered"))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    let unsigned = app.client.post(format!("{}/webhook/demo", app.address)).body(body.clone()).send().await.unwrap();
+    let unsigned = app
+        .client
+        .post(format!("{}/webhook/demo", app.address))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 401);
     let err: Value = unsigned.json().await.unwrap();
     assert!(err["error"].as_str().unwrap().contains("header"));
@@ -74,7 +114,10 @@ async fn unverifiable_requests_get_401_and_store_nothing() {
     assert_eq!(count(&app.db, "residents").await, 0);
 
     // Within the window is fine, at its edge too.
-    assert_eq!(send(&app, "demo", &body, t - 300, SECRET).await.status(), 200);
+    assert_eq!(
+        send(&app, "demo", &body, t - 300, SECRET).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -93,7 +136,11 @@ async fn a_replayed_request_is_refused() {
 async fn bad_json_and_unknown_channels() {
     let app = spawn_app().await;
     let t = now(&app);
-    for bad in ["not json", r#"{"user_id":"u","text":"x"}"#, r#"{"message_id":"","user_id":"u"}"#] {
+    for bad in [
+        "not json",
+        r#"{"user_id":"u","text":"x"}"#,
+        r#"{"message_id":"","user_id":"u"}"#,
+    ] {
         let res = send(&app, "demo", bad, t, SECRET).await;
         assert_eq!(res.status(), 400, "{bad}");
         let err: Value = res.json().await.unwrap();
@@ -134,6 +181,13 @@ async fn a_slow_reply_is_empty_now() {
         |s| s.server.reply_budget = std::time::Duration::from_millis(200),
     )
     .await;
-    let res = send(&app, "demo", &message("m-slow", "u", "hi"), now(&app), SECRET).await;
+    let res = send(
+        &app,
+        "demo",
+        &message("m-slow", "u", "hi"),
+        now(&app),
+        SECRET,
+    )
+    .await;
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"reply": ""}));
 }

@@ -27,10 +27,16 @@ pub struct WebhookMessage {
 impl WebhookMessage {
     /// Parses the raw body; the error says what is wrong, for the `{"error": ...}` reply.
     pub fn parse(body: &[u8]) -> Result<Self, String> {
-        let wire: Wire = serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
+        let wire: Wire =
+            serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
         let message_id = id(wire.message_id, "message_id")?;
         let user_id = id(wire.user_id, "user_id")?;
-        Ok(Self { message_id, user_id, text: wire.text, sent_at: wire.sent_at })
+        Ok(Self {
+            message_id,
+            user_id,
+            text: wire.text,
+            sent_at: wire.sent_at,
+        })
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -49,7 +55,9 @@ fn id(value: String, name: &str) -> Result<String, String> {
         return Err(format!("{name} must not be empty"));
     }
     if trimmed.len() > MAX_ID_LEN || trimmed.chars().any(char::is_control) {
-        return Err(format!("{name} must be at most {MAX_ID_LEN} bytes without control characters"));
+        return Err(format!(
+            "{name} must be at most {MAX_ID_LEN} bytes without control characters"
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -79,12 +87,27 @@ mod tests {
 
     #[test]
     fn bad_bodies_say_what_is_wrong() {
-        assert!(WebhookMessage::parse(b"not json").unwrap_err().contains("invalid JSON"));
-        assert!(WebhookMessage::parse(br#"{"user_id":"u","text":"x"}"#).unwrap_err().contains("message_id"));
-        assert!(WebhookMessage::parse(br#"{"message_id":" ","user_id":"u"}"#).unwrap_err().contains("message_id"));
-        assert!(WebhookMessage::parse(br#"{"message_id":"m","user_id":""}"#).unwrap_err().contains("user_id"));
+        assert!(WebhookMessage::parse(b"not json")
+            .unwrap_err()
+            .contains("invalid JSON"));
+        assert!(WebhookMessage::parse(br#"{"user_id":"u","text":"x"}"#)
+            .unwrap_err()
+            .contains("message_id"));
+        assert!(
+            WebhookMessage::parse(br#"{"message_id":" ","user_id":"u"}"#)
+                .unwrap_err()
+                .contains("message_id")
+        );
+        assert!(WebhookMessage::parse(br#"{"message_id":"m","user_id":""}"#)
+            .unwrap_err()
+            .contains("user_id"));
         let long = format!(r#"{{"message_id":"{}","user_id":"u"}}"#, "x".repeat(300));
-        assert!(WebhookMessage::parse(long.as_bytes()).unwrap_err().contains("message_id"));
-        assert!(WebhookMessage::parse(br#"{"message_id":"m","user_id":"u","sent_at":"yesterday"}"#).is_err());
+        assert!(WebhookMessage::parse(long.as_bytes())
+            .unwrap_err()
+            .contains("message_id"));
+        assert!(WebhookMessage::parse(
+            br#"{"message_id":"m","user_id":"u","sent_at":"yesterday"}"#
+        )
+        .is_err());
     }
 }

@@ -41,9 +41,10 @@ impl IntoResponse for WebhookError {
     fn into_response(self) -> Response {
         let status = match &self {
             WebhookError::UnknownChannel => StatusCode::NOT_FOUND,
-            WebhookError::MissingHeader(_) | WebhookError::BadSignature | WebhookError::Stale | WebhookError::Replay => {
-                StatusCode::UNAUTHORIZED
-            }
+            WebhookError::MissingHeader(_)
+            | WebhookError::BadSignature
+            | WebhookError::Stale
+            | WebhookError::Replay => StatusCode::UNAUTHORIZED,
             WebhookError::BadBody(_) => StatusCode::BAD_REQUEST,
             WebhookError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::Redis(_) | WebhookError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,13 +73,23 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebhookError> {
-    let config = state.settings.webhook.channels.get(&channel).ok_or(WebhookError::UnknownChannel)?;
+    let config = state
+        .settings
+        .webhook
+        .channels
+        .get(&channel)
+        .ok_or(WebhookError::UnknownChannel)?;
     if body.len() > state.settings.server.max_body_bytes {
         return Err(WebhookError::TooLarge);
     }
     let timestamp = header(&headers, TIMESTAMP_HEADER)?;
     let sig = header(&headers, SIGNATURE_HEADER)?;
-    if !signature::verify(config.secret.expose_secret().as_bytes(), timestamp, &body, sig) {
+    if !signature::verify(
+        config.secret.expose_secret().as_bytes(),
+        timestamp,
+        &body,
+        sig,
+    ) {
         return Err(WebhookError::BadSignature);
     }
     let max_skew = i64::try_from(state.settings.webhook.max_skew.as_secs()).unwrap_or(i64::MAX);
@@ -91,7 +102,9 @@ pub async fn receive(
         channel: ChannelRef::Webhook { channel },
         external_user: message.user_id.clone(),
         dedup_key: message.message_id.clone(),
-        body: MessageBody::Text { text: message.text.clone() },
+        body: MessageBody::Text {
+            text: message.text.clone(),
+        },
         raw: message.to_json(),
         passive_limit: None,
     };
@@ -104,8 +117,16 @@ pub async fn receive(
 
 /// A signature is accepted once. It is remembered for as long as its timestamp could still
 /// pass the freshness check (the window either side), then forgotten.
-async fn remember_signature(state: &AppState, channel: &str, sig: &str, max_skew: i64) -> Result<(), WebhookError> {
-    let key = state.key(&format!("replay:webhook:{channel}:{}", sig.trim().to_ascii_lowercase()));
+async fn remember_signature(
+    state: &AppState,
+    channel: &str,
+    sig: &str,
+    max_skew: i64,
+) -> Result<(), WebhookError> {
+    let key = state.key(&format!(
+        "replay:webhook:{channel}:{}",
+        sig.trim().to_ascii_lowercase()
+    ));
     let ttl = max_skew.saturating_mul(2).saturating_add(1).max(1);
     let mut redis = state.redis.clone();
     let set: Option<String> = redis::cmd("SET")

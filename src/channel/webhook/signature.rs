@@ -11,7 +11,8 @@ type HmacSha256 = Hmac<Sha256>;
 
 fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    let mut mac = HmacSha256::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -20,7 +21,10 @@ fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> HmacSha256 {
 
 /// The header value for `body` sent at `timestamp`.
 pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(mac(secret, timestamp, body).finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        hex::encode(mac(secret, timestamp, body).finalize().into_bytes())
+    )
 }
 
 /// Whether `header` is the signature of `body` at `timestamp` (constant-time).
@@ -63,9 +67,19 @@ mod tests {
         assert!(!verify(b"k", "1700000001", b"{\"a\":1}", &sig));
         assert!(!verify(b"k", "1700000000", b"{\"a\":2}", &sig));
         assert!(!verify(b"other", "1700000000", b"{\"a\":1}", &sig));
-        assert!(!verify(b"k", "1700000000", b"{\"a\":1}", &sig.replace("sha256=", "")));
+        assert!(!verify(
+            b"k",
+            "1700000000",
+            b"{\"a\":1}",
+            &sig.replace("sha256=", "")
+        ));
         assert!(!verify(b"k", "1700000000", b"{\"a\":1}", "sha256=zz"));
-        assert!(!verify(b"k", "1700000000", b"{\"a\":1}", &sig[..sig.len() - 2]));
+        assert!(!verify(
+            b"k",
+            "1700000000",
+            b"{\"a\":1}",
+            &sig[..sig.len() - 2]
+        ));
     }
 
     #[test]

@@ -55,10 +55,14 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 
 impl AesKey {
     pub fn parse(encoding_aes_key: &str) -> Result<Self, CryptoError> {
-        if encoding_aes_key.len() != 43 || !encoding_aes_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if encoding_aes_key.len() != 43
+            || !encoding_aes_key.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(CryptoError::BadKey);
         }
-        let bytes = LENIENT.decode(encoding_aes_key).map_err(|_| CryptoError::BadKey)?;
+        let bytes = LENIENT
+            .decode(encoding_aes_key)
+            .map_err(|_| CryptoError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
         Ok(Self(key))
     }
@@ -120,12 +124,16 @@ pub fn decrypt_with_keys<'k>(
 
 /// Decrypts without the AppID check; returns the message and the receiver id it carries.
 fn decrypt_any(key: &AesKey, encrypted: &str) -> Result<(String, String), CryptoError> {
-    let data = STANDARD.decode(encrypted.trim()).map_err(|_| CryptoError::BadBase64)?;
+    let data = STANDARD
+        .decode(encrypted.trim())
+        .map_err(|_| CryptoError::BadBase64)?;
     if data.is_empty() || data.len() % 16 != 0 {
         return Err(CryptoError::BadLength);
     }
     let cipher = cbc::Decryptor::<Aes256>::new(&key.0.into(), &key.iv().into());
-    let plain = cipher.decrypt_padded_vec_mut::<NoPadding>(&data).map_err(|_| CryptoError::BadLength)?;
+    let plain = cipher
+        .decrypt_padded_vec_mut::<NoPadding>(&data)
+        .map_err(|_| CryptoError::BadLength)?;
     let unpadded = strip_padding(&plain)?;
     let (msg, receiver) = split_plaintext(unpadded)?;
     let msg = String::from_utf8(msg.to_vec()).map_err(|_| CryptoError::NotUtf8)?;
@@ -152,9 +160,13 @@ fn split_plaintext(plain: &[u8]) -> Result<(&[u8], &[u8]), CryptoError> {
     if plain.len() < 20 {
         return Err(CryptoError::BadMessageLength);
     }
-    let len_bytes: [u8; 4] = plain[16..20].try_into().map_err(|_| CryptoError::BadMessageLength)?;
+    let len_bytes: [u8; 4] = plain[16..20]
+        .try_into()
+        .map_err(|_| CryptoError::BadMessageLength)?;
     let msg_len = u32::from_be_bytes(len_bytes) as usize;
-    let end = 20usize.checked_add(msg_len).ok_or(CryptoError::BadMessageLength)?;
+    let end = 20usize
+        .checked_add(msg_len)
+        .ok_or(CryptoError::BadMessageLength)?;
     if end > plain.len() {
         return Err(CryptoError::BadMessageLength);
     }
@@ -198,7 +210,12 @@ mod tests {
         assert_eq!(u32::from_be_bytes(raw[16..20].try_into().unwrap()), 167);
         assert_eq!(*raw.last().unwrap(), 19);
 
-        let reply = encrypt_with_prefix(&key, appid, r#"{"demo_resp":"good luck"}"#, prefix("707722b803182950"));
+        let reply = encrypt_with_prefix(
+            &key,
+            appid,
+            r#"{"demo_resp":"good luck"}"#,
+            prefix("707722b803182950"),
+        );
         assert_eq!(reply, "ELGduP2YcVatjqIS+eZbp80MNLoAUWvzzyJxgGzxZO/5sAvd070Bs6qrLARC9nVHm48Y4hyRbtzve1L32tmxSQ==");
         assert_eq!(
             signature::sign(&["AAAAA", "1713424427", "415670741", &reply]),
@@ -221,15 +238,26 @@ mod tests {
         assert_eq!(u32::from_be_bytes(raw[16..20].try_into().unwrap()), 293);
         assert_eq!(*raw.last().unwrap(), 21);
         // Re-encrypting with the same prefix gives the vector back byte for byte.
-        assert_eq!(encrypt_with_prefix(&key, "wxb11529c136998cb6", &msg, prefix("d43123b161a4ba84")), encrypt);
+        assert_eq!(
+            encrypt_with_prefix(&key, "wxb11529c136998cb6", &msg, prefix("d43123b161a4ba84")),
+            encrypt
+        );
     }
 
     #[test]
     fn v3_wxjava_length_counts_utf8_bytes() {
         let key = AesKey::parse("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG").unwrap();
-        let out = encrypt_with_prefix(&key, "wxb11529c136998cb6", "我是中文abcd123", prefix("aaaabbbbccccdddd"));
+        let out = encrypt_with_prefix(
+            &key,
+            "wxb11529c136998cb6",
+            "我是中文abcd123",
+            prefix("aaaabbbbccccdddd"),
+        );
         assert_eq!(out, "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg==");
-        assert_eq!(decrypt(&key, "wxb11529c136998cb6", &out).unwrap(), "我是中文abcd123");
+        assert_eq!(
+            decrypt(&key, "wxb11529c136998cb6", &out).unwrap(),
+            "我是中文abcd123"
+        );
     }
 
     const V4_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
@@ -239,10 +267,19 @@ mod tests {
     fn v4_wechatpy_url_check_with_a_non_canonical_key() {
         let echostr = "4ByGGj+sVCYcvGeQYhaKIk1o0pQRNbRjxybjTGblXrBaXlTXeOo1+bXFXDQQb1o6co6Yh9Bv41n7hOchLF6p+Q==";
         let sig = "dd6b9c95b495b3f7e2901bfbc76c664930ffdb96";
-        assert!(signature::verify(sig, &["123456", "1411443780", "437374425", echostr]));
-        assert!(!signature::verify(sig, &["123456", "1411443780", "437374424", echostr]));
+        assert!(signature::verify(
+            sig,
+            &["123456", "1411443780", "437374425", echostr]
+        ));
+        assert!(!signature::verify(
+            sig,
+            &["123456", "1411443780", "437374424", echostr]
+        ));
         let key = AesKey::parse(V4_KEY).unwrap();
-        assert_eq!(decrypt(&key, V4_CORP, echostr).unwrap(), "5927782489442352469");
+        assert_eq!(
+            decrypt(&key, V4_CORP, echostr).unwrap(),
+            "5927782489442352469"
+        );
     }
 
     #[test]
@@ -275,32 +312,58 @@ mod tests {
     fn v6_guanjia_chinese_message_byte_for_byte() {
         assert!(signature::verify(
             "3b97316d16553426b7529a1730af650e9b8e3ba7",
-            &["guanjia-vector-token", "1700000000", "1320562132", V6_ENCRYPT]
+            &[
+                "guanjia-vector-token",
+                "1700000000",
+                "1320562132",
+                V6_ENCRYPT
+            ]
         ));
         let key = AesKey::parse(V4_KEY).unwrap();
         let msg = decrypt(&key, "wx5823bf96d3bd56c7", V6_ENCRYPT).unwrap();
         assert_eq!(msg, V6_PLAIN);
         let raw = raw_plain(&key, V6_ENCRYPT);
         let original_prefix: [u8; 16] = raw[..16].try_into().unwrap();
-        assert_eq!(encrypt_with_prefix(&key, "wx5823bf96d3bd56c7", V6_PLAIN, original_prefix), V6_ENCRYPT);
+        assert_eq!(
+            encrypt_with_prefix(&key, "wx5823bf96d3bd56c7", V6_PLAIN, original_prefix),
+            V6_ENCRYPT
+        );
     }
 
     #[test]
     fn a_message_for_another_appid_is_refused() {
         let key = AesKey::parse(V4_KEY).unwrap();
-        assert_eq!(decrypt(&key, "1000005", V6_ENCRYPT), Err(CryptoError::WrongAppId));
+        assert_eq!(
+            decrypt(&key, "1000005", V6_ENCRYPT),
+            Err(CryptoError::WrongAppId)
+        );
         let sealed = encrypt(&key, "wwedab3d5fc43636d8", "hi");
-        assert_eq!(decrypt(&key, "1000005", &sealed), Err(CryptoError::WrongAppId));
+        assert_eq!(
+            decrypt(&key, "1000005", &sealed),
+            Err(CryptoError::WrongAppId)
+        );
         assert_eq!(decrypt(&key, "wwedab3d5fc43636d8", &sealed).unwrap(), "hi");
     }
 
     #[test]
     fn keys_are_checked_for_length_and_alphabet() {
         assert!(AesKey::parse(V4_KEY).is_ok());
-        assert_eq!(AesKey::parse(&V4_KEY[..42]).unwrap_err(), CryptoError::BadKey);
-        assert_eq!(AesKey::parse(&format!("{V4_KEY}A")).unwrap_err(), CryptoError::BadKey);
-        assert_eq!(AesKey::parse(&format!("{}+", &V4_KEY[..42])).unwrap_err(), CryptoError::BadKey);
-        assert_eq!(AesKey::parse(&format!("{}=", &V4_KEY[..42])).unwrap_err(), CryptoError::BadKey);
+        assert_eq!(
+            AesKey::parse(&V4_KEY[..42]).unwrap_err(),
+            CryptoError::BadKey
+        );
+        assert_eq!(
+            AesKey::parse(&format!("{V4_KEY}A")).unwrap_err(),
+            CryptoError::BadKey
+        );
+        assert_eq!(
+            AesKey::parse(&format!("{}+", &V4_KEY[..42])).unwrap_err(),
+            CryptoError::BadKey
+        );
+        assert_eq!(
+            AesKey::parse(&format!("{}=", &V4_KEY[..42])).unwrap_err(),
+            CryptoError::BadKey
+        );
         assert_eq!(AesKey::parse("").unwrap_err(), CryptoError::BadKey);
         // A strict decoder refuses this key; ours must not.
         assert!(STANDARD.decode(format!("{V4_KEY}=")).is_err());
@@ -308,7 +371,8 @@ mod tests {
 
     /// Seals a hand-made plaintext (no padding added) to probe the checks.
     fn seal_raw(key: &AesKey, plain: &[u8]) -> String {
-        let out = cbc::Encryptor::<Aes256>::new(&key.0.into(), &key.iv().into()).encrypt_padded_vec_mut::<NoPadding>(plain);
+        let out = cbc::Encryptor::<Aes256>::new(&key.0.into(), &key.iv().into())
+            .encrypt_padded_vec_mut::<NoPadding>(plain);
         STANDARD.encode(out)
     }
 
@@ -327,19 +391,28 @@ mod tests {
         let base = plain.len();
         let pad = 64 - base; // 34: more than one block of 32 is refused
         plain.extend(std::iter::repeat_n(pad as u8, pad));
-        assert_eq!(decrypt(&key, "wxapp", &seal_raw(&key, &plain)), Err(CryptoError::BadPadding));
+        assert_eq!(
+            decrypt(&key, "wxapp", &seal_raw(&key, &plain)),
+            Err(CryptoError::BadPadding)
+        );
 
         let mut zero = layout(b"hello", 5, b"wxapp");
         let pad = 32 - zero.len() % 32;
         zero.extend(std::iter::repeat_n(0u8, pad));
-        assert_eq!(decrypt(&key, "wxapp", &seal_raw(&key, &zero)), Err(CryptoError::BadPadding));
+        assert_eq!(
+            decrypt(&key, "wxapp", &seal_raw(&key, &zero)),
+            Err(CryptoError::BadPadding)
+        );
 
         let mut uneven = layout(b"hello", 5, b"wxapp");
         let pad = 32 - uneven.len() % 32;
         uneven.extend(std::iter::repeat_n(pad as u8, pad));
         let n = uneven.len();
         uneven[n - 2] = pad as u8 - 1;
-        assert_eq!(decrypt(&key, "wxapp", &seal_raw(&key, &uneven)), Err(CryptoError::BadPadding));
+        assert_eq!(
+            decrypt(&key, "wxapp", &seal_raw(&key, &uneven)),
+            Err(CryptoError::BadPadding)
+        );
     }
 
     #[test]
@@ -348,13 +421,19 @@ mod tests {
         let mut plain = layout(b"hello", 500, b"wxapp");
         let pad = 32 - plain.len() % 32;
         plain.extend(std::iter::repeat_n(pad as u8, pad));
-        assert_eq!(decrypt(&key, "wxapp", &seal_raw(&key, &plain)), Err(CryptoError::BadMessageLength));
+        assert_eq!(
+            decrypt(&key, "wxapp", &seal_raw(&key, &plain)),
+            Err(CryptoError::BadMessageLength)
+        );
     }
 
     #[test]
     fn garbage_ciphertext_is_refused() {
         let key = AesKey::parse(V4_KEY).unwrap();
-        assert_eq!(decrypt(&key, "a", "not base64!"), Err(CryptoError::BadBase64));
+        assert_eq!(
+            decrypt(&key, "a", "not base64!"),
+            Err(CryptoError::BadBase64)
+        );
         assert_eq!(decrypt(&key, "a", "AAAA"), Err(CryptoError::BadLength));
         assert_eq!(decrypt(&key, "a", ""), Err(CryptoError::BadLength));
     }

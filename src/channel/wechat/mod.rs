@@ -16,5 +16,8 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/wechat/{account}", get(routes::verify_url).post(routes::push))
+    Router::new().route(
+        "/wechat/{account}",
+        get(routes::verify_url).post(routes::push),
+    )
 }

@@ -25,7 +25,14 @@ pub fn text(to_user: &str, from_user: &str, create_time: i64, content: &str) -> 
 
 /// The safe-mode envelope around `reply_xml`, signed over token, timestamp, nonce and
 /// the `Encrypt` string.
-pub fn encrypted(key: &AesKey, appid: &str, token: &str, reply_xml: &str, timestamp: i64, nonce: &str) -> String {
+pub fn encrypted(
+    key: &AesKey,
+    appid: &str,
+    token: &str,
+    reply_xml: &str,
+    timestamp: i64,
+    nonce: &str,
+) -> String {
     let encrypt = crypto::encrypt(key, appid, reply_xml);
     envelope(token, &encrypt, timestamp, nonce)
 }
@@ -91,7 +98,10 @@ mod tests {
         let env = encrypted(&key, "wxapp", "tok", &inner, 1700000001, "12345");
         let f = parse_fields(&env).unwrap();
         let enc = f.get("Encrypt").unwrap();
-        assert!(signature::verify(f.get("MsgSignature").unwrap(), &["tok", "1700000001", "12345", enc]));
+        assert!(signature::verify(
+            f.get("MsgSignature").unwrap(),
+            &["tok", "1700000001", "12345", enc]
+        ));
         assert_eq!(f.get("TimeStamp"), Some("1700000001"));
         assert_eq!(f.get("Nonce"), Some("12345"));
         assert_eq!(crypto::decrypt(&key, "wxapp", enc).unwrap(), inner);

@@ -55,9 +55,10 @@ impl IntoResponse for WechatError {
     fn into_response(self) -> Response {
         let status = match &self {
             WechatError::UnknownAccount => StatusCode::NOT_FOUND,
-            WechatError::MissingParam(_) | WechatError::Xml(_) | WechatError::NotUtf8 | WechatError::NoKey => {
-                StatusCode::BAD_REQUEST
-            }
+            WechatError::MissingParam(_)
+            | WechatError::Xml(_)
+            | WechatError::NotUtf8
+            | WechatError::NoKey => StatusCode::BAD_REQUEST,
             WechatError::BadSignature | WechatError::Crypto(_) => StatusCode::UNAUTHORIZED,
             WechatError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WechatError::Storage(e) => {
@@ -74,23 +75,34 @@ impl IntoResponse for WechatError {
 }
 
 fn account<'s>(state: &'s AppState, id: &str) -> Result<&'s WechatAccount, WechatError> {
-    state.settings.wechat.accounts.get(id).ok_or(WechatError::UnknownAccount)
+    state
+        .settings
+        .wechat
+        .accounts
+        .get(id)
+        .ok_or(WechatError::UnknownAccount)
 }
 
 fn required<'q>(value: &'q Option<String>, name: &'static str) -> Result<&'q str, WechatError> {
-    value.as_deref().filter(|v| !v.is_empty()).ok_or(WechatError::MissingParam(name))
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or(WechatError::MissingParam(name))
 }
 
 /// The account's keys, current first. An unusable configured key is skipped, not fatal:
 /// the configuration check at startup is where it should be caught.
 fn keys(account: &WechatAccount) -> Vec<AesKey> {
-    [&account.encoding_aes_key, &account.previous_encoding_aes_key]
-        .into_iter()
-        .flatten()
-        .map(|k| k.expose_secret())
-        .filter(|k| !k.is_empty())
-        .filter_map(|k| AesKey::parse(k).ok())
-        .collect()
+    [
+        &account.encoding_aes_key,
+        &account.previous_encoding_aes_key,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|k| k.expose_secret())
+    .filter(|k| !k.is_empty())
+    .filter_map(|k| AesKey::parse(k).ok())
+    .collect()
 }
 
 /// `GET /wechat/{account}`: the platform checks the URL is ours. Official Accounts sign
@@ -167,7 +179,9 @@ pub async fn push(
     let xml = reply::text(&push.from_user, &push.to_user, now, passive);
     let out = match key {
         Some(key) => {
-            let reply_nonce = rand::thread_rng().gen_range(100_000_000u32..1_000_000_000).to_string();
+            let reply_nonce = rand::thread_rng()
+                .gen_range(100_000_000u32..1_000_000_000)
+                .to_string();
             reply::encrypted(&key, &account.appid, token, &xml, now, &reply_nonce)
         }
         None => xml,
@@ -177,7 +191,9 @@ pub async fn push(
 
 fn arrival(account_id: &str, appid: &str, push: &Push) -> Arrival {
     Arrival {
-        channel: ChannelRef::Wechat { account: account_id.to_owned() },
+        channel: ChannelRef::Wechat {
+            account: account_id.to_owned(),
+        },
         external_user: push.from_user.clone(),
         dedup_key: push.dedup_key(appid),
         body: push.body.clone(),
@@ -188,7 +204,11 @@ fn arrival(account_id: &str, appid: &str, push: &Push) -> Arrival {
 
 /// "Received, no reply now": plain, even in safe mode.
 fn success() -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "success",
+    )
+        .into_response()
 }
 
 fn plain_text(body: String) -> Response {

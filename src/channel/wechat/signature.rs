@@ -31,8 +31,14 @@ mod tests {
     #[test]
     fn v1_msg_signature_of_the_official_documentation() {
         let encrypt = "+qdx1OKCy+5JPCBFWw70tm0fJGb2Jmeia4FCB7kao+/Q5c/ohsOzQHi8khUOb05JCpj0JB4RvQMkUyus8TPxLKJGQqcvZqzDpVzazhZv6JsXUnnR8XGT740XgXZUXQ7vJVnAG+tE8NUd4yFyjPy7GgiaviNrlCTj+l5kdfMuFUPpRSrfMZuMcp3Fn2Pede2IuQrKEYwKSqFIZoNqJ4M8EajAsjLY2km32IIjdf8YL/P50F7mStwntrA2cPDrM1kb6mOcfBgRtWygb3VIYnSeOBrebufAlr7F9mFUPAJGj04=";
-        assert_eq!(sign(&["AAAAA", "1714112445", "415670741", encrypt]), "046e02f8204d34f8ba5fa3b1db94908f3df2e9b3");
-        assert!(verify("046e02f8204d34f8ba5fa3b1db94908f3df2e9b3", &["AAAAA", "1714112445", "415670741", encrypt]));
+        assert_eq!(
+            sign(&["AAAAA", "1714112445", "415670741", encrypt]),
+            "046e02f8204d34f8ba5fa3b1db94908f3df2e9b3"
+        );
+        assert!(verify(
+            "046e02f8204d34f8ba5fa3b1db94908f3df2e9b3",
+            &["AAAAA", "1714112445", "415670741", encrypt]
+        ));
     }
 
     #[test]
