@@ -305,16 +305,17 @@ fn build(
 ) -> reqwest::RequestBuilder {
     let now = now_secs();
     if t.webhook {
-        let body = serde_json::json!({"message_id": format!("load-{}", sent.msg_id), "user_id": sent.user, "text": sent.text})
-            .to_string();
-        // A re-sent message is signed afresh; a different timestamp keeps it from being
-        // refused as a byte-for-byte replay.
-        let ts = if repeat {
-            now - rng.gen_range(1..60)
-        } else {
-            now
-        }
+        // A re-sent message is a new request: its body carries a delivery number, so its
+        // signature differs and it is not refused as a byte-for-byte replay.
+        let delivery = if repeat { rng.gen::<u32>() } else { 0 };
+        let body = serde_json::json!({
+            "message_id": format!("load-{}", sent.msg_id),
+            "user_id": sent.user,
+            "text": sent.text,
+            "delivery": delivery,
+        })
         .to_string();
+        let ts = now.to_string();
         let sig = webhook_signature::sign(t.secret.as_bytes(), &ts, body.as_bytes());
         return client
             .post(format!("{}/webhook/{}", t.base, t.account))
