@@ -411,3 +411,66 @@ fn report(args: &Args, tally: &Tally, elapsed: Duration) {
     println!("statuses      {}", statuses.join(", "));
     println!("with a reply  {}", tally.replies);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_targets_are_accepted() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:8080",
+            "http://127.0.0.2",
+        ] {
+            assert!(check_loopback(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:8080",
+            "http://example.com",
+            "https://api.weixin.qq.com",
+            "nonsense",
+        ] {
+            assert!(check_loopback(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mix_is_three_numbers_not_all_zero() {
+        assert_eq!(parse_mix("40,30,30").unwrap(), [40, 30, 30]);
+        assert_eq!(parse_mix(" 0, 0 ,1").unwrap(), [0, 0, 1]);
+        assert!(parse_mix("0,0,0").is_err());
+        assert!(parse_mix("1,2").is_err());
+        assert!(parse_mix("a,b,c").is_err());
+    }
+
+    #[test]
+    fn a_mix_of_one_kind_only_picks_that_kind() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..100 {
+            assert!(REQUESTS.contains(&pick(&mut rng, [0, 0, 1])));
+            assert!(CHIT_CHAT.contains(&pick(&mut rng, [1, 0, 0])));
+        }
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v: Vec<u64> = (1..=100).map(|ms| ms * 1000).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+        assert_eq!(percentile(&[5000], 90.0), 5.0);
+    }
+
+    #[test]
+    fn replies_are_told_from_acknowledgements() {
+        assert!(looks_like_reply(
+            "<xml><Content><![CDATA[hi]]></Content></xml>"
+        ));
+        assert!(looks_like_reply(r#"{"reply":"hi"}"#));
+        assert!(!looks_like_reply(r#"{"reply":""}"#));
+        assert!(!looks_like_reply("success"));
+    }
+}

@@ -19,9 +19,18 @@ use sqlx::PgPool;
 use crate::helpers::{create_database, test_settings, TestApp};
 use crate::wechat::{post_plain, text_push};
 
-/// `spawn_app_with`, but with the dialogue replaced.
+/// `spawn_app_with`, but with the dialogue replaced and the background workers off (so a
+/// test decides when recovery runs and outbox rows stay where they were written).
 pub async fn spawn_app_with_dialogue(
     dialogue: Arc<dyn Dialogue>,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn_app_with_dialogue_and_workers(dialogue, false, customise).await
+}
+
+pub async fn spawn_app_with_dialogue_and_workers(
+    dialogue: Arc<dyn Dialogue>,
+    workers: bool,
     customise: impl FnOnce(&mut Settings),
 ) -> TestApp {
     guanjia::telemetry::init_tracing(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()));
@@ -36,7 +45,7 @@ pub async fn spawn_app_with_dialogue(
         Arc::new(clock.clone()),
         Options {
             run_migrations: true,
-            workers: false,
+            workers,
         },
         Some(dialogue),
     )
@@ -252,4 +261,34 @@ async fn a_repeat_does_not_reset_the_residents_send_counter() {
         .unwrap();
     assert_eq!(sent, 0, "a new message opens the window again");
     assert_eq!(count(&app.db, "residents").await, 1);
+}
+
+#[tokio::test]
+async fn the_recovery_worker_finishes_stranded_messages_by_itself() {
+    let app = spawn_app_with_dialogue_and_workers(
+        Arc::new(FailFirst(1, AtomicUsize::new(0))),
+        true,
+        |_| {},
+    )
+    .await;
+    let res = post_plain(&app, &text_push("o_stranded", "1005", "门禁坏了")).await;
+    assert_eq!(res.text().await.unwrap(), "success");
+    app.clock.advance(chrono::Duration::seconds(31));
+    let mut processed = false;
+    for _ in 0..100 {
+        processed = sqlx::query_scalar("SELECT processed_at IS NOT NULL FROM inbound_messages")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        if processed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(processed, "the worker picked it up within its period");
+    let texts: Vec<String> = sqlx::query_scalar("SELECT text FROM outbox WHERE kind = 'reply'")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(texts, vec!["echo: 门禁坏了".to_owned()]);
 }
