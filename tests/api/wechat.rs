@@ -489,3 +489,50 @@ async fn the_same_msgid_from_two_residents_is_two_messages() {
     post_plain(&app, &text_push("o_b", "333", "hi")).await;
     assert_eq!(rows(&app).await, (2, 2));
 }
+
+#[tokio::test]
+async fn wecom_style_url_check_decrypts_echostr_v4() {
+    // wechatpy's vector, served through an account configured like its WeCom app.
+    let app = crate::helpers::spawn_app_with(|s| {
+        let mut account = s.wechat.accounts["demo"].clone();
+        account.token = "123456".to_owned().into();
+        account.appid = "wx49f0ab532d5d035a".into();
+        account.encoding_aes_key = Some(AES_KEY.to_owned().into());
+        s.wechat.accounts.insert("wecom".into(), account);
+    })
+    .await;
+    let echostr = "4ByGGj%2BsVCYcvGeQYhaKIk1o0pQRNbRjxybjTGblXrBaXlTXeOo1%2BbXFXDQQb1o6co6Yh9Bv41n7hOchLF6p%2BQ%3D%3D";
+    let url = |nonce: &str| {
+        format!(
+            "{}/wechat/wecom?msg_signature=dd6b9c95b495b3f7e2901bfbc76c664930ffdb96&timestamp=1411443780&nonce={nonce}&echostr={echostr}",
+            app.address
+        )
+    };
+    let res = app.client.get(url("437374425")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "5927782489442352469");
+    let res = app.client.get(url("437374424")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn after_key_rotation_the_previous_key_still_opens_and_seals() {
+    let new_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    let app = crate::helpers::spawn_app_with(|s| {
+        let demo = s.wechat.accounts.get_mut("demo").unwrap();
+        demo.encoding_aes_key = Some(new_key.to_owned().into());
+        demo.previous_encoding_aes_key = Some(AES_KEY.to_owned().into());
+    })
+    .await;
+    for (key, other) in [(AES_KEY, new_key), (new_key, AES_KEY)] {
+        let msg_id = if key == AES_KEY { "700" } else { "701" };
+        let (query, body) = safe_push(&text_push("o_rot", msg_id, "hi"), APPID, key);
+        let res = post_raw(&app, &query, body.into_bytes()).await;
+        assert_eq!(res.status(), 200);
+        let env = xml::parse_fields(&res.text().await.unwrap()).unwrap();
+        let encrypt = env.get("Encrypt").unwrap();
+        // The reply is sealed with the key the message came with.
+        assert!(crypto::decrypt(&AesKey::parse(key).unwrap(), APPID, encrypt).is_ok());
+        assert!(crypto::decrypt(&AesKey::parse(other).unwrap(), APPID, encrypt).is_err());
+    }
+}
