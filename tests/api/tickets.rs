@@ -824,7 +824,10 @@ async fn an_emergency_alerts_the_duty_staff_when_filed_and_nothing_else_does() {
     let emergency = file(
         &app,
         resident,
-        &Spec { urgency: Urgency::Emergency, ..Spec::default() },
+        &Spec {
+            urgency: Urgency::Emergency,
+            ..Spec::default()
+        },
     )
     .await;
     let alerts: Vec<(Uuid, String)> = sqlx::query_as(
