@@ -425,3 +425,48 @@ async fn staff_alerts_go_through_wecom() {
     assert_eq!(sends[0].body["text"]["content"], "工单超时");
     let _ = Utc::now();
 }
+
+#[tokio::test]
+async fn a_used_up_daily_quota_pauses_the_account_without_losing_messages() {
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let r = platform::resident(&app.db, "wechat:demo", "o-1", Some(app.clock.now()), 0).await;
+    platform.fail_next(1, Fault::Errcode(45009));
+    let a = notice_to(&app, r, None, NoticeKind::Status, "一").await;
+    assert!(
+        wait_until(WAIT, || async {
+            let (e,): (Option<String>,) =
+                sqlx::query_as("SELECT last_error FROM outbox WHERE id = $1")
+                    .bind(a)
+                    .fetch_one(&app.db)
+                    .await
+                    .unwrap();
+            e.is_some_and(|e| e.contains("45009"))
+        })
+        .await
+    );
+    let b = notice_to(&app, r, None, NoticeKind::Status, "二").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        platform.calls_to("/cgi-bin/message/custom/send").len(),
+        1,
+        "paused"
+    );
+    for id in [a, b] {
+        assert_eq!(outbox_status(&app.db, id).await, "pending");
+        let (attempts,): (i32,) = sqlx::query_as("SELECT attempts FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(attempts, 0, "a pause does not use up attempts");
+    }
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert!(
+        wait_until(WAIT, || async {
+            delivered(&app.db, a).await && delivered(&app.db, b).await
+        })
+        .await
+    );
+    assert_eq!(platform.accepted_by_id().len(), 2);
+}
