@@ -433,7 +433,7 @@ pub async fn intercept(
             prompts.render(locale, key, &vars)
         }
         Mood::Dissatisfied => {
-            settle(
+            let moved = settle(
                 transition(
                     conn,
                     ctx,
@@ -444,6 +444,13 @@ pub async fn intercept(
                 )
                 .await,
             )?;
+            if moved {
+                // A new life for the ticket: SLA escalation starts again from the bottom.
+                sqlx::query("UPDATE tickets SET escalation_level = 0 WHERE id = $1")
+                    .bind(survey.ticket_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let staff_locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
             let alert = prompts.render(staff_locale, "survey.dissatisfied_alert", &vars);
             let department = Department::parse(&survey.department);
@@ -478,12 +485,12 @@ pub async fn intercept(
 
 /// A ticket someone else already moved on (staff closed it meanwhile) keeps the recorded
 /// answer; anything else is an error that rolls the answer back.
-fn settle(result: Result<super::model::Ticket, TransitionError>) -> anyhow::Result<()> {
+fn settle(result: Result<super::model::Ticket, TransitionError>) -> anyhow::Result<bool> {
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         Err(e @ (TransitionError::Illegal { .. } | TransitionError::HeldByOther)) => {
             tracing::warn!(error = %e, "survey answer recorded, ticket not moved");
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(anyhow::anyhow!(e)),
     }

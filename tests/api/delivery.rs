@@ -497,3 +497,49 @@ async fn a_used_up_daily_quota_pauses_the_account_without_losing_messages() {
     );
     assert_eq!(platform.accepted_by_id().len(), 2);
 }
+
+/// A measurement, not a check: how fast one instance drains the outbox to a local
+/// webhook receiver. `cargo test --test api delivery::throughput -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "measurement"]
+async fn throughput() {
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let n = 500;
+    let r = platform::resident(&app.db, "webhook:demo", "user-1", None, 0).await;
+    let mut tx = app.db.begin().await.unwrap();
+    for i in 0..n {
+        notify::to_resident(
+            &mut tx,
+            r,
+            Notice {
+                kind: NoticeKind::Status,
+                ticket_id: None,
+                text: &format!("消息{i}"),
+                dedup_key: None,
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let start = std::time::Instant::now();
+    tx.commit().await.unwrap();
+    assert!(
+        wait_until(Duration::from_secs(120), || async {
+            let (left,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM outbox WHERE status <> 'delivered'")
+                    .fetch_one(&app.db)
+                    .await
+                    .unwrap();
+            left == 0
+        })
+        .await
+    );
+    let took = start.elapsed();
+    println!(
+        "delivered {n} webhook messages in {took:?}: {:.0}/s",
+        n as f64 / took.as_secs_f64()
+    );
+    assert_eq!(platform.accepted_by_id().len(), n);
+}

@@ -362,6 +362,12 @@ async fn the_whole_walk_from_resolution_to_reopening_and_escalation() {
     assert_eq!(count(&app.db, SURVEY_NOTICES, ticket.id).await, 2);
     assert_eq!(count(&app.db, STAFF_ALERTS, ticket.id).await, 1);
 
+    // As if it had been escalated all the way in its first life.
+    sqlx::query("UPDATE tickets SET escalation_level = 3 WHERE id = $1")
+        .bind(ticket.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
     let reply = answer(&app, resident, "1", Locale::ZhHans).await.unwrap();
     assert!(reply.contains(&ticket.number));
     assert_eq!(
