@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::channel::wechat::router())
         .merge(crate::channel::webhook::router())
         .merge(crate::staff::router())
+        .merge(crate::report::routes::router())
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

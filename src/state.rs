@@ -34,6 +34,7 @@ impl AppState {
         TicketContext {
             settings: self.settings.clone(),
             clock: self.clock.clone(),
+            prompts: self.prompts.clone(),
         }
     }
 }

@@ -1,15 +1,28 @@
-//! The conversation with a resident: a pure state machine (`step`) whose effects are
-//! executed at the edge, with sessions kept in Redis.
+//! The conversation with a resident: a pure state machine ([`machine::step`]) whose effects
+//! are executed at the edge ([`engine::Engine`]), with sessions kept in Redis
+//! ([`session`]), replies rendered from `prompts/<locale>/dialogue.toml` ([`render`]) and
+//! common questions answered from `config/faq.toml` ([`faq`]).
+
+pub mod engine;
+pub mod faq;
+pub mod machine;
+pub mod render;
+pub mod session;
+pub mod words;
 
 use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
 
-use crate::channel::{AcknowledgeOnly, Dialogue};
+use crate::channel::Dialogue;
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
+use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::TicketQueue;
+use crate::understanding::{detect_locale, Classification, Classifier};
+
+pub use engine::Engine;
 
 /// What the dialogue needs from the process.
 pub struct Deps {
@@ -20,6 +33,41 @@ pub struct Deps {
     pub queue: Arc<dyn TicketQueue>,
 }
 
-pub fn build(_deps: Deps) -> anyhow::Result<Arc<dyn Dialogue>> {
-    Ok(Arc::new(AcknowledgeOnly))
+/// Reading a message: what it asks for and which script it is written in. Production uses
+/// the lexicon classifier; tests may hand the engine a small stand-in.
+pub trait Understanding: Send + Sync {
+    fn classify(&self, text: &str) -> Classification;
+    fn locale(&self, text: &str) -> Locale;
+}
+
+impl Understanding for Classifier {
+    fn classify(&self, text: &str) -> Classification {
+        Classifier::classify(self, text)
+    }
+
+    fn locale(&self, text: &str) -> Locale {
+        detect_locale(text)
+    }
+}
+
+pub fn build(deps: Deps) -> anyhow::Result<Arc<dyn Dialogue>> {
+    let classifier = Classifier::load(&deps.settings.understanding.lexicon)?;
+    Ok(build_with(deps, Arc::new(classifier))?)
+}
+
+/// The engine with a given reader of messages.
+pub fn build_with(
+    deps: Deps,
+    understanding: Arc<dyn Understanding>,
+) -> anyhow::Result<Arc<Engine>> {
+    let faq = faq::Faq::load(&deps.settings.understanding.faq)?;
+    Ok(Arc::new(Engine {
+        settings: deps.settings,
+        redis: deps.redis,
+        clock: deps.clock,
+        prompts: deps.prompts,
+        queue: deps.queue,
+        understanding,
+        faq: Arc::new(faq),
+    }))
 }

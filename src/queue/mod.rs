@@ -1,8 +1,18 @@
 //! Department queues in Redis, ordered by urgency, due time and age; atomic claims.
 //! PostgreSQL stays the truth: queues are reconciled from it.
+//!
+//! `keys` names and orders, `store` is the Redis side (Lua scripts), `claim` joins a Redis
+//! claim with the database update, `reconcile` rebuilds Redis from PostgreSQL and returns
+//! expired leases to the queue.
+
+pub mod claim;
+pub mod keys;
+pub mod reconcile;
+pub mod store;
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -10,18 +20,60 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
 use crate::state::AppState;
-use crate::ticket::{NoQueue, TicketQueue};
+use crate::ticket::{Ticket, TicketQueue};
 
+pub use claim::{ClaimError, Queues};
+pub use reconcile::{expire_leases, reconcile};
+pub use store::Store;
+
+/// The queue the rest of the process pushes new tickets into.
 pub fn build(
-    _settings: &Settings,
-    _redis: ConnectionManager,
+    settings: &Settings,
+    redis: ConnectionManager,
     _db: PgPool,
     _clock: SharedClock,
 ) -> Arc<dyn TicketQueue> {
-    Arc::new(NoQueue)
+    Arc::new(RedisQueue {
+        store: Store::new(redis, &settings.redis.key_prefix),
+    })
 }
 
-/// Rebuilds the queues from the database at start and periodically.
-pub async fn reconciler(_state: AppState, shutdown: CancellationToken) {
-    shutdown.cancelled().await;
+pub struct RedisQueue {
+    store: Store,
+}
+
+#[async_trait]
+impl TicketQueue for RedisQueue {
+    /// Adds a waiting ticket to its department's queue (idempotent); other statuses are
+    /// ignored, so callers may push after any change.
+    async fn push(&self, ticket: &Ticket) -> anyhow::Result<()> {
+        if ticket.status.is_queued() {
+            self.store.push(ticket).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rebuilds the queues from the database at start and every `queue.reconcile_every`, and
+/// returns tickets whose claim lease ran out.
+pub async fn reconciler(state: AppState, shutdown: CancellationToken) {
+    let every = state.settings.queue.reconcile_every;
+    loop {
+        match reconcile(&state).await {
+            Ok(r) if r.added + r.removed > 0 => {
+                tracing::info!(added = r.added, removed = r.removed, "queues reconciled")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("queue reconciliation failed: {e:#}"),
+        }
+        match expire_leases(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(returned = n, "expired claim leases"),
+            Err(e) => tracing::warn!("lease expiry failed: {e:#}"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
 }

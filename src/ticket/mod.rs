@@ -5,8 +5,11 @@ pub mod lifecycle;
 pub mod model;
 pub mod notify;
 pub mod repository;
+pub mod residents;
 pub mod revisit;
 pub mod service;
+pub mod severity;
+pub mod sla;
 
 use async_trait::async_trait;
 

@@ -6,15 +6,19 @@ use std::sync::Arc;
 use sqlx::PgConnection;
 
 use super::model::Ticket;
-use super::repository::{self, Deadlines, NewTicket};
+use super::repository::{self, NewTicket};
+use super::{severity, sla};
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
+use crate::prompts::Prompts;
 
 /// What ticket operations need besides a connection.
 #[derive(Clone)]
 pub struct TicketContext {
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
+    /// The texts of notices that status changes send to residents and staff.
+    pub prompts: Arc<Prompts>,
 }
 
 /// Files a new ticket: number, deadlines and severity are computed here.
@@ -24,10 +28,11 @@ pub async fn create(
     new: NewTicket,
 ) -> anyhow::Result<Ticket> {
     let now = ctx.clock.now();
-    let day = now
-        .with_timezone(&ctx.settings.locale.offset())
-        .date_naive();
+    let offset = ctx.settings.locale.offset();
+    let day = now.with_timezone(&offset).date_naive();
     let number = repository::next_number(conn, new.kind, day).await?;
-    let ticket = repository::insert(conn, &new, &number, 4, Deadlines::default(), now).await?;
-    Ok(ticket)
+    let deadlines = sla::deadlines(&ctx.settings.sla, new.kind, new.urgency, now, offset);
+    let ticket =
+        repository::insert(conn, &new, &number, severity::ORDINARY, deadlines, now).await?;
+    severity::assess(conn, ctx, ticket).await
 }

@@ -2,8 +2,13 @@
 //! Redis key prefix per test. The only stand-in is the messaging platform.
 
 mod delivery;
+mod dialogue;
 mod health;
 mod helpers;
 mod platform;
+mod queue;
+mod report;
 mod schedule;
+mod staff_api;
 mod survey;
+mod tickets;

@@ -242,7 +242,6 @@ async fn ticket_state(db: &PgPool, id: Uuid) -> (String, Option<i16>) {
 }
 
 #[tokio::test]
-#[ignore = "needs lifecycle::transition"]
 async fn a_satisfied_answer_closes_the_ticket_with_thanks() {
     let platform = Platform::start().await;
     let app = app_for(&platform).await;
@@ -269,7 +268,6 @@ async fn a_satisfied_answer_closes_the_ticket_with_thanks() {
 }
 
 #[tokio::test]
-#[ignore = "needs lifecycle::transition"]
 async fn a_neutral_answer_closes_the_ticket() {
     let platform = Platform::start().await;
     let app = app_for(&platform).await;
@@ -285,7 +283,6 @@ async fn a_neutral_answer_closes_the_ticket() {
 }
 
 #[tokio::test]
-#[ignore = "needs lifecycle::transition"]
 async fn a_dissatisfied_answer_reopens_the_ticket_and_alerts_the_supervisor() {
     let platform = Platform::start().await;
     let app = app_for(&platform).await;
@@ -316,7 +313,6 @@ async fn a_dissatisfied_answer_reopens_the_ticket_and_alerts_the_supervisor() {
 }
 
 #[tokio::test]
-#[ignore = "needs lifecycle::transition"]
 async fn a_ticket_confirmed_on_the_spot_is_closed_without_a_survey() {
     let platform = Platform::start().await;
     let app = app_for(&platform).await;

@@ -1,0 +1,345 @@
+//! The edge around the pure machine: reads what it needs (resident, session, draft,
+//! handoff), steps it, and executes its effects inside the message's transaction — tickets,
+//! drafts, handoffs, the unit on record — then renders the replies and saves the session.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use sqlx::PgConnection;
+
+use super::faq::Faq;
+use super::machine::{
+    self, Ctx, Draft, Effect, Event, HandoffView, Input, Photo, Place, Request, TextInput,
+    TicketDraft,
+};
+use super::render::Renderer;
+use super::session::{self, Stored};
+use super::{words, Understanding};
+use crate::channel::{Dialogue, InboundMessage, MessageBody, Outcome, PlatformEvent};
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+use crate::domain::Locale;
+use crate::prompts::Prompts;
+use crate::ticket::repository::NewAttachment;
+use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
+
+pub struct Engine {
+    pub(super) settings: Arc<Settings>,
+    pub(super) redis: ConnectionManager,
+    pub(super) clock: SharedClock,
+    pub(super) prompts: Arc<Prompts>,
+    pub(super) queue: Arc<dyn TicketQueue>,
+    pub(super) understanding: Arc<dyn Understanding>,
+    pub(super) faq: Arc<Faq>,
+}
+
+/// What executing effects produces.
+#[derive(Default)]
+struct Edge {
+    replies: Vec<String>,
+    outcome: Outcome,
+}
+
+#[async_trait]
+impl Dialogue for Engine {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        msg: &InboundMessage,
+    ) -> anyhow::Result<Outcome> {
+        let now = self.clock.now();
+        let resident = residents::get(conn, msg.resident_id)
+            .await?
+            .with_context(|| format!("no resident {}", msg.resident_id))?;
+        let known_locale = resident.locale();
+        let text = msg.body.text().map(str::trim).filter(|t| !t.is_empty());
+        let locale = match text {
+            Some(t) => words::reply_locale(t, self.understanding.locale(t), known_locale),
+            None => known_locale,
+        };
+        if locale != known_locale {
+            residents::set_locale(conn, resident.id, locale).await?;
+        }
+        let tctx = TicketContext {
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+            prompts: self.prompts.clone(),
+        };
+        if let Some(t) = text {
+            if let Some(reply) =
+                ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
+            {
+                return Ok(Outcome::reply(reply));
+            }
+        }
+
+        let key = session::key(&self.settings.redis.key_prefix, resident.id);
+        let mut redis = self.redis.clone();
+        let stored = session::load(&mut redis, &key).await.unwrap_or_else(|e| {
+            // Without Redis the conversation loses its thread but still answers.
+            tracing::warn!(error = %e, "loading dialogue session");
+            Stored::default()
+        });
+        let start = stored.start_for(msg.id);
+        let draft = residents::load_draft(conn, resident.id)
+            .await?
+            .and_then(|d| {
+                serde_json::from_value::<Request>(d.payload)
+                    .ok()
+                    .map(|req| Draft {
+                        req,
+                        updated_at: d.updated_at,
+                    })
+            });
+        let handoff = residents::open_handoff(conn, resident.id)
+            .await?
+            .map(|h| HandoffView {
+                id: h.id,
+                last_activity_at: h.last_activity_at,
+            });
+        let on_record = (resident.building.is_some() || resident.room.is_some()).then(|| Place {
+            building: resident.building.clone(),
+            unit: resident.unit.clone(),
+            room: resident.room.clone(),
+            label: None,
+        });
+        let d = &self.settings.dialogue;
+        let ctx = Ctx {
+            idle_timeout: chrono::Duration::from_std(d.idle_timeout)?,
+            draft_ttl: chrono::Duration::from_std(d.draft_ttl)?,
+            handoff_idle_timeout: chrono::Duration::from_std(d.handoff_idle_timeout)?,
+            unit_on_record: on_record,
+            draft,
+            handoff,
+            faq: &self.faq,
+        };
+        let input = Input {
+            now,
+            event: self.event(&msg.body),
+        };
+        let (next, effects) = machine::step(start.clone(), &input, &ctx);
+
+        let renderer = self.renderer(locale);
+        let mut edge = Edge::default();
+        for effect in effects {
+            self.execute(
+                conn, &tctx, msg, &resident, &renderer, locale, effect, &mut edge,
+            )
+            .await?;
+        }
+
+        let stored = Stored {
+            current: Some(next),
+            last_message_id: Some(msg.id),
+            previous: start,
+        };
+        let ttl = d.idle_timeout.max(d.handoff_idle_timeout) + std::time::Duration::from_secs(3600);
+        if let Err(e) = session::save(&mut redis, &key, &stored, ttl).await {
+            tracing::warn!(error = %e, "saving dialogue session");
+        }
+        edge.outcome.reply = edge.replies.join("\n");
+        Ok(edge.outcome)
+    }
+}
+
+impl Engine {
+    fn event(&self, body: &MessageBody) -> Event {
+        if let Some(text) = body.text().map(str::trim) {
+            if text.is_empty() {
+                return Event::Silent;
+            }
+            return Event::Text(TextInput {
+                text: text.to_owned(),
+                simplified: words::to_simplified(text),
+                class: self.understanding.classify(text),
+            });
+        }
+        match body {
+            MessageBody::Image { url, media_id } => Event::Image(Photo {
+                url: url.clone(),
+                media_id: media_id.clone(),
+            }),
+            MessageBody::Location { lat, lng, label } => Event::Location {
+                lat: *lat,
+                lng: *lng,
+                label: label.clone(),
+            },
+            MessageBody::Event(PlatformEvent::Subscribe { .. }) => Event::Subscribe,
+            MessageBody::Event(PlatformEvent::Click { key }) => Event::Click(key.clone()),
+            MessageBody::Event(_) => Event::Silent,
+            MessageBody::Text { .. }
+            | MessageBody::Voice { .. }
+            | MessageBody::Video { .. }
+            | MessageBody::Link { .. }
+            | MessageBody::Unsupported { .. } => Event::Unsupported,
+        }
+    }
+
+    fn renderer(&self, locale: Locale) -> Renderer<'_> {
+        let s = &self.settings.service;
+        Renderer {
+            prompts: &self.prompts,
+            faq: &self.faq,
+            locale,
+            base: vec![
+                ("duty_phone", s.duty_phone.clone()),
+                ("desk_hours", s.desk_hours.clone()),
+                ("company", s.company.clone()),
+            ],
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn execute(
+        &self,
+        conn: &mut PgConnection,
+        tctx: &TicketContext,
+        msg: &InboundMessage,
+        resident: &residents::Resident,
+        renderer: &Renderer<'_>,
+        locale: Locale,
+        effect: Effect,
+        edge: &mut Edge,
+    ) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        match effect {
+            Effect::Reply(m) => edge.replies.push(renderer.msg(&m, &[])),
+            Effect::CreateTicket { ticket, replies } => {
+                let filed = self
+                    .file(conn, tctx, msg, resident, renderer, locale, ticket, edge)
+                    .await?;
+                let within = self.respond_within(&filed);
+                let vars = [
+                    ("number", filed.number.clone()),
+                    ("within", renderer.duration(&within)),
+                ];
+                edge.replies
+                    .extend(replies.iter().map(|m| renderer.msg(m, &vars)));
+            }
+            Effect::RememberUnit(p) => {
+                residents::remember_unit(
+                    conn,
+                    resident.id,
+                    p.building.as_deref(),
+                    p.unit.as_deref(),
+                    p.room.as_deref(),
+                )
+                .await?
+            }
+            Effect::SaveDraft(req) => {
+                residents::save_draft(conn, resident.id, &serde_json::to_value(&req)?, now).await?
+            }
+            Effect::ClearDraft => residents::delete_draft(conn, resident.id).await?,
+            Effect::StartHandoff => {
+                let building = resident.building.as_deref();
+                residents::start_handoff(conn, resident.id, building, now).await?;
+                let concierge = building
+                    .and_then(|b| self.settings.concierge_for(b))
+                    .filter(|c| !c.concierge.is_empty());
+                edge.replies.push(match concierge {
+                    Some(c) => renderer.text(
+                        "handoff.started",
+                        &[
+                            ("concierge", c.concierge.clone()),
+                            ("phone", c.concierge_phone.clone()),
+                        ],
+                    ),
+                    None => renderer.text("handoff.no_concierge", &[]),
+                });
+            }
+            Effect::ForwardToConcierge { handoff_id } => {
+                residents::touch_handoff(conn, handoff_id, now).await?
+            }
+            Effect::EndHandoff { handoff_id } => {
+                residents::end_handoff(conn, handoff_id, now).await?
+            }
+            Effect::ListStatus => {
+                let open = ticket::repository::open_for_resident(conn, resident.id).await?;
+                if open.is_empty() {
+                    edge.replies.push(renderer.text("status.none", &[]));
+                } else {
+                    let mut lines =
+                        vec![renderer.text("status.header", &[("count", open.len().to_string())])];
+                    lines.extend(open.iter().map(|t| {
+                        renderer.text(
+                            "status.item",
+                            &[
+                                ("number", t.number.clone()),
+                                ("summary", t.summary.clone()),
+                                ("status", renderer.status(*t.status)),
+                            ],
+                        )
+                    }));
+                    edge.replies.push(lines.join("\n"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Files the ticket once per message: a repeated delivery finds the first one.
+    #[allow(clippy::too_many_arguments)]
+    async fn file(
+        &self,
+        conn: &mut PgConnection,
+        tctx: &TicketContext,
+        msg: &InboundMessage,
+        resident: &residents::Resident,
+        renderer: &Renderer<'_>,
+        locale: Locale,
+        draft: TicketDraft,
+        edge: &mut Edge,
+    ) -> anyhow::Result<Ticket> {
+        if let Some(existing) = residents::ticket_from_message(conn, msg.id).await? {
+            return Ok(existing);
+        }
+        let place = draft.place.as_ref();
+        let new = NewTicket {
+            resident_id: resident.id,
+            kind: draft.kind,
+            category: draft.category,
+            urgency: draft.urgency,
+            department: draft.department,
+            summary: draft.summary,
+            description: draft.description,
+            building: place.and_then(|p| p.building.clone()),
+            unit: place.and_then(|p| p.unit.clone()),
+            room: place.and_then(|p| p.room.clone()),
+            location: place.map(|p| renderer.place(Some(p))),
+            contact_phone: draft.phone.or_else(|| resident.phone.clone()),
+            preferred_time: draft.preferred_time,
+            locale,
+            source_message_id: Some(msg.id),
+            attachments: draft
+                .photos
+                .into_iter()
+                .map(|p| NewAttachment {
+                    kind: "image".into(),
+                    url: p.url,
+                    media_id: p.media_id,
+                })
+                .collect(),
+        };
+        let filed = ticket::create(conn, tctx, new).await?;
+        let queue = self.queue.clone();
+        let queued = filed.clone();
+        edge.outcome.after_commit.push(Box::pin(async move {
+            if let Err(e) = queue.push(&queued).await {
+                // The queue reconciler puts it back from PostgreSQL.
+                tracing::warn!(error = %e, ticket = %queued.number, "pushing new ticket");
+            }
+        }));
+        Ok(filed)
+    }
+
+    /// The configured time to respond for this kind and urgency (`sla.<kind>.<urgency>`).
+    fn respond_within(&self, t: &Ticket) -> String {
+        let by_kind = self.settings.sla.get(t.kind.as_str());
+        by_kind
+            .and_then(|u| u.get(t.urgency.as_str()).or_else(|| u.get("normal")))
+            .map(|s| s.respond.clone())
+            .unwrap_or_else(|| "24h".into())
+    }
+}

@@ -1,0 +1,148 @@
+//! The short knowledge base (`config/faq.toml`) that answers common questions at once:
+//! each entry has keywords (simplified Chinese and English) and an answer per locale.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::domain::Locale;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Faq {
+    #[serde(default, rename = "entry")]
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Entry {
+    id: String,
+    keywords: Vec<String>,
+    answer: BTreeMap<String, String>,
+}
+
+impl Faq {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading FAQ {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let faq: Faq = toml::from_str(text)?;
+        for entry in &faq.entries {
+            for locale in Locale::ALL {
+                if !entry.answer.contains_key(locale.as_str()) {
+                    anyhow::bail!("FAQ entry `{}` has no answer in {locale}", entry.id);
+                }
+            }
+        }
+        Ok(faq)
+    }
+
+    /// The entry whose keywords best match the simplified text: most keywords found, then
+    /// the longest matched keyword (the more specific one).
+    pub fn find(&self, simplified: &str) -> Option<&str> {
+        let lower = simplified.to_lowercase();
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let hits: Vec<usize> = e
+                    .keywords
+                    .iter()
+                    .filter(|k| contains_keyword(&lower, &k.to_lowercase()))
+                    .map(|k| k.chars().count())
+                    .collect();
+                let longest = hits.iter().copied().max()?;
+                Some(((hits.len(), longest), e.id.as_str()))
+            })
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, id)| id)
+    }
+
+    pub fn answer(&self, id: &str, locale: Locale) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.answer.get(locale.as_str()))
+            .map(String::as_str)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.id.as_str())
+    }
+}
+
+/// English keywords match whole words (`fee` is not in `coffee`); Chinese ones anywhere.
+fn contains_keyword(text: &str, keyword: &str) -> bool {
+    if keyword.is_empty() {
+        return false;
+    }
+    if !keyword.is_ascii() {
+        return text.contains(keyword);
+    }
+    text.match_indices(keyword).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + keyword.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Faq {
+        Faq::load(Path::new("config/faq.toml")).unwrap()
+    }
+
+    #[test]
+    fn shipped_faq_answers_the_usual_questions() {
+        let faq = shipped();
+        let cases = [
+            ("物业费怎么交", "property_fee"),
+            ("how do I pay the management fee", "property_fee"),
+            ("装修要办什么手续", "renovation"),
+            ("装修许可证能延期吗", "renovation"),
+            ("搬家具出去要放行条吗", "release_pass"),
+            ("装修工人出入证怎么办", "worker_pass"),
+            ("门禁卡丢了怎么补办", "access_card"),
+            ("明天停水吗", "outage"),
+            ("快递放哪里了", "parcel"),
+            ("客服中心几点上班", "desk_hours"),
+            ("怎么报修", "how_to_report"),
+            ("电费在哪里交", "utilities"),
+            ("月租车位多少钱", "parking"),
+            ("where can I park my car", "parking"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(faq.find(text), Some(want), "{text}");
+        }
+        assert_eq!(faq.find("今天天气不错"), None);
+        assert_eq!(faq.find("I like coffee"), None);
+    }
+
+    #[test]
+    fn every_answer_exists_in_every_locale() {
+        let faq = shipped();
+        assert!(faq.ids().count() >= 11);
+        for id in faq.ids() {
+            for locale in Locale::ALL {
+                assert!(
+                    faq.answer(id, locale).is_some_and(|a| !a.is_empty()),
+                    "{id} {locale}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_entry_without_a_locale_is_refused() {
+        let err = Faq::parse(
+            "[[entry]]\nid = \"x\"\nkeywords = [\"a\"]\n[entry.answer]\nzh-Hans = \"甲\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("zh-Hant"));
+    }
+}

@@ -1,0 +1,1169 @@
+//! The conversation as a pure state machine: `step(session, input, ctx) -> (session, effects)`.
+//! No I/O and no clock: the time, the resident's unit on record, a kept draft and an open
+//! handoff come in through [`Ctx`]; tickets, drafts, handoffs and replies go out as
+//! [`Effect`]s that the engine executes inside the message's transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::faq::Faq;
+use super::words::{self, Emergency, Word};
+use crate::ticket::model::{Category, Department, Kind, Urgency};
+use crate::understanding::{Classification, Slots};
+
+/// Where a problem is: a unit (building/unit/room), a free description, or both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    pub building: Option<String>,
+    pub unit: Option<String>,
+    pub room: Option<String>,
+    /// Free text ("北门车库") or a shared location's label.
+    pub label: Option<String>,
+}
+
+impl Place {
+    pub fn from_slots(slots: &Slots) -> Option<Place> {
+        slots.has_place().then(|| Place {
+            building: slots.building.clone(),
+            unit: slots.unit.clone(),
+            room: slots.room.clone(),
+            label: None,
+        })
+    }
+
+    /// A home address worth remembering: building and room both known.
+    pub fn is_unit(&self) -> bool {
+        self.building.is_some() && self.room.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    pub url: Option<String>,
+    pub media_id: Option<String>,
+}
+
+/// A repair or complaint being filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// `None` while the resident has only sent a photo or a location.
+    pub kind: Option<Kind>,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+    pub problem: Option<String>,
+    /// What the resident added after the read-back.
+    #[serde(default)]
+    pub details: Vec<String>,
+    pub place: Option<Place>,
+    pub phone: Option<String>,
+    pub preferred_time: Option<String>,
+    #[serde(default)]
+    pub photos: Vec<Photo>,
+}
+
+impl Request {
+    fn blank(kind: Option<Kind>) -> Self {
+        Request {
+            kind,
+            urgency: Urgency::Normal,
+            department: match kind {
+                Some(Kind::Repair) | None => Department::Engineering,
+                _ => Department::CustomerService,
+            },
+            category: match kind {
+                Some(Kind::Repair) | None => Category::Equipment,
+                _ => Category::Services,
+            },
+            problem: None,
+            details: Vec::new(),
+            place: None,
+            phone: None,
+            preferred_time: None,
+            photos: Vec::new(),
+        }
+    }
+
+    /// Worth keeping: a blank request (a menu choice) is not.
+    fn has_content(&self) -> bool {
+        self.problem.is_some() || self.place.is_some() || !self.photos.is_empty()
+    }
+
+    fn kind_or_repair(&self) -> Kind {
+        self.kind.unwrap_or(Kind::Repair)
+    }
+
+    /// Takes what a message tells about the problem: its labels when the classifier saw a
+    /// repair or complaint, and any place, phone or time it carried.
+    fn absorb(&mut self, class: &Classification) {
+        if matches!(class.kind, Kind::Repair | Kind::Complaint) {
+            if self.kind.is_none() {
+                self.kind = Some(class.kind);
+            }
+            self.urgency = class.urgency;
+            self.department = class.department;
+            self.category = class.category;
+        }
+        self.absorb_slots(&class.slots);
+    }
+
+    fn absorb_slots(&mut self, slots: &Slots) {
+        if let Some(place) = Place::from_slots(slots) {
+            self.place = Some(place);
+        }
+        if slots.phone.is_some() {
+            self.phone.clone_from(&slots.phone);
+        }
+        if slots.time.is_some() {
+            self.preferred_time.clone_from(&slots.time);
+        }
+    }
+
+    fn summary(&self) -> String {
+        summarise(self.problem.as_deref().unwrap_or_default())
+    }
+
+    fn to_ticket(&self) -> TicketDraft {
+        let mut description = self.problem.clone().unwrap_or_default();
+        for d in &self.details {
+            description.push('\n');
+            description.push_str(d);
+        }
+        TicketDraft {
+            kind: self.kind_or_repair(),
+            urgency: self.urgency,
+            department: self.department,
+            category: self.category,
+            summary: self.summary(),
+            description,
+            place: self.place.clone(),
+            phone: self.phone.clone(),
+            preferred_time: self.preferred_time.clone(),
+            photos: self.photos.clone(),
+        }
+    }
+}
+
+/// The first line of what the resident wrote, cut to a read-back length.
+pub fn summarise(text: &str) -> String {
+    const MAX: usize = 40;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    if line.chars().count() <= MAX {
+        line.to_owned()
+    } else {
+        let mut s: String = line.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Awaiting {
+    Problem,
+    Place,
+}
+
+/// A text message as the machine sees it: the words, their simplified form for matching,
+/// and what the classifier read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextInput {
+    pub text: String,
+    pub simplified: String,
+    pub class: Classification,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// Nothing pending. `clarified`: the one clarifying question was asked; unclear input
+    /// now gets the menu.
+    Idle {
+        clarified: bool,
+    },
+    Collecting {
+        req: Request,
+        awaiting: Awaiting,
+        nudged: bool,
+    },
+    Confirming {
+        req: Request,
+        nudged: bool,
+    },
+    /// Asked what to correct: the problem or the place.
+    Correcting {
+        req: Request,
+        nudged: bool,
+    },
+    /// Reminded of a kept draft; `held` is the message that started this session, dealt
+    /// with if the draft is dropped so the resident need not repeat it.
+    DraftOffered {
+        req: Request,
+        held: Option<TextInput>,
+    },
+}
+
+impl State {
+    pub fn request(&self) -> Option<&Request> {
+        match self {
+            State::Idle { .. } => None,
+            State::Collecting { req, .. }
+            | State::Confirming { req, .. }
+            | State::Correcting { req, .. }
+            | State::DraftOffered { req, .. } => Some(req),
+        }
+    }
+
+    fn idle() -> Self {
+        State::Idle { clarified: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub state: State,
+    pub last_activity: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Text(TextInput),
+    Image(Photo),
+    Location {
+        lat: f64,
+        lng: f64,
+        label: Option<String>,
+    },
+    Subscribe,
+    Click(String),
+    /// A message type we cannot read (video, link, voice without recognition).
+    Unsupported,
+    /// Platform events that need no answer (unsubscribe, menu views, scans).
+    Silent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub now: DateTime<Utc>,
+    pub event: Event,
+}
+
+/// An unfinished request kept in PostgreSQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub req: Request,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An open conversation with the concierge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HandoffView {
+    pub id: Uuid,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// What the machine may know about the world, read by the engine before the step.
+pub struct Ctx<'a> {
+    pub idle_timeout: Duration,
+    pub draft_ttl: Duration,
+    pub handoff_idle_timeout: Duration,
+    pub unit_on_record: Option<Place>,
+    pub draft: Option<Draft>,
+    pub handoff: Option<HandoffView>,
+    pub faq: &'a Faq,
+}
+
+/// A value a reply template is filled with; the engine renders it in the resident's script.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Var {
+    Text(String),
+    Place(Option<Place>),
+    Kind(Kind),
+    Details {
+        photos: usize,
+        phone: Option<String>,
+        time: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A template under `prompts/<locale>/dialogue.toml` (key without the `dialogue.`).
+    Prompt {
+        key: String,
+        vars: Vec<(&'static str, Var)>,
+    },
+    /// An answer from the FAQ.
+    Faq { id: String },
+}
+
+impl Msg {
+    fn key(key: impl Into<String>) -> Self {
+        Msg::Prompt {
+            key: key.into(),
+            vars: Vec::new(),
+        }
+    }
+
+    fn with(key: impl Into<String>, vars: Vec<(&'static str, Var)>) -> Self {
+        Msg::Prompt {
+            key: key.into(),
+            vars,
+        }
+    }
+}
+
+/// A ticket to file, in the machine's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketDraft {
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+    pub summary: String,
+    pub description: String,
+    pub place: Option<Place>,
+    pub phone: Option<String>,
+    pub preferred_time: Option<String>,
+    pub photos: Vec<Photo>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Reply(Msg),
+    /// Files the ticket, then sends `replies` with `{number}` (and `{within}`) filled in.
+    CreateTicket {
+        ticket: TicketDraft,
+        replies: Vec<Msg>,
+    },
+    RememberUnit(Place),
+    SaveDraft(Request),
+    ClearDraft,
+    /// Opens (or re-announces) the conversation with the building's concierge.
+    StartHandoff,
+    /// The message belongs to the concierge's conversation: record activity, say nothing.
+    ForwardToConcierge {
+        handoff_id: Uuid,
+    },
+    EndHandoff {
+        handoff_id: Uuid,
+    },
+    /// Lists the resident's open tickets.
+    ListStatus,
+}
+
+/// One message's worth of conversation.
+pub fn step(session: Option<Session>, input: &Input, ctx: &Ctx) -> (Session, Vec<Effect>) {
+    let mut fx = Vec::new();
+    let now = input.now;
+    let live = session.filter(|s| now - s.last_activity < ctx.idle_timeout);
+    let before = live.as_ref().map(|s| s.state.clone());
+
+    if let Some(h) = ctx.handoff {
+        if now - h.last_activity_at >= ctx.handoff_idle_timeout {
+            fx.push(Effect::EndHandoff { handoff_id: h.id });
+        } else if let Some(state) = in_handoff(h, &input.event, ctx, &mut fx) {
+            return (
+                Session {
+                    state,
+                    last_activity: now,
+                },
+                fx,
+            );
+        } else {
+            // Unchanged conversation with the concierge; the bot's own state waits.
+            let state = before.unwrap_or_else(State::idle);
+            return (
+                Session {
+                    state,
+                    last_activity: now,
+                },
+                fx,
+            );
+        }
+    }
+
+    let state = match before.clone() {
+        Some(state) => on_event(state, &input.event, ctx, &mut fx),
+        None => fresh(now, &input.event, ctx, &mut fx),
+    };
+    keep_draft(before.as_ref().and_then(State::request), &state, &mut fx);
+    (
+        Session {
+            state,
+            last_activity: now,
+        },
+        fx,
+    )
+}
+
+/// While a concierge has the conversation: only `end`, `human` and emergencies reach the
+/// bot. `None` leaves the bot's state as it was.
+fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
+    if let Event::Text(t) = event {
+        match words::word(&t.simplified) {
+            Some(Word::End) => {
+                fx.push(Effect::EndHandoff { handoff_id: h.id });
+                fx.push(Effect::Reply(Msg::key("handoff.ended")));
+                fx.push(Effect::Reply(Msg::key("menu")));
+                return Some(State::idle());
+            }
+            Some(Word::Human) => {
+                fx.push(Effect::StartHandoff);
+                return None;
+            }
+            _ if t.class.urgency == Urgency::Emergency && words::word(&t.simplified).is_none() => {
+                fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
+                emergency(None, t, ctx.unit_on_record.clone(), fx);
+                return None;
+            }
+            _ => {}
+        }
+    }
+    if !matches!(event, Event::Silent) {
+        fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
+    }
+    None
+}
+
+/// Writes the request being filled to PostgreSQL whenever it changes, so it outlives the
+/// Redis session and can be offered back after the idle timeout.
+fn keep_draft(before: Option<&Request>, after: &State, fx: &mut Vec<Effect>) {
+    // A dropped draft followed by a new request in the same step: the new one is kept.
+    let cleared = fx.iter().any(|e| matches!(e, Effect::ClearDraft));
+    if let State::Collecting { req, .. }
+    | State::Confirming { req, .. }
+    | State::Correcting { req, .. } = after
+    {
+        if (cleared || before != Some(req)) && req.has_content() {
+            fx.push(Effect::SaveDraft(req.clone()));
+        }
+    }
+    if let State::DraftOffered { req, .. } = after {
+        if !cleared && before.is_some_and(|b| b != req) {
+            fx.push(Effect::SaveDraft(req.clone()));
+        }
+    }
+}
+
+/// A new session (first contact, or after the idle timeout): a kept draft is offered back
+/// unless the message is more pressing.
+fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let draft = ctx
+        .draft
+        .as_ref()
+        .filter(|d| now - d.updated_at < ctx.draft_ttl);
+    let Some(draft) = draft else {
+        return on_event(State::idle(), event, ctx, fx);
+    };
+    let mut req = draft.req.clone();
+    match event {
+        Event::Text(t) => {
+            let w = words::word(&t.simplified);
+            let pressing = (t.class.urgency == Urgency::Emergency && w.is_none())
+                || matches!(w, Some(Word::Status | Word::Human));
+            if pressing {
+                return on_event(State::idle(), event, ctx, fx);
+            }
+            let held = match w {
+                None if t.class.kind != Kind::Other => Some(t.clone()),
+                _ => None,
+            };
+            fx.push(Effect::Reply(reminder(&req)));
+            State::DraftOffered { req, held }
+        }
+        Event::Image(photo) => {
+            req.photos.push(photo.clone());
+            fx.push(Effect::SaveDraft(req.clone()));
+            fx.push(Effect::Reply(reminder(&req)));
+            State::DraftOffered { req, held: None }
+        }
+        Event::Subscribe => {
+            fx.push(Effect::Reply(Msg::key("welcome")));
+            fx.push(Effect::Reply(reminder(&req)));
+            State::DraftOffered { req, held: None }
+        }
+        Event::Silent => State::idle(),
+        Event::Location { .. } | Event::Click(_) | Event::Unsupported => {
+            fx.push(Effect::Reply(reminder(&req)));
+            State::DraftOffered { req, held: None }
+        }
+    }
+}
+
+fn reminder(req: &Request) -> Msg {
+    if req.problem.is_none() {
+        return Msg::with(
+            "draft.reminder_untold",
+            vec![("kind", Var::Kind(req.kind_or_repair()))],
+        );
+    }
+    Msg::with(
+        "draft.reminder",
+        vec![
+            ("kind", Var::Kind(req.kind_or_repair())),
+            ("summary", Var::Text(req.summary())),
+        ],
+    )
+}
+
+fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    match event {
+        Event::Text(t) => on_text(state, t, ctx, fx),
+        Event::Image(photo) => on_image(state, photo.clone(), fx),
+        Event::Location { lat, lng, label } => {
+            let place = Place {
+                label: Some(
+                    label
+                        .clone()
+                        .unwrap_or_else(|| format!("{lat:.5},{lng:.5}")),
+                ),
+                ..Place::default()
+            };
+            on_location(state, place, fx)
+        }
+        Event::Subscribe => {
+            fx.push(Effect::Reply(Msg::key("welcome")));
+            match state {
+                State::Idle { .. } => reprompt(State::idle(), fx),
+                other => reprompt(other, fx),
+            }
+        }
+        Event::Click(key) => on_click(state, key, fx),
+        Event::Unsupported => {
+            fx.push(Effect::Reply(Msg::key("unsupported")));
+            state
+        }
+        Event::Silent => state,
+    }
+}
+
+fn on_click(state: State, key: &str, fx: &mut Vec<Effect>) -> State {
+    match key {
+        "report_repair" | "repair" => start_from_menu(Kind::Repair, fx),
+        "report_complaint" | "complaint" => start_from_menu(Kind::Complaint, fx),
+        "my_tickets" | "status" => {
+            fx.push(Effect::ListStatus);
+            state
+        }
+        "human" | "concierge" => handoff(fx),
+        "inquiry" | "faq" => {
+            fx.push(Effect::Reply(Msg::key("ask.inquiry")));
+            State::idle()
+        }
+        _ => {
+            fx.push(Effect::Reply(Msg::key("menu")));
+            match state {
+                State::Idle { .. } => State::idle(),
+                other => other,
+            }
+        }
+    }
+}
+
+/// A request being filled stays kept as a draft and is offered back after the handoff.
+fn handoff(fx: &mut Vec<Effect>) -> State {
+    fx.push(Effect::StartHandoff);
+    State::idle()
+}
+
+fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let w = words::word(&t.simplified);
+    // Commands that work from anywhere.
+    match w {
+        Some(Word::Status) => {
+            fx.push(Effect::ListStatus);
+            return state;
+        }
+        Some(Word::Human) => return handoff(fx),
+        _ => {}
+    }
+    if w.is_none() && t.class.urgency == Urgency::Emergency {
+        return match state {
+            State::Collecting { req, .. } => {
+                emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+                fx.push(Effect::ClearDraft);
+                State::idle()
+            }
+            _ => {
+                emergency(None, t, ctx.unit_on_record.clone(), fx);
+                State::idle()
+            }
+        };
+    }
+    match state {
+        State::Idle { clarified } => idle_text(clarified, t, w, ctx, fx),
+        State::Collecting {
+            req,
+            awaiting,
+            nudged,
+        } => collecting_text(req, awaiting, nudged, t, w, ctx, fx),
+        State::Confirming { req, nudged } => confirming_text(req, nudged, t, w, ctx, fx),
+        State::Correcting { req, nudged } => correcting_text(req, nudged, t, w, ctx, fx),
+        State::DraftOffered { req, held } => match w {
+            Some(Word::Digit(1) | Word::Yes | Word::Continue) => next_question(req, ctx, fx),
+            Some(Word::Digit(2) | Word::No | Word::Cancel) => {
+                fx.push(Effect::ClearDraft);
+                fx.push(Effect::Reply(Msg::key("draft.dropped")));
+                match held {
+                    Some(h) => on_text(State::idle(), &h, ctx, fx),
+                    None => {
+                        fx.push(Effect::Reply(Msg::key("menu")));
+                        State::idle()
+                    }
+                }
+            }
+            // Something new: the draft stays kept, the new message is dealt with.
+            _ => idle_text(false, t, w, ctx, fx),
+        },
+    }
+}
+
+fn idle_text(
+    clarified: bool,
+    t: &TextInput,
+    w: Option<Word>,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match w {
+        Some(Word::Digit(1)) => return start_from_menu(Kind::Repair, fx),
+        Some(Word::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
+        Some(Word::Digit(3)) => {
+            fx.push(Effect::Reply(Msg::key("ask.inquiry")));
+            return State::idle();
+        }
+        Some(Word::Digit(4)) => {
+            fx.push(Effect::ListStatus);
+            return State::idle();
+        }
+        Some(Word::Digit(5)) => return handoff(fx),
+        Some(Word::Greeting) => {
+            fx.push(Effect::Reply(Msg::key("greeting")));
+            fx.push(Effect::Reply(Msg::key("menu")));
+            return State::idle();
+        }
+        Some(Word::Thanks) => {
+            fx.push(Effect::Reply(Msg::key("you_are_welcome")));
+            return State::idle();
+        }
+        Some(Word::Cancel | Word::End) => {
+            fx.push(Effect::Reply(Msg::key("nothing_pending")));
+            fx.push(Effect::Reply(Msg::key("menu")));
+            return State::idle();
+        }
+        Some(_) => return unclear(clarified, fx),
+        None => {}
+    }
+    match t.class.kind {
+        Kind::Repair | Kind::Complaint => {
+            let mut req = Request::blank(Some(t.class.kind));
+            req.problem = Some(t.text.trim().to_owned());
+            req.absorb(&t.class);
+            if req.place.is_none() {
+                req.place = ctx.unit_on_record.clone();
+            } else {
+                remember(&req, ctx, fx);
+            }
+            next_question(req, ctx, fx)
+        }
+        Kind::Inquiry => {
+            match ctx.faq.find(&t.simplified) {
+                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                None => file_directly(Kind::Inquiry, "inquiry.filed", t, fx),
+            }
+            State::idle()
+        }
+        Kind::Suggestion => {
+            let key = if is_praise(&t.simplified) {
+                "praise.thanks"
+            } else {
+                "suggestion.thanks"
+            };
+            file_directly(Kind::Suggestion, key, t, fx);
+            State::idle()
+        }
+        Kind::Other => match ctx.faq.find(&t.simplified) {
+            Some(id) => {
+                fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+                State::idle()
+            }
+            None => unclear(clarified, fx),
+        },
+    }
+}
+
+fn is_praise(simplified: &str) -> bool {
+    let lower = simplified.to_lowercase();
+    [
+        "表扬",
+        "感谢",
+        "谢谢",
+        "点赞",
+        "辛苦",
+        "锦旗",
+        "praise",
+        "thank",
+        "great job",
+        "well done",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// Inquiries without a ready answer and suggestions: filed at once, no read-back.
+fn file_directly(kind: Kind, reply: &str, t: &TextInput, fx: &mut Vec<Effect>) {
+    fx.push(Effect::CreateTicket {
+        ticket: TicketDraft {
+            kind,
+            urgency: Urgency::Normal,
+            department: Department::CustomerService,
+            category: if t.class.kind == kind {
+                t.class.category
+            } else {
+                Category::Services
+            },
+            summary: summarise(&t.text),
+            description: t.text.trim().to_owned(),
+            place: Place::from_slots(&t.class.slots),
+            phone: t.class.slots.phone.clone(),
+            preferred_time: None,
+            photos: Vec::new(),
+        },
+        replies: vec![Msg::key(reply)],
+    });
+}
+
+/// One clarifying question, then the menu: never the same question twice in a row.
+fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
+    if clarified {
+        fx.push(Effect::Reply(Msg::key("menu")));
+    } else {
+        fx.push(Effect::Reply(Msg::key("clarify")));
+    }
+    State::Idle { clarified: true }
+}
+
+fn start_from_menu(kind: Kind, fx: &mut Vec<Effect>) -> State {
+    let req = Request::blank(Some(kind));
+    fx.push(Effect::Reply(ask_problem(Some(kind))));
+    State::Collecting {
+        req,
+        awaiting: Awaiting::Problem,
+        nudged: false,
+    }
+}
+
+fn ask_problem(kind: Option<Kind>) -> Msg {
+    Msg::key(match kind {
+        Some(Kind::Complaint) => "ask.problem_complaint",
+        Some(_) => "ask.problem_repair",
+        None => "ask.problem_any",
+    })
+}
+
+fn remember(req: &Request, ctx: &Ctx, fx: &mut Vec<Effect>) {
+    if ctx.unit_on_record.is_none() {
+        if let Some(place) = req.place.as_ref().filter(|p| p.is_unit()) {
+            fx.push(Effect::RememberUnit(place.clone()));
+        }
+    }
+}
+
+/// Asks for what is still missing, or reads the request back.
+fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    if req.problem.is_none() {
+        fx.push(Effect::Reply(ask_problem(req.kind)));
+        return State::Collecting {
+            req,
+            awaiting: Awaiting::Problem,
+            nudged: false,
+        };
+    }
+    if req.place.is_none() {
+        fx.push(Effect::Reply(Msg::key("ask.place")));
+        return State::Collecting {
+            req,
+            awaiting: Awaiting::Place,
+            nudged: false,
+        };
+    }
+    fx.push(Effect::Reply(read_back(&req)));
+    State::Confirming { req, nudged: false }
+}
+
+fn read_back(req: &Request) -> Msg {
+    let key = match req.kind_or_repair() {
+        Kind::Complaint => "readback.complaint",
+        _ => "readback.repair",
+    };
+    Msg::with(
+        key,
+        vec![
+            ("summary", Var::Text(req.summary())),
+            ("place", Var::Place(req.place.clone())),
+            (
+                "details",
+                Var::Details {
+                    photos: req.photos.len(),
+                    phone: req.phone.clone(),
+                    time: req.preferred_time.clone(),
+                },
+            ),
+        ],
+    )
+}
+
+fn cancelled(fx: &mut Vec<Effect>) -> State {
+    fx.push(Effect::ClearDraft);
+    fx.push(Effect::Reply(Msg::key("cancelled")));
+    State::idle()
+}
+
+fn collecting_text(
+    mut req: Request,
+    awaiting: Awaiting,
+    nudged: bool,
+    t: &TextInput,
+    w: Option<Word>,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    if matches!(w, Some(Word::Cancel)) {
+        return cancelled(fx);
+    }
+    if w.is_some() {
+        // "1", "ok" or "hello" is no answer to "what is wrong" or "where".
+        if nudged {
+            fx.push(Effect::Reply(Msg::key("kept_for_later")));
+            fx.push(Effect::Reply(Msg::key("menu")));
+            return State::Idle { clarified: true };
+        }
+        fx.push(Effect::Reply(Msg::key("ask.again")));
+        fx.push(Effect::Reply(match awaiting {
+            Awaiting::Problem => ask_problem(req.kind),
+            Awaiting::Place => Msg::key("ask.place"),
+        }));
+        return State::Collecting {
+            req,
+            awaiting,
+            nudged: true,
+        };
+    }
+    match awaiting {
+        Awaiting::Problem => {
+            req.problem = Some(t.text.trim().to_owned());
+            if req.kind.is_none() {
+                req.kind = Some(match t.class.kind {
+                    Kind::Complaint => Kind::Complaint,
+                    _ => Kind::Repair,
+                });
+            }
+            let had_place = req.place.is_some();
+            req.absorb(&t.class);
+            if req.place.is_none() {
+                req.place = ctx.unit_on_record.clone();
+            } else if !had_place {
+                remember(&req, ctx, fx);
+            }
+        }
+        Awaiting::Place => {
+            req.absorb_slots(&t.class.slots);
+            match Place::from_slots(&t.class.slots) {
+                Some(_) => remember(&req, ctx, fx),
+                None => {
+                    req.place = Some(Place {
+                        label: Some(t.text.trim().to_owned()),
+                        ..Place::default()
+                    });
+                }
+            }
+        }
+    }
+    next_question(req, ctx, fx)
+}
+
+fn confirming_text(
+    mut req: Request,
+    nudged: bool,
+    t: &TextInput,
+    w: Option<Word>,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match w {
+        Some(Word::Digit(1) | Word::Yes) => {
+            let kind = req.kind_or_repair();
+            let key = match kind {
+                Kind::Complaint => "submitted.complaint",
+                _ => "submitted.repair",
+            };
+            fx.push(Effect::CreateTicket {
+                ticket: req.to_ticket(),
+                replies: vec![Msg::key(key)],
+            });
+            fx.push(Effect::ClearDraft);
+            State::idle()
+        }
+        Some(Word::Digit(2) | Word::No) => {
+            fx.push(Effect::Reply(Msg::key("ask.correct")));
+            State::Correcting { req, nudged: false }
+        }
+        Some(Word::Cancel) => cancelled(fx),
+        _ if has_slots(&t.class.slots) && w.is_none() => {
+            let new_place = Place::from_slots(&t.class.slots).is_some();
+            req.absorb_slots(&t.class.slots);
+            if new_place {
+                remember(&req, ctx, fx);
+            }
+            fx.push(Effect::Reply(read_back(&req)));
+            State::Confirming { req, nudged: false }
+        }
+        _ if !nudged => {
+            fx.push(Effect::Reply(Msg::key("confirm.hint")));
+            State::Confirming { req, nudged: true }
+        }
+        Some(_) => {
+            fx.push(Effect::Reply(read_back(&req)));
+            State::Confirming { req, nudged: true }
+        }
+        None => {
+            // After the hint, more words are more detail for the staff who will do it.
+            req.details.push(t.text.trim().to_owned());
+            fx.push(Effect::Reply(Msg::key("detail_added")));
+            fx.push(Effect::Reply(read_back(&req)));
+            State::Confirming { req, nudged: true }
+        }
+    }
+}
+
+fn has_slots(s: &Slots) -> bool {
+    s.has_place() || s.phone.is_some() || s.time.is_some()
+}
+
+fn correcting_text(
+    mut req: Request,
+    nudged: bool,
+    t: &TextInput,
+    w: Option<Word>,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match w {
+        Some(Word::Digit(1) | Word::Problem) => {
+            fx.push(Effect::Reply(Msg::key("ask.problem_retell")));
+            // The old text stays in the draft until the new one arrives.
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
+        }
+        Some(Word::Digit(2) | Word::Place) => {
+            fx.push(Effect::Reply(Msg::key("ask.place")));
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Place,
+                nudged: false,
+            };
+        }
+        Some(Word::Cancel) => return cancelled(fx),
+        Some(Word::Yes) => {
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+        _ => {}
+    }
+    if w.is_none() {
+        let names_place = Place::from_slots(&t.class.slots).is_some();
+        // After one "which part?", words that are neither are taken as the new problem.
+        let names_problem = matches!(t.class.kind, Kind::Repair | Kind::Complaint) || nudged;
+        if names_place {
+            req.absorb_slots(&t.class.slots);
+            remember(&req, ctx, fx);
+        }
+        if names_problem {
+            req.problem = Some(t.text.trim().to_owned());
+            req.absorb(&t.class);
+        }
+        if names_place || names_problem {
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+    }
+    if nudged {
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: false };
+    }
+    fx.push(Effect::Reply(Msg::key("ask.correct")));
+    State::Correcting { req, nudged: true }
+}
+
+fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
+    match state {
+        State::Idle { .. } => {
+            let mut req = Request::blank(None);
+            req.photos.push(photo);
+            fx.push(Effect::Reply(Msg::key("photo.first")));
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
+        }
+        State::DraftOffered { mut req, held } => {
+            req.photos.push(photo);
+            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(reminder(&req)));
+            State::DraftOffered { req, held }
+        }
+        State::Collecting {
+            mut req,
+            awaiting,
+            nudged,
+        } => {
+            req.photos.push(photo);
+            fx.push(Effect::Reply(Msg::key("photo.added")));
+            reprompt(
+                State::Collecting {
+                    req,
+                    awaiting,
+                    nudged,
+                },
+                fx,
+            )
+        }
+        State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
+            req.photos.push(photo);
+            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(read_back(&req)));
+            State::Confirming { req, nudged: false }
+        }
+    }
+}
+
+fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
+    match state {
+        State::Idle { .. } => {
+            let mut req = Request::blank(None);
+            req.place = Some(place);
+            fx.push(Effect::Reply(Msg::key("location.first")));
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
+        }
+        State::DraftOffered { mut req, held } => {
+            req.place = Some(place);
+            fx.push(Effect::Reply(reminder(&req)));
+            State::DraftOffered { req, held }
+        }
+        State::Collecting {
+            mut req, awaiting, ..
+        } => {
+            req.place = Some(place);
+            match awaiting {
+                Awaiting::Place => {
+                    if req.problem.is_none() {
+                        fx.push(Effect::Reply(ask_problem(req.kind)));
+                        State::Collecting {
+                            req,
+                            awaiting: Awaiting::Problem,
+                            nudged: false,
+                        }
+                    } else {
+                        fx.push(Effect::Reply(read_back(&req)));
+                        State::Confirming { req, nudged: false }
+                    }
+                }
+                Awaiting::Problem => {
+                    fx.push(Effect::Reply(ask_problem(req.kind)));
+                    State::Collecting {
+                        req,
+                        awaiting,
+                        nudged: false,
+                    }
+                }
+            }
+        }
+        State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
+            req.place = Some(place);
+            fx.push(Effect::Reply(read_back(&req)));
+            State::Confirming { req, nudged: false }
+        }
+    }
+}
+
+/// Repeats the question the state is waiting on.
+fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
+    match &state {
+        State::Idle { .. } => fx.push(Effect::Reply(Msg::key("menu"))),
+        State::Collecting {
+            req,
+            awaiting: Awaiting::Problem,
+            ..
+        } => fx.push(Effect::Reply(ask_problem(req.kind))),
+        State::Collecting {
+            awaiting: Awaiting::Place,
+            ..
+        } => fx.push(Effect::Reply(Msg::key("ask.place"))),
+        State::Confirming { req, .. } => fx.push(Effect::Reply(read_back(req))),
+        State::Correcting { .. } => fx.push(Effect::Reply(Msg::key("ask.correct"))),
+        State::DraftOffered { req, .. } => fx.push(Effect::Reply(reminder(req))),
+    }
+    state
+}
+
+/// The emergency fast path: filed at once, with safety guidance and the duty line.
+fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: &mut Vec<Effect>) {
+    let kind = match t.class.kind {
+        Kind::Complaint => Kind::Complaint,
+        _ => Kind::Repair,
+    };
+    let mut req = req.unwrap_or_else(|| Request::blank(Some(kind)));
+    let first = req.problem.is_none();
+    if first {
+        req.problem = Some(t.text.trim().to_owned());
+    } else {
+        req.details.push(t.text.trim().to_owned());
+    }
+    req.kind = Some(req.kind.unwrap_or(kind));
+    req.absorb(&t.class);
+    req.urgency = Urgency::Emergency;
+    if matches!(t.class.kind, Kind::Other | Kind::Inquiry | Kind::Suggestion) {
+        req.department = t.class.department;
+        req.category = if t.class.category == Category::Other {
+            Category::Safety
+        } else {
+            t.class.category
+        };
+    }
+    if req.place.is_none() {
+        req.place = on_record;
+    }
+    let which: Emergency = words::emergency_of(&t.simplified);
+    let place_msg = match &req.place {
+        Some(p) => Msg::with(
+            "emergency.place_known",
+            vec![("place", Var::Place(Some(p.clone())))],
+        ),
+        None => Msg::key("emergency.place_unknown"),
+    };
+    fx.push(Effect::CreateTicket {
+        ticket: req.to_ticket(),
+        replies: vec![
+            Msg::key("emergency.submitted"),
+            Msg::key(format!("emergency.guide.{}", which.as_str())),
+            place_msg,
+            Msg::key("emergency.duty"),
+        ],
+    });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1214 @@
+//! Every state against every class of input, as a table, plus the walks a resident takes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+use crate::dialogue::words::to_simplified;
+use crate::domain::Locale;
+use crate::prompts::Prompts;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap()
+}
+
+fn faq() -> &'static Faq {
+    static FAQ: OnceLock<Faq> = OnceLock::new();
+    FAQ.get_or_init(|| Faq::load(Path::new("config/faq.toml")).unwrap())
+}
+
+fn class(kind: Kind, urgency: Urgency, slots: Slots) -> Classification {
+    Classification {
+        text: String::new(),
+        kind,
+        urgency,
+        department: match kind {
+            Kind::Repair => Department::Engineering,
+            _ => Department::CustomerService,
+        },
+        category: match kind {
+            Kind::Repair => Category::Equipment,
+            Kind::Complaint => Category::Environment,
+            _ => Category::Services,
+        },
+        confidence: 0.9,
+        slots,
+    }
+}
+
+fn at(building: &str, room: &str) -> Slots {
+    Slots {
+        building: Some(building.into()),
+        room: Some(room.into()),
+        ..Slots::default()
+    }
+}
+
+fn text_as(text: &str, kind: Kind, urgency: Urgency, slots: Slots) -> Event {
+    Event::Text(TextInput {
+        text: text.into(),
+        simplified: to_simplified(text),
+        class: class(kind, urgency, slots),
+    })
+}
+
+fn other(text: &str) -> Event {
+    text_as(text, Kind::Other, Urgency::Normal, Slots::default())
+}
+
+fn repair_at(text: &str) -> Event {
+    text_as(text, Kind::Repair, Urgency::Normal, at("3", "1101"))
+}
+
+fn repair_no_place(text: &str) -> Event {
+    text_as(text, Kind::Repair, Urgency::Normal, Slots::default())
+}
+
+fn emergency_text(text: &str) -> Event {
+    text_as(text, Kind::Repair, Urgency::Emergency, Slots::default())
+}
+
+fn request() -> Request {
+    let mut r = Request::blank(Some(Kind::Repair));
+    r.problem = Some("厨房水管漏水".into());
+    r.place = Some(Place {
+        building: Some("3".into()),
+        room: Some("1101".into()),
+        ..Place::default()
+    });
+    r
+}
+
+fn session(state: State) -> Option<Session> {
+    Some(Session {
+        state,
+        last_activity: t0(),
+    })
+}
+
+struct World {
+    on_record: Option<Place>,
+    draft: Option<Draft>,
+    handoff: Option<HandoffView>,
+}
+
+impl World {
+    fn none() -> Self {
+        World {
+            on_record: None,
+            draft: None,
+            handoff: None,
+        }
+    }
+
+    fn ctx(&self) -> Ctx<'static> {
+        Ctx {
+            idle_timeout: Duration::minutes(30),
+            draft_ttl: Duration::days(7),
+            handoff_idle_timeout: Duration::minutes(30),
+            unit_on_record: self.on_record.clone(),
+            draft: self.draft.clone(),
+            handoff: self.handoff,
+            faq: faq(),
+        }
+    }
+}
+
+fn run(
+    start: Option<Session>,
+    event: Event,
+    world: &World,
+    after: Duration,
+) -> (Session, Vec<Effect>) {
+    let input = Input {
+        now: t0() + after,
+        event,
+    };
+    let out = step(start, &input, &world.ctx());
+    check_prompts(&out.1);
+    out
+}
+
+fn go(start: Option<Session>, event: Event) -> (Session, Vec<Effect>) {
+    run(start, event, &World::none(), Duration::minutes(1))
+}
+
+/// Every template the machine names exists in every locale.
+fn check_prompts(fx: &[Effect]) {
+    static PROMPTS: OnceLock<Prompts> = OnceLock::new();
+    let prompts = PROMPTS.get_or_init(|| Prompts::load(Path::new("prompts")).unwrap());
+    let mut msgs: Vec<&Msg> = Vec::new();
+    for e in fx {
+        match e {
+            Effect::Reply(m) => msgs.push(m),
+            Effect::CreateTicket { replies, .. } => msgs.extend(replies),
+            _ => {}
+        }
+    }
+    for m in msgs {
+        match m {
+            Msg::Prompt { key, .. } => {
+                for locale in Locale::ALL {
+                    assert!(
+                        prompts.has(locale, &format!("dialogue.{key}")),
+                        "{locale} lacks dialogue.{key}"
+                    );
+                }
+            }
+            Msg::Faq { id } => assert!(faq().answer(id, Locale::En).is_some()),
+        }
+    }
+}
+
+fn tag(state: &State) -> &'static str {
+    match state {
+        State::Idle { clarified: false } => "idle",
+        State::Idle { clarified: true } => "idle*",
+        State::Collecting {
+            awaiting: Awaiting::Problem,
+            ..
+        } => "problem?",
+        State::Collecting {
+            awaiting: Awaiting::Place,
+            ..
+        } => "place?",
+        State::Confirming { .. } => "confirm?",
+        State::Correcting { .. } => "correct?",
+        State::DraftOffered { .. } => "draft?",
+    }
+}
+
+/// A compact picture of the effects: `menu`, `+R` (a repair ticket), `save`, `clear`, ...
+fn sig(fx: &[Effect]) -> String {
+    fx.iter()
+        .map(|e| match e {
+            Effect::Reply(Msg::Prompt { key, .. }) => key.clone(),
+            Effect::Reply(Msg::Faq { id }) => format!("faq:{id}"),
+            Effect::CreateTicket { ticket, .. } => format!(
+                "+{}{}",
+                ticket.kind.letter(),
+                if ticket.urgency == Urgency::Emergency {
+                    "!"
+                } else {
+                    ""
+                }
+            ),
+            Effect::RememberUnit(_) => "remember".into(),
+            Effect::SaveDraft(_) => "save".into(),
+            Effect::ClearDraft => "clear".into(),
+            Effect::StartHandoff => "handoff".into(),
+            Effect::ForwardToConcierge { .. } => "forward".into(),
+            Effect::EndHandoff { .. } => "end".into(),
+            Effect::ListStatus => "status".into(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn states() -> Vec<(&'static str, State)> {
+    vec![
+        ("idle", State::Idle { clarified: false }),
+        ("idle*", State::Idle { clarified: true }),
+        (
+            "problem?",
+            State::Collecting {
+                req: Request::blank(Some(Kind::Repair)),
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            },
+        ),
+        (
+            "place?",
+            State::Collecting {
+                req: Request {
+                    place: None,
+                    ..request()
+                },
+                awaiting: Awaiting::Place,
+                nudged: false,
+            },
+        ),
+        (
+            "confirm?",
+            State::Confirming {
+                req: request(),
+                nudged: false,
+            },
+        ),
+        (
+            "correct?",
+            State::Correcting {
+                req: request(),
+                nudged: false,
+            },
+        ),
+        (
+            "draft?",
+            State::DraftOffered {
+                req: request(),
+                held: None,
+            },
+        ),
+    ]
+}
+
+fn inputs() -> Vec<(&'static str, Event)> {
+    vec![
+        ("1", other("1")),
+        ("2", other("2")),
+        ("3", other("3")),
+        ("4", other("4")),
+        ("5", other("5")),
+        ("yes", other("确认")),
+        ("no", other("修改")),
+        ("cancel", other("取消")),
+        ("status", other("进度")),
+        ("human", other("转人工")),
+        ("end", other("结束")),
+        ("hello", other("你好")),
+        ("thanks", other("谢谢")),
+        ("repair+place", repair_at("3栋1101 厨房水管漏水")),
+        ("repair", repair_no_place("卫生间灯不亮了")),
+        (
+            "complaint",
+            text_as(
+                "楼上装修太吵了",
+                Kind::Complaint,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "faq",
+            text_as(
+                "物业费怎么交",
+                Kind::Inquiry,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "inquiry",
+            text_as(
+                "小区什么时候开业主大会",
+                Kind::Inquiry,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "suggestion",
+            text_as(
+                "建议在北门加个快递柜",
+                Kind::Suggestion,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "praise",
+            text_as(
+                "表扬一下保安小王",
+                Kind::Suggestion,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        ("gibberish", other("asdf qwer")),
+        ("emergency", emergency_text("电梯停了有人被困")),
+        (
+            "image",
+            Event::Image(Photo {
+                url: Some("http://img/1.jpg".into()),
+                media_id: None,
+            }),
+        ),
+        (
+            "location",
+            Event::Location {
+                lat: 31.2,
+                lng: 121.4,
+                label: Some("北门车库".into()),
+            },
+        ),
+        ("subscribe", Event::Subscribe),
+        ("click:report_repair", Event::Click("report_repair".into())),
+        ("click:my_tickets", Event::Click("my_tickets".into())),
+        ("click:human", Event::Click("human".into())),
+        ("video", Event::Unsupported),
+        ("unsubscribe", Event::Silent),
+    ]
+}
+
+/// (state, input) → (next state, effects). Rows are written for every state and every input.
+#[rustfmt::skip]
+const TABLE: &[(&str, &str, &str, &str)] = &[
+    // Idle
+    ("idle", "1", "problem?", "ask.problem_repair"),
+    ("idle", "2", "problem?", "ask.problem_complaint"),
+    ("idle", "3", "idle", "ask.inquiry"),
+    ("idle", "4", "idle", "status"),
+    ("idle", "5", "idle", "handoff"),
+    ("idle", "yes", "idle*", "clarify"),
+    ("idle", "no", "idle*", "clarify"),
+    ("idle", "cancel", "idle", "nothing_pending menu"),
+    ("idle", "status", "idle", "status"),
+    ("idle", "human", "idle", "handoff"),
+    ("idle", "end", "idle", "nothing_pending menu"),
+    ("idle", "hello", "idle", "greeting menu"),
+    ("idle", "thanks", "idle", "you_are_welcome"),
+    ("idle", "repair+place", "confirm?", "remember readback.repair save"),
+    ("idle", "repair", "place?", "ask.place save"),
+    ("idle", "complaint", "place?", "ask.place save"),
+    ("idle", "faq", "idle", "faq:property_fee"),
+    ("idle", "inquiry", "idle", "+Q"),
+    ("idle", "suggestion", "idle", "+S"),
+    ("idle", "praise", "idle", "+S"),
+    ("idle", "gibberish", "idle*", "clarify"),
+    ("idle", "emergency", "idle", "+R!"),
+    ("idle", "image", "problem?", "photo.first save"),
+    ("idle", "location", "problem?", "location.first save"),
+    ("idle", "subscribe", "idle", "welcome menu"),
+    ("idle", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("idle", "click:my_tickets", "idle", "status"),
+    ("idle", "click:human", "idle", "handoff"),
+    ("idle", "video", "idle", "unsupported"),
+    ("idle", "unsubscribe", "idle", ""),
+    // Idle after the clarifying question: the menu, never the question again
+    ("idle*", "1", "problem?", "ask.problem_repair"),
+    ("idle*", "2", "problem?", "ask.problem_complaint"),
+    ("idle*", "3", "idle", "ask.inquiry"),
+    ("idle*", "4", "idle", "status"),
+    ("idle*", "5", "idle", "handoff"),
+    ("idle*", "yes", "idle*", "menu"),
+    ("idle*", "no", "idle*", "menu"),
+    ("idle*", "cancel", "idle", "nothing_pending menu"),
+    ("idle*", "status", "idle*", "status"),
+    ("idle*", "human", "idle", "handoff"),
+    ("idle*", "end", "idle", "nothing_pending menu"),
+    ("idle*", "hello", "idle", "greeting menu"),
+    ("idle*", "thanks", "idle", "you_are_welcome"),
+    ("idle*", "repair+place", "confirm?", "remember readback.repair save"),
+    ("idle*", "repair", "place?", "ask.place save"),
+    ("idle*", "complaint", "place?", "ask.place save"),
+    ("idle*", "faq", "idle", "faq:property_fee"),
+    ("idle*", "inquiry", "idle", "+Q"),
+    ("idle*", "suggestion", "idle", "+S"),
+    ("idle*", "praise", "idle", "+S"),
+    ("idle*", "gibberish", "idle*", "menu"),
+    ("idle*", "emergency", "idle", "+R!"),
+    ("idle*", "image", "problem?", "photo.first save"),
+    ("idle*", "location", "problem?", "location.first save"),
+    ("idle*", "subscribe", "idle", "welcome menu"),
+    ("idle*", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("idle*", "click:my_tickets", "idle*", "status"),
+    ("idle*", "click:human", "idle", "handoff"),
+    ("idle*", "video", "idle*", "unsupported"),
+    ("idle*", "unsubscribe", "idle*", ""),
+    // Waiting for the problem
+    ("problem?", "1", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "2", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "3", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "4", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "5", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "yes", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "no", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "cancel", "idle", "clear cancelled"),
+    ("problem?", "status", "problem?", "status"),
+    ("problem?", "human", "idle", "handoff"),
+    ("problem?", "end", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "hello", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "thanks", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "repair+place", "confirm?", "remember readback.repair save"),
+    ("problem?", "repair", "place?", "ask.place save"),
+    ("problem?", "complaint", "place?", "ask.place save"),
+    ("problem?", "faq", "place?", "ask.place save"),
+    ("problem?", "inquiry", "place?", "ask.place save"),
+    ("problem?", "suggestion", "place?", "ask.place save"),
+    ("problem?", "praise", "place?", "ask.place save"),
+    ("problem?", "gibberish", "place?", "ask.place save"),
+    ("problem?", "emergency", "idle", "+R! clear"),
+    ("problem?", "image", "problem?", "photo.added ask.problem_repair save"),
+    ("problem?", "location", "problem?", "ask.problem_repair save"),
+    ("problem?", "subscribe", "problem?", "welcome ask.problem_repair"),
+    ("problem?", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("problem?", "click:my_tickets", "problem?", "status"),
+    ("problem?", "click:human", "idle", "handoff"),
+    ("problem?", "video", "problem?", "unsupported"),
+    ("problem?", "unsubscribe", "problem?", ""),
+    // Waiting for the place
+    ("place?", "1", "place?", "ask.again ask.place"),
+    ("place?", "2", "place?", "ask.again ask.place"),
+    ("place?", "3", "place?", "ask.again ask.place"),
+    ("place?", "4", "place?", "ask.again ask.place"),
+    ("place?", "5", "place?", "ask.again ask.place"),
+    ("place?", "yes", "place?", "ask.again ask.place"),
+    ("place?", "no", "place?", "ask.again ask.place"),
+    ("place?", "cancel", "idle", "clear cancelled"),
+    ("place?", "status", "place?", "status"),
+    ("place?", "human", "idle", "handoff"),
+    ("place?", "end", "place?", "ask.again ask.place"),
+    ("place?", "hello", "place?", "ask.again ask.place"),
+    ("place?", "thanks", "place?", "ask.again ask.place"),
+    ("place?", "repair+place", "confirm?", "remember readback.repair save"),
+    ("place?", "repair", "confirm?", "readback.repair save"),
+    ("place?", "complaint", "confirm?", "readback.repair save"),
+    ("place?", "faq", "confirm?", "readback.repair save"),
+    ("place?", "inquiry", "confirm?", "readback.repair save"),
+    ("place?", "suggestion", "confirm?", "readback.repair save"),
+    ("place?", "praise", "confirm?", "readback.repair save"),
+    ("place?", "gibberish", "confirm?", "readback.repair save"),
+    ("place?", "emergency", "idle", "+R! clear"),
+    ("place?", "image", "place?", "photo.added ask.place save"),
+    ("place?", "location", "confirm?", "readback.repair save"),
+    ("place?", "subscribe", "place?", "welcome ask.place"),
+    ("place?", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("place?", "click:my_tickets", "place?", "status"),
+    ("place?", "click:human", "idle", "handoff"),
+    ("place?", "video", "place?", "unsupported"),
+    ("place?", "unsubscribe", "place?", ""),
+    // Read back, waiting for confirmation
+    ("confirm?", "1", "idle", "+R clear"),
+    ("confirm?", "2", "correct?", "ask.correct"),
+    ("confirm?", "3", "confirm?", "confirm.hint"),
+    ("confirm?", "4", "confirm?", "confirm.hint"),
+    ("confirm?", "5", "confirm?", "confirm.hint"),
+    ("confirm?", "yes", "idle", "+R clear"),
+    ("confirm?", "no", "correct?", "ask.correct"),
+    ("confirm?", "cancel", "idle", "clear cancelled"),
+    ("confirm?", "status", "confirm?", "status"),
+    ("confirm?", "human", "idle", "handoff"),
+    ("confirm?", "end", "confirm?", "confirm.hint"),
+    ("confirm?", "hello", "confirm?", "confirm.hint"),
+    ("confirm?", "thanks", "confirm?", "confirm.hint"),
+    ("confirm?", "repair+place", "confirm?", "remember readback.repair"),
+    ("confirm?", "repair", "confirm?", "confirm.hint"),
+    ("confirm?", "complaint", "confirm?", "confirm.hint"),
+    ("confirm?", "faq", "confirm?", "confirm.hint"),
+    ("confirm?", "inquiry", "confirm?", "confirm.hint"),
+    ("confirm?", "suggestion", "confirm?", "confirm.hint"),
+    ("confirm?", "praise", "confirm?", "confirm.hint"),
+    ("confirm?", "gibberish", "confirm?", "confirm.hint"),
+    ("confirm?", "emergency", "idle", "+R!"),
+    ("confirm?", "image", "confirm?", "photo.added readback.repair save"),
+    ("confirm?", "location", "confirm?", "readback.repair save"),
+    ("confirm?", "subscribe", "confirm?", "welcome readback.repair"),
+    ("confirm?", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("confirm?", "click:my_tickets", "confirm?", "status"),
+    ("confirm?", "click:human", "idle", "handoff"),
+    ("confirm?", "video", "confirm?", "unsupported"),
+    ("confirm?", "unsubscribe", "confirm?", ""),
+    // Asked what to correct
+    ("correct?", "1", "problem?", "ask.problem_retell"),
+    ("correct?", "2", "place?", "ask.place"),
+    ("correct?", "3", "correct?", "ask.correct"),
+    ("correct?", "4", "correct?", "ask.correct"),
+    ("correct?", "5", "correct?", "ask.correct"),
+    ("correct?", "yes", "confirm?", "readback.repair"),
+    ("correct?", "no", "correct?", "ask.correct"),
+    ("correct?", "cancel", "idle", "clear cancelled"),
+    ("correct?", "status", "correct?", "status"),
+    ("correct?", "human", "idle", "handoff"),
+    ("correct?", "end", "correct?", "ask.correct"),
+    ("correct?", "hello", "correct?", "ask.correct"),
+    ("correct?", "thanks", "correct?", "ask.correct"),
+    ("correct?", "repair+place", "confirm?", "remember readback.repair save"),
+    ("correct?", "repair", "confirm?", "readback.repair save"),
+    ("correct?", "complaint", "confirm?", "readback.repair save"),
+    ("correct?", "faq", "correct?", "ask.correct"),
+    ("correct?", "inquiry", "correct?", "ask.correct"),
+    ("correct?", "suggestion", "correct?", "ask.correct"),
+    ("correct?", "praise", "correct?", "ask.correct"),
+    ("correct?", "gibberish", "correct?", "ask.correct"),
+    ("correct?", "emergency", "idle", "+R!"),
+    ("correct?", "image", "confirm?", "photo.added readback.repair save"),
+    ("correct?", "location", "confirm?", "readback.repair save"),
+    ("correct?", "subscribe", "correct?", "welcome ask.correct"),
+    ("correct?", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("correct?", "click:my_tickets", "correct?", "status"),
+    ("correct?", "click:human", "idle", "handoff"),
+    ("correct?", "video", "correct?", "unsupported"),
+    ("correct?", "unsubscribe", "correct?", ""),
+    // Reminded of a kept draft
+    ("draft?", "1", "confirm?", "readback.repair"),
+    ("draft?", "2", "idle", "clear draft.dropped menu"),
+    ("draft?", "3", "idle", "ask.inquiry"),
+    ("draft?", "4", "idle", "status"),
+    ("draft?", "5", "idle", "handoff"),
+    ("draft?", "yes", "confirm?", "readback.repair"),
+    ("draft?", "no", "idle", "clear draft.dropped menu"),
+    ("draft?", "cancel", "idle", "clear draft.dropped menu"),
+    ("draft?", "status", "draft?", "status"),
+    ("draft?", "human", "idle", "handoff"),
+    ("draft?", "end", "idle", "nothing_pending menu"),
+    ("draft?", "hello", "idle", "greeting menu"),
+    ("draft?", "thanks", "idle", "you_are_welcome"),
+    ("draft?", "repair+place", "confirm?", "remember readback.repair save"),
+    ("draft?", "repair", "place?", "ask.place save"),
+    ("draft?", "complaint", "place?", "ask.place save"),
+    ("draft?", "faq", "idle", "faq:property_fee"),
+    ("draft?", "inquiry", "idle", "+Q"),
+    ("draft?", "suggestion", "idle", "+S"),
+    ("draft?", "praise", "idle", "+S"),
+    ("draft?", "gibberish", "idle*", "clarify"),
+    ("draft?", "emergency", "idle", "+R!"),
+    ("draft?", "image", "draft?", "photo.added draft.reminder save"),
+    ("draft?", "location", "draft?", "draft.reminder save"),
+    ("draft?", "subscribe", "draft?", "welcome draft.reminder"),
+    ("draft?", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("draft?", "click:my_tickets", "draft?", "status"),
+    ("draft?", "click:human", "idle", "handoff"),
+    ("draft?", "video", "draft?", "unsupported"),
+    ("draft?", "unsubscribe", "draft?", ""),
+];
+
+#[test]
+fn every_state_meets_every_input() {
+    let states = states();
+    let inputs = inputs();
+    let mut seen = BTreeSet::new();
+    let mut failures = Vec::new();
+    for (state_name, input_name, want_state, want_fx) in TABLE {
+        let (_, state) = states
+            .iter()
+            .find(|(n, _)| n == state_name)
+            .expect("state in table");
+        let (_, event) = inputs
+            .iter()
+            .find(|(n, _)| n == input_name)
+            .expect("input in table");
+        let (next, fx) = go(session(state.clone()), event.clone());
+        let got = (tag(&next.state), sig(&fx));
+        if got != (*want_state, want_fx.to_string()) {
+            failures.push(format!(
+                "{state_name} × {input_name}: got {got:?}, want ({want_state:?}, {want_fx:?})"
+            ));
+        }
+        seen.insert((*state_name, *input_name));
+    }
+    for (s, _) in &states {
+        for (i, _) in &inputs {
+            if !seen.contains(&(*s, *i)) {
+                failures.push(format!("no row for {s} × {i}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn created(fx: &[Effect]) -> &TicketDraft {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::CreateTicket { ticket, .. } => Some(ticket),
+            _ => None,
+        })
+        .expect("a ticket is filed")
+}
+
+fn replies(fx: &[Effect]) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in fx {
+        match e {
+            Effect::Reply(Msg::Prompt { key, .. }) => out.push(key.clone()),
+            Effect::CreateTicket { replies, .. } => {
+                out.extend(replies.iter().filter_map(|m| match m {
+                    Msg::Prompt { key, .. } => Some(key.clone()),
+                    Msg::Faq { .. } => None,
+                }));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn a_repair_with_its_place_is_read_back_then_filed() {
+    let (s, fx) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    assert_eq!(tag(&s.state), "confirm?");
+    let Effect::Reply(Msg::Prompt { key, vars }) = &fx[1] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(key, "readback.repair");
+    assert!(vars.contains(&("summary", Var::Text("3栋1101 厨房水管漏水".into()))));
+    let (s, fx) = go(Some(s), other("对"));
+    assert_eq!(tag(&s.state), "idle");
+    let t = created(&fx);
+    assert_eq!(
+        (t.kind, t.department, t.urgency),
+        (Kind::Repair, Department::Engineering, Urgency::Normal)
+    );
+    assert_eq!(
+        t.place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1101")
+    );
+    assert_eq!(replies(&fx), vec!["submitted.repair"]);
+    assert!(fx.contains(&Effect::ClearDraft));
+}
+
+#[test]
+fn the_unit_on_record_is_the_default_place_and_an_unknown_one_is_asked_and_remembered() {
+    let world = World {
+        on_record: Some(Place {
+            building: Some("5".into()),
+            room: Some("702".into()),
+            ..Place::default()
+        }),
+        ..World::none()
+    };
+    let (s, fx) = run(
+        None,
+        repair_no_place("卫生间灯不亮了"),
+        &world,
+        Duration::zero(),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::RememberUnit(_))));
+    assert_eq!(
+        s.state
+            .request()
+            .and_then(|r| r.place.as_ref())
+            .and_then(|p| p.building.as_deref()),
+        Some("5")
+    );
+
+    let (s, _) = go(None, repair_no_place("卫生间灯不亮了"));
+    assert_eq!(tag(&s.state), "place?");
+    let (s, fx) = go(
+        Some(s),
+        text_as("2栋1203", Kind::Other, Urgency::Normal, at("2", "1203")),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::RememberUnit(p) if p.room.as_deref() == Some("1203"))));
+}
+
+#[test]
+fn a_free_description_is_a_place_but_not_a_home_to_remember() {
+    let (s, _) = go(
+        None,
+        text_as(
+            "北门垃圾三天没人清",
+            Kind::Complaint,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
+    let (s, fx) = go(Some(s), other("北门垃圾站"));
+    assert_eq!(tag(&s.state), "confirm?");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::RememberUnit(_))));
+    assert_eq!(replies(&fx), vec!["readback.complaint"]);
+    let (_, fx) = go(Some(s), other("1"));
+    let t = created(&fx);
+    assert_eq!(t.kind, Kind::Complaint);
+    assert_eq!(
+        t.place.as_ref().and_then(|p| p.label.as_deref()),
+        Some("北门垃圾站")
+    );
+    assert_eq!(replies(&fx), vec!["submitted.complaint"]);
+}
+
+#[test]
+fn correcting_the_place_then_the_problem_reads_back_again() {
+    let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    let (s, _) = go(Some(s), other("2"));
+    let (s, fx) = go(Some(s), other("2"));
+    assert_eq!(
+        (tag(&s.state), replies(&fx)),
+        ("place?", vec!["ask.place".to_string()])
+    );
+    let (s, fx) = go(
+        Some(s),
+        text_as("3栋1102", Kind::Other, Urgency::Normal, at("3", "1102")),
+    );
+    assert_eq!(
+        (tag(&s.state), replies(&fx)),
+        ("confirm?", vec!["readback.repair".to_string()])
+    );
+    let (s, _) = go(Some(s), other("no"));
+    let (s, _) = go(Some(s), other("1"));
+    let (s, _) = go(Some(s), repair_no_place("是卫生间水管漏水"));
+    assert_eq!(tag(&s.state), "confirm?");
+    let (_, fx) = go(Some(s), other("ok"));
+    let t = created(&fx);
+    assert_eq!(t.summary, "是卫生间水管漏水");
+    assert_eq!(
+        t.place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1102")
+    );
+}
+
+#[test]
+fn a_correction_can_be_said_directly() {
+    let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    let (s, _) = go(Some(s), other("修改"));
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "是1102不是1101",
+            Kind::Other,
+            Urgency::Normal,
+            at("3", "1102"),
+        ),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert_eq!(replies(&fx), vec!["readback.repair"]);
+    assert_eq!(
+        s.state
+            .request()
+            .and_then(|r| r.place.as_ref())
+            .and_then(|p| p.room.as_deref()),
+        Some("1102")
+    );
+}
+
+#[test]
+fn cancel_drops_the_request_everywhere() {
+    for word in ["取消", "cancel", "算了"] {
+        let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+        let (s, fx) = go(Some(s), other(word));
+        assert_eq!(tag(&s.state), "idle");
+        assert_eq!(sig(&fx), "clear cancelled");
+    }
+}
+
+#[test]
+fn unclear_input_gets_one_question_then_the_menu_never_a_loop() {
+    let (s, fx) = go(None, other("嗯嗯嗯啊"));
+    assert_eq!(replies(&fx), vec!["clarify"]);
+    let (s, fx) = go(Some(s), other("啊啊啊"));
+    assert_eq!(replies(&fx), vec!["menu"]);
+    let (s, fx) = go(Some(s), other("哦哦"));
+    assert_eq!(replies(&fx), vec!["menu"]);
+    let (s, _) = go(Some(s), other("你好"));
+    let (_, fx) = go(Some(s), other("哈哈哈"));
+    assert_eq!(
+        replies(&fx),
+        vec!["clarify"],
+        "understood input starts afresh"
+    );
+}
+
+#[test]
+fn non_answers_while_collecting_get_one_nudge_then_the_request_is_kept() {
+    let (s, _) = go(None, Event::Click("report_repair".into()));
+    let (s, fx) = go(Some(s), other("好"));
+    assert_eq!(replies(&fx), vec!["ask.again", "ask.problem_repair"]);
+    let (s, fx) = go(Some(s), other("好"));
+    assert_eq!(tag(&s.state), "idle*");
+    assert_eq!(replies(&fx), vec!["kept_for_later", "menu"]);
+    assert!(!fx.contains(&Effect::ClearDraft));
+}
+
+#[test]
+fn after_the_hint_more_words_are_more_detail() {
+    let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    let (s, fx) = go(Some(s), other("水已经流到客厅了"));
+    assert_eq!(replies(&fx), vec!["confirm.hint"]);
+    let (s, fx) = go(Some(s), other("水已经流到客厅了"));
+    assert_eq!(replies(&fx), vec!["detail_added", "readback.repair"]);
+    let (_, fx) = go(Some(s), other("1"));
+    assert!(created(&fx).description.contains("水已经流到客厅了"));
+}
+
+#[test]
+fn phone_and_time_join_the_request_and_the_read_back() {
+    let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    let slots = Slots {
+        phone: Some("13812345678".into()),
+        time: Some("明天下午".into()),
+        ..Slots::default()
+    };
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "明天下午在家 13812345678",
+            Kind::Other,
+            Urgency::Normal,
+            slots,
+        ),
+    );
+    let Effect::Reply(Msg::Prompt { vars, .. }) = &fx[0] else {
+        panic!()
+    };
+    assert!(vars.contains(&(
+        "details",
+        Var::Details {
+            photos: 0,
+            phone: Some("13812345678".into()),
+            time: Some("明天下午".into())
+        }
+    )));
+    let (_, fx) = go(Some(s), other("y"));
+    let t = created(&fx);
+    assert_eq!(
+        (t.phone.as_deref(), t.preferred_time.as_deref()),
+        (Some("13812345678"), Some("明天下午"))
+    );
+}
+
+#[test]
+fn a_photo_first_then_words_makes_one_request_with_the_photo() {
+    let (s, _) = go(
+        None,
+        Event::Image(Photo {
+            url: Some("u".into()),
+            media_id: Some("m".into()),
+        }),
+    );
+    let (s, _) = go(
+        Some(s),
+        text_as("楼道灯坏了", Kind::Repair, Urgency::Normal, at("1", "101")),
+    );
+    let (s, _) = go(
+        Some(s),
+        Event::Image(Photo {
+            url: Some("u2".into()),
+            media_id: None,
+        }),
+    );
+    let (_, fx) = go(Some(s), other("确认"));
+    let t = created(&fx);
+    assert_eq!(t.photos.len(), 2);
+    assert_eq!(t.kind, Kind::Repair);
+}
+
+#[test]
+fn a_complaint_started_from_a_photo_stays_a_complaint() {
+    let (s, _) = go(
+        None,
+        Event::Image(Photo {
+            url: None,
+            media_id: Some("m".into()),
+        }),
+    );
+    let (s, _) = go(
+        Some(s),
+        text_as(
+            "垃圾桶满了没人清",
+            Kind::Complaint,
+            Urgency::Normal,
+            at("2", "101"),
+        ),
+    );
+    assert_eq!(
+        s.state.request().and_then(|r| r.kind),
+        Some(Kind::Complaint)
+    );
+}
+
+#[test]
+fn a_location_fills_the_place() {
+    let (s, _) = go(None, repair_no_place("路灯不亮"));
+    let (s, fx) = go(
+        Some(s),
+        Event::Location {
+            lat: 31.2,
+            lng: 121.4,
+            label: None,
+        },
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert_eq!(sig(&fx), "readback.repair save");
+    let label = s
+        .state
+        .request()
+        .and_then(|r| r.place.as_ref())
+        .and_then(|p| p.label.clone());
+    assert_eq!(label.as_deref(), Some("31.20000,121.40000"));
+}
+
+#[test]
+fn emergencies_are_filed_at_once_with_guidance_for_what_happened() {
+    let cases = [
+        ("电梯停了有人被困", "emergency.guide.lift"),
+        ("厨房有很浓的煤气味", "emergency.guide.gas"),
+        ("楼道着火了", "emergency.guide.fire"),
+        ("水管爆了水漫出来了", "emergency.guide.flood"),
+        ("整栋楼停电了", "emergency.guide.power"),
+        ("有老人摔倒受伤了", "emergency.guide.injury"),
+    ];
+    for (text, guide) in cases {
+        let (s, fx) = go(None, emergency_text(text));
+        assert_eq!(tag(&s.state), "idle");
+        let t = created(&fx);
+        assert_eq!(t.urgency, Urgency::Emergency);
+        assert_eq!(
+            replies(&fx),
+            vec![
+                "emergency.submitted",
+                guide,
+                "emergency.place_unknown",
+                "emergency.duty"
+            ],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn an_emergency_uses_the_place_it_names_or_the_unit_on_record() {
+    let world = World {
+        on_record: Some(Place {
+            building: Some("5".into()),
+            room: Some("702".into()),
+            ..Place::default()
+        }),
+        ..World::none()
+    };
+    let (_, fx) = run(
+        None,
+        emergency_text("家里水管爆了"),
+        &world,
+        Duration::zero(),
+    );
+    assert_eq!(
+        created(&fx).place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("702")
+    );
+    assert!(replies(&fx).contains(&"emergency.place_known".to_string()));
+    let (_, fx) = run(
+        None,
+        text_as(
+            "3栋1101 水管爆了",
+            Kind::Repair,
+            Urgency::Emergency,
+            at("3", "1101"),
+        ),
+        &world,
+        Duration::zero(),
+    );
+    assert_eq!(
+        created(&fx).place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1101")
+    );
+}
+
+#[test]
+fn an_emergency_while_filling_a_request_absorbs_it() {
+    let (s, _) = go(
+        None,
+        Event::Image(Photo {
+            url: Some("u".into()),
+            media_id: None,
+        }),
+    );
+    let (s, fx) = go(Some(s), emergency_text("电梯里有人被困"));
+    assert_eq!(tag(&s.state), "idle");
+    assert_eq!(created(&fx).photos.len(), 1);
+    assert!(fx.contains(&Effect::ClearDraft));
+}
+
+#[test]
+fn idle_timeout_keeps_the_request_and_reminds_the_resident() {
+    let (s, fx) = go(None, repair_no_place("卫生间灯不亮了"));
+    let Some(Effect::SaveDraft(req)) = fx
+        .iter()
+        .find(|e| matches!(e, Effect::SaveDraft(_)))
+        .cloned()
+    else {
+        panic!("the request is kept as a draft: {fx:?}")
+    };
+    let world = World {
+        draft: Some(Draft {
+            req,
+            updated_at: s.last_activity,
+        }),
+        ..World::none()
+    };
+    // Within the timeout the session goes on.
+    let (s2, _) = run(
+        Some(s.clone()),
+        other("3号楼大堂"),
+        &world,
+        Duration::minutes(29),
+    );
+    assert_eq!(tag(&s2.state), "confirm?");
+    // After it, the draft is offered back.
+    let (s3, fx) = run(
+        Some(s.clone()),
+        other("你好"),
+        &world,
+        Duration::minutes(31),
+    );
+    assert_eq!(tag(&s3.state), "draft?");
+    assert_eq!(replies(&fx), vec!["draft.reminder"]);
+    let (s4, fx) = run(Some(s3.clone()), other("1"), &world, Duration::minutes(32));
+    assert_eq!(
+        (tag(&s4.state), replies(&fx)),
+        ("place?", vec!["ask.place".to_string()])
+    );
+    let (s5, fx) = run(Some(s3), other("2"), &world, Duration::minutes(32));
+    assert_eq!(tag(&s5.state), "idle");
+    assert_eq!(sig(&fx), "clear draft.dropped menu");
+    // Without any session at all (Redis lost it) the draft is still offered.
+    let (s6, _) = run(None, other("在吗"), &world, Duration::days(2));
+    assert_eq!(tag(&s6.state), "draft?");
+    // A draft older than its time to live is not.
+    let (s7, _) = run(None, other("在吗"), &world, Duration::days(8));
+    assert_eq!(tag(&s7.state), "idle");
+}
+
+#[test]
+fn a_new_request_held_behind_the_reminder_is_handled_when_the_draft_is_dropped() {
+    let world = World {
+        draft: Some(Draft {
+            req: request(),
+            updated_at: t0(),
+        }),
+        ..World::none()
+    };
+    let (s, fx) = run(
+        None,
+        repair_at("3栋1101 门锁坏了"),
+        &world,
+        Duration::hours(1),
+    );
+    assert_eq!(
+        (tag(&s.state), replies(&fx)),
+        ("draft?", vec!["draft.reminder".to_string()])
+    );
+    let (s, fx) = run(Some(s), other("放弃"), &world, Duration::hours(1));
+    assert_eq!(tag(&s.state), "confirm?");
+    assert_eq!(
+        sig(&fx),
+        "clear draft.dropped remember readback.repair save"
+    );
+    assert_eq!(
+        s.state.request().and_then(|r| r.problem.as_deref()),
+        Some("3栋1101 门锁坏了")
+    );
+}
+
+#[test]
+fn pressing_messages_are_not_held_behind_a_draft_reminder() {
+    let world = World {
+        draft: Some(Draft {
+            req: request(),
+            updated_at: t0(),
+        }),
+        ..World::none()
+    };
+    let (_, fx) = run(None, emergency_text("着火了"), &world, Duration::hours(1));
+    assert_eq!(created(&fx).urgency, Urgency::Emergency);
+    let (_, fx) = run(None, other("进度"), &world, Duration::hours(1));
+    assert_eq!(sig(&fx), "status");
+    let (_, fx) = run(None, other("人工"), &world, Duration::hours(1));
+    assert_eq!(sig(&fx), "handoff");
+}
+
+#[test]
+fn during_a_handoff_messages_go_to_the_concierge_until_end_or_idle() {
+    let h = HandoffView {
+        id: Uuid::nil(),
+        last_activity_at: t0(),
+    };
+    let world = World {
+        handoff: Some(h),
+        ..World::none()
+    };
+    let start = session(State::idle());
+    let (_, fx) = run(
+        start.clone(),
+        repair_at("3栋1101 厨房水管漏水"),
+        &world,
+        Duration::minutes(5),
+    );
+    assert_eq!(sig(&fx), "forward");
+    let (_, fx) = run(
+        start.clone(),
+        Event::Image(Photo {
+            url: None,
+            media_id: None,
+        }),
+        &world,
+        Duration::minutes(5),
+    );
+    assert_eq!(sig(&fx), "forward");
+    let (_, fx) = run(start.clone(), Event::Silent, &world, Duration::minutes(5));
+    assert_eq!(sig(&fx), "");
+    let (_, fx) = run(start.clone(), other("人工"), &world, Duration::minutes(5));
+    assert_eq!(sig(&fx), "handoff");
+    let (s, fx) = run(start.clone(), other("结束"), &world, Duration::minutes(5));
+    assert_eq!(
+        (tag(&s.state), sig(&fx).as_str()),
+        ("idle", "end handoff.ended menu")
+    );
+    let (_, fx) = run(
+        start.clone(),
+        emergency_text("着火了"),
+        &world,
+        Duration::minutes(5),
+    );
+    assert_eq!(sig(&fx), "forward +R!");
+    // After the handoff's idle timeout the bot answers again.
+    let (_, fx) = run(start, other("你好"), &world, Duration::minutes(31));
+    assert_eq!(sig(&fx), "end greeting menu");
+}
+
+#[test]
+fn the_bot_keeps_its_place_in_a_request_across_a_handoff() {
+    let h = HandoffView {
+        id: Uuid::nil(),
+        last_activity_at: t0(),
+    };
+    let world = World {
+        handoff: Some(h),
+        ..World::none()
+    };
+    let start = session(State::Confirming {
+        req: request(),
+        nudged: false,
+    });
+    let (s, _) = run(start, other("请问什么时候来"), &world, Duration::minutes(5));
+    assert_eq!(tag(&s.state), "confirm?");
+}
+
+#[test]
+fn subscribing_with_a_kept_draft_welcomes_and_reminds() {
+    let world = World {
+        draft: Some(Draft {
+            req: request(),
+            updated_at: t0(),
+        }),
+        ..World::none()
+    };
+    let (s, fx) = run(None, Event::Subscribe, &world, Duration::hours(1));
+    assert_eq!(
+        (tag(&s.state), sig(&fx).as_str()),
+        ("draft?", "welcome draft.reminder")
+    );
+}
+
+#[test]
+fn traditional_and_english_steering_words_work_like_simplified() {
+    for word in ["確認", "對", "yes", "OK", "y", "好"] {
+        let (_, fx) = go(
+            session(State::Confirming {
+                req: request(),
+                nudged: false,
+            }),
+            other(word),
+        );
+        assert_eq!(created(&fx).kind, Kind::Repair, "{word}");
+    }
+    for word in ["我的工單", "status", "進度"] {
+        let (_, fx) = go(session(State::idle()), other(word));
+        assert_eq!(sig(&fx), "status", "{word}");
+    }
+    for word in ["轉人工", "human", "人工"] {
+        let (_, fx) = go(session(State::idle()), other(word));
+        assert_eq!(sig(&fx), "handoff", "{word}");
+    }
+}
+
+#[test]
+fn summaries_are_one_short_line() {
+    assert_eq!(summarise("  厨房漏水\n还有卫生间"), "厨房漏水");
+    let long = "水".repeat(60);
+    assert_eq!(summarise(&long).chars().count(), 41);
+}

@@ -1,0 +1,395 @@
+//! The few words that steer a conversation whatever the classifier thinks: confirm, correct,
+//! cancel, menu digits, "status", "human", and the kind of an emergency. Pure functions over
+//! the simplified text, so traditional 確認/對 match as 确认/对.
+
+use crate::domain::Locale;
+
+/// A steering word, recognised only when it is (nearly) the whole message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Word {
+    Digit(u8),
+    Yes,
+    No,
+    Cancel,
+    Status,
+    Human,
+    End,
+    Greeting,
+    Thanks,
+    Continue,
+    Problem,
+    Place,
+}
+
+const YES: &[&str] = &[
+    "是", "对", "确认", "好", "好的", "是的", "对的", "确定", "没错", "可以", "嗯", "嗯嗯", "行",
+    "yes", "y", "ok", "okay", "confirm", "sure", "yep", "correct", "right",
+];
+const NO: &[&str] = &[
+    "修改", "改", "不对", "不是", "错了", "no", "n", "change", "edit", "wrong", "modify",
+];
+const CANCEL: &[&str] = &[
+    "取消",
+    "算了",
+    "不用了",
+    "不用",
+    "放弃",
+    "cancel",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "abort",
+];
+const STATUS: &[&str] = &[
+    "进度",
+    "我的工单",
+    "工单",
+    "查进度",
+    "查询进度",
+    "工单进度",
+    "报修进度",
+    "status",
+    "my tickets",
+    "my requests",
+    "progress",
+];
+const HUMAN: &[&str] = &[
+    "人工",
+    "转人工",
+    "人工客服",
+    "找管家",
+    "管家",
+    "客服",
+    "human",
+    "agent",
+    "concierge",
+    "talk to a person",
+    "real person",
+];
+const END: &[&str] = &["结束", "结束对话", "end", "bye", "再见"];
+const GREETING: &[&str] = &[
+    "你好",
+    "您好",
+    "在吗",
+    "在不在",
+    "哈喽",
+    "嗨",
+    "hi",
+    "hello",
+    "hey",
+    "菜单",
+    "帮助",
+    "help",
+    "menu",
+    "?",
+    "？",
+    "有人吗",
+    "早上好",
+    "下午好",
+    "晚上好",
+    "good morning",
+    "good afternoon",
+    "good evening",
+];
+const THANKS: &[&str] = &[
+    "谢谢",
+    "谢谢你",
+    "谢谢您",
+    "多谢",
+    "感谢",
+    "thanks",
+    "thank you",
+    "thx",
+    "ty",
+];
+const CONTINUE: &[&str] = &["继续", "continue", "resume", "go on"];
+const PROBLEM: &[&str] = &[
+    "问题",
+    "描述",
+    "问题描述",
+    "内容",
+    "problem",
+    "description",
+    "issue",
+];
+const PLACE: &[&str] = &[
+    "地点", "地址", "位置", "房号", "place", "address", "location", "room",
+];
+
+/// The steering word `simplified` consists of, if any.
+pub fn word(simplified: &str) -> Option<Word> {
+    let w = normalise(simplified);
+    if w.is_empty() {
+        return None;
+    }
+    if w.chars().count() == 1 {
+        if let Some(d) = w.chars().next().and_then(|c| c.to_digit(10)) {
+            return Some(Word::Digit(d as u8));
+        }
+    }
+    let lists: [(&[&str], Word); 11] = [
+        (YES, Word::Yes),
+        (NO, Word::No),
+        (CANCEL, Word::Cancel),
+        (STATUS, Word::Status),
+        (HUMAN, Word::Human),
+        (END, Word::End),
+        (GREETING, Word::Greeting),
+        (THANKS, Word::Thanks),
+        (CONTINUE, Word::Continue),
+        (PROBLEM, Word::Problem),
+        (PLACE, Word::Place),
+    ];
+    lists
+        .iter()
+        .find(|(list, _)| list.contains(&w.as_str()))
+        .map(|(_, word)| *word)
+}
+
+/// Lower case, without surrounding spaces and punctuation, so `好的!` and `OK.` match.
+fn normalise(text: &str) -> String {
+    let trimmed = text.trim().to_lowercase();
+    let stripped = trimmed.trim_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '。' | '！' | '!' | '.' | ',' | '，' | '~' | '～' | '…' | '、' | ';' | '；'
+            )
+    });
+    // A lone question mark is a cry for help, not punctuation to strip.
+    if stripped.is_empty() && (trimmed.contains('?') || trimmed.contains('？')) {
+        return "?".into();
+    }
+    stripped.to_owned()
+}
+
+/// Which emergency a message describes, for the matching safety guidance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Emergency {
+    Fire,
+    Gas,
+    Lift,
+    Injury,
+    Flood,
+    Power,
+    General,
+}
+
+impl Emergency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Emergency::Fire => "fire",
+            Emergency::Gas => "gas",
+            Emergency::Lift => "lift",
+            Emergency::Injury => "injury",
+            Emergency::Flood => "flood",
+            Emergency::Power => "power",
+            Emergency::General => "general",
+        }
+    }
+}
+
+/// Most life-threatening first: a fire with a burst pipe is guided as a fire.
+const EMERGENCY_WORDS: &[(Emergency, &[&str])] = &[
+    (
+        Emergency::Fire,
+        &[
+            "着火",
+            "起火",
+            "失火",
+            "火灾",
+            "冒烟",
+            "浓烟",
+            "烧起来",
+            "fire",
+            "smoke",
+            "burning",
+        ],
+    ),
+    (
+        Emergency::Gas,
+        &["煤气", "燃气", "天然气", "漏气", "气味", "gas"],
+    ),
+    (
+        Emergency::Lift,
+        &[
+            "电梯", "困在", "被困", "关在", "lift", "elevator", "trapped", "stuck",
+        ],
+    ),
+    (
+        Emergency::Injury,
+        &[
+            "受伤",
+            "摔倒",
+            "摔伤",
+            "流血",
+            "晕倒",
+            "昏迷",
+            "骨折",
+            "injur",
+            "hurt",
+            "bleed",
+            "fainted",
+            "unconscious",
+        ],
+    ),
+    (
+        Emergency::Flood,
+        &[
+            "爆管",
+            "水管爆",
+            "爆了",
+            "淹",
+            "水漫",
+            "漫水",
+            "漏水",
+            "跑水",
+            "积水",
+            "flood",
+            "burst",
+            "leak",
+            "pipe",
+        ],
+    ),
+    (
+        Emergency::Power,
+        &[
+            "停电",
+            "断电",
+            "没电",
+            "跳闸",
+            "power",
+            "outage",
+            "blackout",
+            "electricity",
+        ],
+    ),
+];
+
+pub fn emergency_of(simplified: &str) -> Emergency {
+    let lower = simplified.to_lowercase();
+    EMERGENCY_WORDS
+        .iter()
+        .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
+        .map(|(e, _)| *e)
+        .unwrap_or(Emergency::General)
+}
+
+/// The script to answer in. Text without any Chinese character and with letters is English;
+/// digits, punctuation, the bare `ok`/`y` a Chinese writer also types, and Chinese written
+/// the same in both scripts keep the conversation's script.
+pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
+    if text.chars().any(is_cjk) {
+        // Words written the same in both scripts (修改, 好, 人工) say nothing about which
+        // one the resident uses.
+        let neutral = zhconv::zhconv(text, zhconv::Variant::ZhHans)
+            == zhconv::zhconv(text, zhconv::Variant::ZhHant);
+        return match (neutral, current) {
+            (true, Locale::ZhHans | Locale::ZhHant) => current,
+            _ => detected,
+        };
+    }
+    let w = normalise(text);
+    if matches!(w.as_str(), "ok" | "okay" | "y" | "n") {
+        return current;
+    }
+    if text.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Locale::En;
+    }
+    current
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Simplified form of `text` for matching.
+// NOTE: replace with `crate::understanding::to_simplified` once the classifier work lands;
+// it does the same with the same crate.
+pub fn to_simplified(text: &str) -> String {
+    zhconv::zhconv(text, zhconv::Variant::ZhHans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steering_words_in_every_script() {
+        let cases: &[(&str, Option<Word>)] = &[
+            ("1", Some(Word::Digit(1))),
+            (" 2 ", Some(Word::Digit(2))),
+            ("是", Some(Word::Yes)),
+            ("对", Some(Word::Yes)),
+            ("确认", Some(Word::Yes)),
+            ("好", Some(Word::Yes)),
+            ("好的!", Some(Word::Yes)),
+            ("yes", Some(Word::Yes)),
+            ("Y", Some(Word::Yes)),
+            ("OK.", Some(Word::Yes)),
+            ("修改", Some(Word::No)),
+            ("no", Some(Word::No)),
+            ("取消", Some(Word::Cancel)),
+            ("Cancel", Some(Word::Cancel)),
+            ("进度", Some(Word::Status)),
+            ("我的工单", Some(Word::Status)),
+            ("status", Some(Word::Status)),
+            ("人工", Some(Word::Human)),
+            ("转人工", Some(Word::Human)),
+            ("human", Some(Word::Human)),
+            ("结束", Some(Word::End)),
+            ("end", Some(Word::End)),
+            ("你好", Some(Word::Greeting)),
+            ("？", Some(Word::Greeting)),
+            ("谢谢", Some(Word::Thanks)),
+            ("厨房漏水", None),
+            ("", None),
+            ("12", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(word(&to_simplified(text)), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn traditional_words_match_after_simplifying() {
+        assert_eq!(word(&to_simplified("確認")), Some(Word::Yes));
+        assert_eq!(word(&to_simplified("對")), Some(Word::Yes));
+        assert_eq!(word(&to_simplified("我的工單")), Some(Word::Status));
+        assert_eq!(word(&to_simplified("轉人工")), Some(Word::Human));
+        assert_eq!(word(&to_simplified("結束")), Some(Word::End));
+    }
+
+    #[test]
+    fn emergencies_are_told_apart() {
+        let cases = [
+            ("电梯停了我被困在里面", Emergency::Lift),
+            ("厨房有煤气味", Emergency::Gas),
+            ("楼道着火了好多烟", Emergency::Fire),
+            ("水管爆了水漫出来了", Emergency::Flood),
+            ("整栋楼停电了", Emergency::Power),
+            ("有老人摔倒受伤了", Emergency::Injury),
+            ("I'm trapped in the lift", Emergency::Lift),
+            ("gas smell in the kitchen", Emergency::Gas),
+            ("救命", Emergency::General),
+        ];
+        for (text, want) in cases {
+            assert_eq!(emergency_of(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn reply_script_follows_the_resident() {
+        use Locale::*;
+        assert_eq!(reply_locale("厨房漏水", ZhHans, En), ZhHans);
+        assert_eq!(reply_locale("廚房漏水", ZhHant, ZhHans), ZhHant);
+        assert_eq!(reply_locale("kitchen pipe leaking", ZhHans, ZhHans), En);
+        assert_eq!(reply_locale("1", ZhHans, ZhHant), ZhHant);
+        assert_eq!(reply_locale("ok", ZhHans, ZhHant), ZhHant);
+        assert_eq!(reply_locale("yes", ZhHans, ZhHans), En);
+        assert_eq!(reply_locale("修改", ZhHans, ZhHant), ZhHant);
+        assert_eq!(reply_locale("修改", ZhHans, En), ZhHans);
+        assert_eq!(reply_locale("确认", ZhHans, ZhHant), ZhHans);
+    }
+}

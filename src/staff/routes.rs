@@ -1,0 +1,374 @@
+//! The `/api/v1` handlers: each reads the caller and the request, checks scope, and calls
+//! `queue::Queues` or the ticket repository. Status codes follow contract.md.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::StaffUser;
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::scope;
+use super::view::{AttachmentJson, EventJson, TicketDetail, TicketJson};
+use crate::domain::Locale;
+use crate::queue::Queues;
+use crate::state::AppState;
+use crate::ticket::notify::{self, Notice, NoticeKind};
+use crate::ticket::repository::{self, Actor};
+use crate::ticket::{Department, Kind, Role, Status, Ticket};
+
+fn department(s: &str) -> Result<Department, ApiError> {
+    Department::parse(s).ok_or_else(|| ApiError::NotFound(format!("no department `{s}`")))
+}
+
+/// A ticket by UUID or by number, visible to `user`.
+async fn find(state: &AppState, user: &StaffUser, key: &str) -> Result<Ticket, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let found = match Uuid::parse_str(key) {
+        Ok(id) => repository::get(&mut conn, id).await?,
+        Err(_) => repository::get_by_number(&mut conn, key).await?,
+    };
+    let t = found.ok_or_else(|| ApiError::NotFound(format!("no ticket `{key}`")))?;
+    if !scope::can_see_ticket(user, &t) {
+        return Err(ApiError::Forbidden(
+            "this ticket is outside your scope".into(),
+        ));
+    }
+    Ok(t)
+}
+
+fn ticket_response(t: &Ticket) -> Response {
+    Json(TicketJson::from(t)).into_response()
+}
+
+pub async fn queue_list(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(dept): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let d = department(&dept)?;
+    if !scope::can_use_queue(&user, d) {
+        return Err(ApiError::Forbidden(format!("not your department: {d}")));
+    }
+    let tickets = Queues::from_state(&state).list(d).await?;
+    Ok(Json(tickets.iter().map(TicketJson::from).collect::<Vec<_>>()).into_response())
+}
+
+pub async fn queue_claim(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(dept): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let d = department(&dept)?;
+    if !scope::can_use_queue(&user, d) {
+        return Err(ApiError::Forbidden(format!("not your department: {d}")));
+    }
+    match Queues::from_state(&state).claim_first(user.id, d).await? {
+        Some(t) => Ok(ticket_response(&t)),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+pub async fn ticket_claim(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let t = find(&state, &user, &key).await?;
+    if !scope::can_use_queue(&user, *t.department) {
+        return Err(ApiError::Forbidden(
+            "only its department takes this ticket".into(),
+        ));
+    }
+    let t = Queues::from_state(&state).claim(user.id, &t).await?;
+    Ok(ticket_response(&t))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    status: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+pub async fn ticket_status(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Response, ApiError> {
+    let to = Status::parse(&body.status)
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown status `{}`", body.status)))?;
+    let t = find(&state, &user, &key).await?;
+    let queues = Queues::from_state(&state);
+    let t = if to == Status::Claimed && t.status.is_queued() {
+        if !scope::can_use_queue(&user, *t.department) {
+            return Err(ApiError::Forbidden(
+                "only its department takes this ticket".into(),
+            ));
+        }
+        queues.claim(user.id, &t).await?
+    } else {
+        let note = body
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        queues
+            .transition(t.id, Actor::Staff(user.id), to, note)
+            .await?
+    };
+    Ok(ticket_response(&t))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    text: String,
+}
+
+pub async fn ticket_reply(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> Result<Response, ApiError> {
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(ApiError::BadRequest("`text` is empty".into()));
+    }
+    let t = find(&state, &user, &key).await?;
+    if !scope::can_reply(&user, &t) {
+        return Err(ApiError::Forbidden(
+            "your role does not write to residents".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let locale = Locale::parse(&t.locale).unwrap_or_default();
+    let message = state.prompts.render(
+        locale,
+        "ticket.reply",
+        &[("number", &t.number), ("text", text)],
+    );
+    let mut tx = state.db.begin().await?;
+    let id = notify::to_resident(
+        &mut tx,
+        t.resident_id,
+        Notice {
+            kind: NoticeKind::Reply,
+            ticket_id: Some(t.id),
+            text: &message,
+            dedup_key: None,
+        },
+        now,
+    )
+    .await?;
+    repository::record_event(
+        &mut tx,
+        t.id,
+        now,
+        Actor::Staff(user.id),
+        "reply",
+        None,
+        None,
+        Some(text),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "outbox_id": id, "ticket": t.number, "text": message })).into_response())
+}
+
+pub async fn ticket_release(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let t = find(&state, &user, &key).await?;
+    let t = Queues::from_state(&state)
+        .transition(
+            t.id,
+            Actor::Staff(user.id),
+            Status::Queued,
+            Some("released"),
+        )
+        .await?;
+    Ok(ticket_response(&t))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    staff_id: Uuid,
+}
+
+pub async fn ticket_assign(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> Result<Response, ApiError> {
+    let t = find(&state, &user, &key).await?;
+    if !scope::can_assign(&user, *t.department) {
+        return Err(ApiError::Forbidden(
+            "only a supervisor or manager assigns tickets".into(),
+        ));
+    }
+    let target: Option<(String, String)> =
+        sqlx::query_as("SELECT department, role FROM staff WHERE id = $1 AND active")
+            .bind(body.staff_id)
+            .fetch_optional(&state.db)
+            .await?;
+    let Some((target_department, _)) = target else {
+        return Err(ApiError::BadRequest(format!(
+            "no active staff member {}",
+            body.staff_id
+        )));
+    };
+    if target_department != t.department.as_str() {
+        return Err(ApiError::BadRequest(format!(
+            "staff {} is in {target_department}, the ticket in {}",
+            body.staff_id,
+            t.department.as_str()
+        )));
+    }
+    let t = Queues::from_state(&state)
+        .assign(user.id, &t, body.staff_id)
+        .await?;
+    Ok(ticket_response(&t))
+}
+
+pub async fn ticket_get(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let t = find(&state, &user, &key).await?;
+    let events: Vec<EventJson> = sqlx::query_as(
+        "SELECT at, actor_kind, actor_id, action, from_status, to_status, note
+         FROM ticket_events WHERE ticket_id = $1 ORDER BY id",
+    )
+    .bind(t.id)
+    .fetch_all(&state.db)
+    .await?;
+    let attachments: Vec<AttachmentJson> = sqlx::query_as(
+        "SELECT kind, url, media_id, created_at FROM ticket_attachments
+         WHERE ticket_id = $1 ORDER BY created_at, id",
+    )
+    .bind(t.id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(TicketDetail {
+        ticket: TicketJson::from(&t),
+        events,
+        attachments,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    department: Option<String>,
+    since: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `since` as RFC 3339 or a plain date (start of that day in the property's time zone).
+fn parse_since(s: &str, offset: chrono::FixedOffset) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    day.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(offset)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn ticket_list(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let status = nonempty(&q.status)
+        .map(|s| {
+            Status::parse(&s).ok_or_else(|| ApiError::BadRequest(format!("unknown status `{s}`")))
+        })
+        .transpose()?;
+    let kind = nonempty(&q.kind)
+        .map(|s| Kind::parse(&s).ok_or_else(|| ApiError::BadRequest(format!("unknown kind `{s}`"))))
+        .transpose()?;
+    let dept = nonempty(&q.department)
+        .map(|s| {
+            Department::parse(&s)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown department `{s}`")))
+        })
+        .transpose()?;
+    let since = nonempty(&q.since)
+        .map(|s| {
+            parse_since(&s, state.settings.locale.offset()).ok_or_else(|| {
+                ApiError::BadRequest(format!("`since` is not a date or RFC 3339 time: `{s}`"))
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    // The caller's scope as SQL: NULL department = every department.
+    let (scope_department, scope_buildings): (Option<&str>, Vec<String>) = match user.role {
+        Role::Manager => (None, Vec::new()),
+        Role::Worker | Role::Supervisor => (Some(user.department.as_str()), Vec::new()),
+        Role::Concierge => (Some(user.department.as_str()), user.buildings.clone()),
+    };
+    let rows: Vec<Ticket> = sqlx::query_as(
+        "SELECT * FROM tickets
+         WHERE ($1::text IS NULL OR status = $1)
+           AND ($2::text IS NULL OR kind = $2)
+           AND ($3::text IS NULL OR department = $3)
+           AND ($4::timestamptz IS NULL OR created_at >= $4)
+           AND ($5::text IS NULL OR department = $5 OR building = ANY($6))
+         ORDER BY created_at DESC, id DESC
+         LIMIT $7",
+    )
+    .bind(status.map(Status::as_str))
+    .bind(kind.map(Kind::as_str))
+    .bind(dept.map(Department::as_str))
+    .bind(since)
+    .bind(scope_department)
+    .bind(&scope_buildings)
+    .bind(limit)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(rows.iter().map(TicketJson::from).collect::<Vec<_>>()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_reads_times_and_local_dates() {
+        let cst = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        assert_eq!(
+            parse_since("2026-11-01", cst).unwrap().to_rfc3339(),
+            "2026-10-31T16:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-11-01T10:00:00Z", cst)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-01T10:00:00+00:00"
+        );
+        assert!(parse_since("last week", cst).is_none());
+    }
+}
