@@ -11,7 +11,6 @@ use super::notify::{self, Notice, NoticeKind};
 use super::repository::Actor;
 use super::service::TicketContext;
 use crate::domain::Locale;
-use crate::prompts::Prompts;
 
 /// A satisfaction rating, 1 (very dissatisfied) … 5 (very satisfied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -404,7 +403,7 @@ pub async fn intercept(
         .execute(&mut *conn)
         .await?;
 
-    let prompts = Prompts::load(&ctx.settings.understanding.prompts_dir)?;
+    let prompts = &ctx.prompts;
     let rating_text = rating.value().to_string();
     let vars = [
         ("number", survey.number.as_str()),

@@ -339,7 +339,6 @@ async fn a_ticket_confirmed_on_the_spot_is_closed_without_a_survey() {
 /// the resident finally answers "1" → reopened, supervisor alerted → the reopened ticket
 /// is not taken in time and climbs every escalation level.
 #[tokio::test]
-#[ignore = "needs lifecycle::transition"]
 async fn the_whole_walk_from_resolution_to_reopening_and_escalation() {
     let platform = Platform::start().await;
     let app = app_for(&platform).await;
