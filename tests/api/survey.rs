@@ -408,3 +408,57 @@ async fn the_whole_walk_from_resolution_to_reopening_and_escalation() {
     );
     assert!(platform.accepted_by_id().values().all(|n| *n == 1));
 }
+
+#[tokio::test]
+async fn a_manual_revisit_recorded_by_staff_completes_the_survey() {
+    use guanjia::ticket::revisit::{record_by_staff, Rating};
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let concierge =
+        platform::staff(&app.db, "王管家", "customer_service", "concierge", &["3"]).await;
+    let (_, ticket) = resolved_ticket(&app).await;
+    for hours in [2, 4, 20] {
+        app.clock
+            .advance(chrono::Duration::hours(hours) + chrono::Duration::minutes(1));
+        run_due(&app.state).await.unwrap();
+    }
+    let ctx = app.state.ticket_context();
+    let mut tx = app.db.begin().await.unwrap();
+    let done = record_by_staff(
+        &mut tx,
+        &ctx,
+        ticket.id,
+        concierge,
+        Rating::new(4).unwrap(),
+        "电话回访:满意",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(done);
+    assert_eq!(
+        ticket_state(&app.db, ticket.id).await,
+        ("closed".into(), Some(4))
+    );
+    let (by, text): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT answered_by, answer_text FROM surveys WHERE ticket_id = $1")
+            .bind(ticket.id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(by.as_deref(), Some("staff"));
+    assert_eq!(text.as_deref(), Some("电话回访:满意"));
+    // Nothing left to record.
+    let mut conn = app.db.acquire().await.unwrap();
+    let again = record_by_staff(
+        &mut conn,
+        &ctx,
+        ticket.id,
+        concierge,
+        Rating::new(5).unwrap(),
+        "",
+    )
+    .await
+    .unwrap();
+    assert!(!again);
+}
