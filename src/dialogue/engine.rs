@@ -67,14 +67,6 @@ impl Dialogue for Engine {
             clock: self.clock.clone(),
             prompts: self.prompts.clone(),
         };
-        if let Some(t) = text {
-            if let Some(reply) =
-                ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
-            {
-                return Ok(Outcome::reply(reply));
-            }
-        }
-
         let key = session::key(&self.settings.redis.key_prefix, resident.id);
         let mut redis = self.redis.clone();
         let stored = session::load(&mut redis, &key).await.unwrap_or_else(|e| {
@@ -83,6 +75,16 @@ impl Dialogue for Engine {
             Stored::default()
         });
         let start = stored.start_for(msg.id);
+        // A survey answer is read only when the resident is not in the middle of a request:
+        // "1" or "好" answering a read-back confirms it, it does not rate a finished ticket.
+        let idle_timeout = chrono::Duration::from_std(self.settings.dialogue.idle_timeout)?;
+        if let (Some(t), false) = (text, machine::is_pending(start.as_ref(), now, idle_timeout)) {
+            if let Some(reply) =
+                ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
+            {
+                return Ok(Outcome::reply(reply));
+            }
+        }
         let draft = residents::load_draft(conn, resident.id)
             .await?
             .and_then(|d| {
