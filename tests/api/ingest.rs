@@ -7,65 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use guanjia::channel::ingest::recover_once;
 use guanjia::channel::{Dialogue, InboundMessage, Outcome};
-use guanjia::clock::ManualClock;
-use guanjia::configuration::Settings;
-use guanjia::startup::{Application, Options};
-use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
-use crate::helpers::{create_database, test_settings, TestApp};
+pub use crate::helpers::{spawn_app_with_dialogue, spawn_app_with_dialogue_and_workers};
 use crate::wechat::{post_plain, text_push};
-
-/// `spawn_app_with`, but with the dialogue replaced and the background workers off (so a
-/// test decides when recovery runs and outbox rows stay where they were written).
-pub async fn spawn_app_with_dialogue(
-    dialogue: Arc<dyn Dialogue>,
-    customise: impl FnOnce(&mut Settings),
-) -> TestApp {
-    spawn_app_with_dialogue_and_workers(dialogue, false, customise).await
-}
-
-pub async fn spawn_app_with_dialogue_and_workers(
-    dialogue: Arc<dyn Dialogue>,
-    workers: bool,
-    customise: impl FnOnce(&mut Settings),
-) -> TestApp {
-    guanjia::telemetry::init_tracing(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()));
-    let mut settings = test_settings();
-    settings.database.url = create_database(settings.database.url.expose_secret())
-        .await
-        .into();
-    customise(&mut settings);
-    let clock = ManualClock::new(Utc::now());
-    let app = Application::build_with_dialogue(
-        settings.clone(),
-        Arc::new(clock.clone()),
-        Options {
-            run_migrations: true,
-            workers,
-        },
-        Some(dialogue),
-    )
-    .await
-    .expect("app builds");
-    let port = app.port();
-    let state = app.state();
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        db: state.db.clone(),
-        settings,
-        state,
-        clock,
-        client: reqwest::Client::new(),
-        shutdown,
-    }
-}
 
 pub async fn count(db: &PgPool, table: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))

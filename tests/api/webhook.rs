@@ -5,7 +5,7 @@ use guanjia::channel::webhook::signature::sign;
 use guanjia::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_channel_app, TestApp};
 use crate::ingest::count;
 
 const SECRET: &str = "guanjia-demo-webhook-secret";
@@ -43,7 +43,7 @@ fn now(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_signed_message_is_stored_and_answered() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let res = send(
         &app,
         "demo",
@@ -69,7 +69,7 @@ async fn a_signed_message_is_stored_and_answered() {
 
 #[tokio::test]
 async fn unverifiable_requests_get_401_and_store_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let body = message("m-2", "resident-2", "hi");
     let t = now(&app);
     assert_eq!(
@@ -122,7 +122,7 @@ async fn unverifiable_requests_get_401_and_store_nothing() {
 
 #[tokio::test]
 async fn a_replayed_request_is_refused() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let body = message("m-3", "resident-3", "hi");
     let t = now(&app);
     assert_eq!(send(&app, "demo", &body, t, SECRET).await.status(), 200);
@@ -134,7 +134,7 @@ async fn a_replayed_request_is_refused() {
 
 #[tokio::test]
 async fn bad_json_and_unknown_channels() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let t = now(&app);
     for bad in [
         "not json",
@@ -155,7 +155,7 @@ async fn bad_json_and_unknown_channels() {
 
 #[tokio::test]
 async fn twenty_concurrent_retries_of_one_message_id() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let body = message("m-dup", "resident-dup", "3栋电梯坏了");
     let t = now(&app);
     // Each retry is signed afresh (a new timestamp), as a platform re-sending would.

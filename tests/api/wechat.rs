@@ -8,7 +8,7 @@ use guanjia::channel::wechat::crypto::{self, AesKey};
 use guanjia::channel::wechat::{signature, xml};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_channel_app, TestApp};
 use crate::ingest::count;
 
 pub const TOKEN: &str = "guanjia-demo-token";
@@ -75,7 +75,7 @@ async fn rows(app: &TestApp) -> (i64, i64) {
 
 #[tokio::test]
 async fn url_verification_echoes_only_when_signed() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let url = |q: &str| format!("{}/wechat/demo?{q}", app.address);
     let res = app
         .client
@@ -133,7 +133,7 @@ async fn url_verification_echoes_only_when_signed() {
 
 #[tokio::test]
 async fn plain_text_gets_a_passive_reply_with_users_swapped() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let res = post_plain(
         &app,
         &text_push("o_resident", "24263517285930000", "电梯坏了"),
@@ -181,7 +181,7 @@ impl ClockTs for TestApp {
 
 #[tokio::test]
 async fn safe_mode_message_gets_an_encrypted_reply() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let (query, body) = safe_push(
         &text_push("o_safe", "555", "3栋2单元1101 厨房水管漏水"),
         APPID,
@@ -214,7 +214,7 @@ async fn safe_mode_message_gets_an_encrypted_reply() {
 
 #[tokio::test]
 async fn safe_mode_success_stays_unencrypted() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let (query, body) = safe_push(
         &push("o_safe", "event", "<Event><![CDATA[subscribe]]></Event>"),
         APPID,
@@ -227,7 +227,7 @@ async fn safe_mode_success_stays_unencrypted() {
 
 #[tokio::test]
 async fn safe_mode_refusals_store_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let inner = text_push("o_safe", "556", "hi");
     // Signed with `signature` only: msg_signature is what counts in safe mode.
     let (query, body) = safe_push(&inner, APPID, AES_KEY);
@@ -266,7 +266,7 @@ async fn safe_mode_refusals_store_nothing() {
 
 #[tokio::test]
 async fn bad_requests_are_refused_and_store_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let good = text_push("o_bad", "1", "hi");
     let forged = format!("signature={}&timestamp=1700000000&nonce=1", "0".repeat(40));
     assert_eq!(
@@ -374,7 +374,7 @@ pub async fn chunked_post(app: &TestApp, path_and_query: &str, body: &[u8]) -> u
 
 #[tokio::test]
 async fn events_are_acknowledged_and_stored_once() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let subscribe = push(
         "o_ev",
         "event",
@@ -413,7 +413,7 @@ async fn events_are_acknowledged_and_stored_once() {
 
 #[tokio::test]
 async fn voice_recognition_is_handled_as_text() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let voice = push("o_voice", "voice", "<MediaId><![CDATA[m1]]></MediaId><Format><![CDATA[amr]]></Format><Recognition><![CDATA[楼道灯坏了]]></Recognition><MsgId>77</MsgId>");
     let body = post_plain(&app, &voice).await.text().await.unwrap();
     assert_eq!(
@@ -443,7 +443,7 @@ async fn voice_recognition_is_handled_as_text() {
 
 #[tokio::test]
 async fn unknown_types_are_answered_success() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let res = post_plain(
         &app,
         &push(
@@ -464,7 +464,7 @@ async fn unknown_types_are_answered_success() {
 
 #[tokio::test]
 async fn twenty_concurrent_retries_are_stored_once_and_answered_alike() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     let body = text_push("o_dup", "999001", "3栋电梯坏了");
     let replies = futures::future::join_all((0..20).map(|_| async {
         let res = post_plain(&app, &body).await;
@@ -484,7 +484,7 @@ async fn twenty_concurrent_retries_are_stored_once_and_answered_alike() {
 
 #[tokio::test]
 async fn the_same_msgid_from_two_residents_is_two_messages() {
-    let app = spawn_app().await;
+    let app = spawn_channel_app().await;
     post_plain(&app, &text_push("o_a", "333", "hi")).await;
     post_plain(&app, &text_push("o_b", "333", "hi")).await;
     assert_eq!(rows(&app).await, (2, 2));
