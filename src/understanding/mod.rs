@@ -1,11 +1,28 @@
 //! Reading what residents write: kind, urgency, department, category and the slots
 //! (address, phone, time). Pure functions over text and a configurable lexicon; no I/O
 //! beyond loading the lexicon once.
+//!
+//! The path of a message: [`normalize`] folds width, case and script and applies the
+//! lexicon's dialect/typo table; [`scoring`] matches the lexicon's terms (one
+//! Aho-Corasick pass) and weighs them; [`slots`] scans the place, phone and time.
+
+mod lexicon;
+mod normalize;
+mod script;
+mod scoring;
+mod slots;
+
+#[cfg(test)]
+mod eval;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Locale;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
+
+pub use lexicon::Lexicon;
+pub use script::{detect_locale, to_simplified};
 
 /// What the classifier read in one message (contract.md's `classify` line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,29 +51,43 @@ impl Slots {
     }
 }
 
-/// The classifier with its lexicon loaded.
-#[derive(Debug, Clone, Default)]
-pub struct Classifier {}
+/// The classifier with its lexicon loaded and compiled.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    lexicon: Lexicon,
+}
 
 impl Classifier {
-    pub fn load(_lexicon: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Self {})
+    /// Reads and compiles the lexicon; a malformed file is an error that names the file
+    /// and what is wrong with it.
+    pub fn load(lexicon: &std::path::Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            lexicon: Lexicon::load(lexicon)?,
+        })
     }
 
     pub fn classify(&self, text: &str) -> Classification {
+        let reading = self.read(text);
         Classification {
             text: text.to_owned(),
-            kind: Kind::Other,
-            urgency: Urgency::Normal,
-            department: Department::CustomerService,
-            category: Category::Other,
-            confidence: 0.0,
-            slots: Slots::default(),
+            kind: reading.kind,
+            urgency: reading.urgency,
+            department: reading.department,
+            category: reading.category,
+            confidence: reading.confidence,
+            slots: self.lexicon.slots.extract(text),
         }
     }
-}
 
-/// The script of a message: replies go back in it.
-pub fn detect_locale(_text: &str) -> Locale {
-    Locale::ZhHans
+    /// The decision with the names of the cues that made it, for tuning the lexicon.
+    pub fn explain(&self, text: &str) -> (String, Vec<String>) {
+        let canonical = normalize::canonical(text, &self.lexicon.replacer);
+        let reading = scoring::read(&self.lexicon, &canonical);
+        (canonical, reading.cues)
+    }
+
+    fn read(&self, text: &str) -> scoring::Reading {
+        let canonical = normalize::canonical(text, &self.lexicon.replacer);
+        scoring::read(&self.lexicon, &canonical)
+    }
 }
