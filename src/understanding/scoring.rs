@@ -95,12 +95,16 @@ fn find_hits(lex: &Lexicon, text: &str) -> Vec<Hit> {
             }
         }
     }
-    // A part inside a longer whole term belongs to that term (电梯 in 电梯厅).
+    // A part inside a longer neutral term belongs to that term (电梯 in 电梯厅). Only
+    // neutral terms shadow parts: 堵 in 堵死 must still complete 消防通道…堵.
     for found in parts.values_mut() {
         found.retain(|&(_, s, e)| {
-            !hits
-                .iter()
-                .any(|h| h.start <= s && e <= h.end && (h.end - h.start) > (e - s))
+            !hits.iter().any(|h| {
+                lex.cues[h.cue as usize].role == Role::Neutral
+                    && h.start <= s
+                    && e <= h.end
+                    && (h.end - h.start) > (e - s)
+            })
         });
     }
     let gap = lex.settings.gap_window;
