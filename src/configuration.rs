@@ -110,7 +110,10 @@ pub struct WebhookSettings {
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        Self { max_skew: default_skew(), channels: BTreeMap::new() }
+        Self {
+            max_skew: default_skew(),
+            channels: BTreeMap::new(),
+        }
     }
 }
 

@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use guanjia::cli;
 
 #[derive(Parser)]
-#[command(name = "guanjia", version, about = "管家 — the property-management concierge")]
+#[command(
+    name = "guanjia",
+    version,
+    about = "管家 — the property-management concierge"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -25,14 +25,24 @@ async fn healthz() -> impl IntoResponse {
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let db = sqlx::query("SELECT 1").execute(&state.db).await.is_ok();
     let mut redis = state.redis.clone();
-    let cache = redis::cmd("PING").query_async::<String>(&mut redis).await.is_ok();
-    let status = if db && cache { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let cache = redis::cmd("PING")
+        .query_async::<String>(&mut redis)
+        .await
+        .is_ok();
+    let status = if db && cache {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(json!({"database": db, "redis": cache})))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
 }

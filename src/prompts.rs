@@ -26,7 +26,11 @@ impl Prompts {
                 .collect();
             files.sort();
             for file in files {
-                let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_owned();
                 let text = std::fs::read_to_string(&file)?;
                 let table: toml::Table = toml::from_str(&text)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -49,7 +53,9 @@ impl Prompts {
     }
 
     pub fn has(&self, locale: Locale, key: &str) -> bool {
-        self.by_locale.get(&locale).is_some_and(|m| m.contains_key(key))
+        self.by_locale
+            .get(&locale)
+            .is_some_and(|m| m.contains_key(key))
     }
 
     /// Renders `key` with `{name}` placeholders replaced.
@@ -109,6 +115,9 @@ mod tests {
 
     #[test]
     fn fills_placeholders() {
-        assert_eq!(fill("工单{number}已受理", &[("number", "R1")]), "工单R1已受理");
+        assert_eq!(
+            fill("工单{number}已受理", &[("number", "R1")]),
+            "工单R1已受理"
+        );
     }
 }

@@ -62,12 +62,19 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { run_migrations: true, workers: true }
+        Self {
+            run_migrations: true,
+            workers: true,
+        }
     }
 }
 
 impl Application {
-    pub async fn build(settings: Settings, clock: SharedClock, options: Options) -> anyhow::Result<Self> {
+    pub async fn build(
+        settings: Settings,
+        clock: SharedClock,
+        options: Options,
+    ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let db = connect_db(&settings).await?;
         if options.run_migrations {
@@ -98,12 +105,25 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.server.addr))?;
         let shutdown = CancellationToken::new();
-        let workers = if options.workers { spawn_workers(&state, &shutdown) } else { Vec::new() };
-        Ok(Self { listener, router, state, shutdown, workers })
+        let workers = if options.workers {
+            spawn_workers(&state, &shutdown)
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            listener,
+            router,
+            state,
+            shutdown,
+            workers,
+        })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     pub fn state(&self) -> AppState {
@@ -144,7 +164,10 @@ pub fn router(state: AppState) -> Router {
 /// Background work: each module owns its loop and stops when the token is cancelled.
 fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
-        tokio::spawn(crate::channel::ingest::recovery_worker(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::channel::ingest::recovery_worker(
+            state.clone(),
+            shutdown.clone(),
+        )),
         tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),
         tokio::spawn(crate::delivery::worker(state.clone(), shutdown.clone())),
         tokio::spawn(crate::schedule::scheduler(state.clone(), shutdown.clone())),

@@ -31,6 +31,9 @@ impl AppState {
     }
 
     pub fn ticket_context(&self) -> TicketContext {
-        TicketContext { settings: self.settings.clone(), clock: self.clock.clone() }
+        TicketContext {
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+        }
     }
 }

@@ -33,8 +33,12 @@ impl ChannelRef {
     pub fn parse_key(key: &str) -> Option<Self> {
         let (kind, name) = key.split_once(':')?;
         match kind {
-            "wechat" => Some(ChannelRef::Wechat { account: name.to_owned() }),
-            "webhook" => Some(ChannelRef::Webhook { channel: name.to_owned() }),
+            "wechat" => Some(ChannelRef::Wechat {
+                account: name.to_owned(),
+            }),
+            "webhook" => Some(ChannelRef::Webhook {
+                channel: name.to_owned(),
+            }),
             _ => None,
         }
     }
@@ -44,16 +48,36 @@ impl ChannelRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MessageBody {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// A voice message; WeChat's speech recognition, when present, is used as text.
-    Voice { media_id: Option<String>, recognition: Option<String> },
-    Image { url: Option<String>, media_id: Option<String> },
-    Video { media_id: Option<String> },
-    Location { lat: f64, lng: f64, label: Option<String> },
-    Link { title: Option<String>, description: Option<String>, url: Option<String> },
+    Voice {
+        media_id: Option<String>,
+        recognition: Option<String>,
+    },
+    Image {
+        url: Option<String>,
+        media_id: Option<String>,
+    },
+    Video {
+        media_id: Option<String>,
+    },
+    Location {
+        lat: f64,
+        lng: f64,
+        label: Option<String>,
+    },
+    Link {
+        title: Option<String>,
+        description: Option<String>,
+        url: Option<String>,
+    },
     Event(PlatformEvent),
     /// A type we do not handle; acknowledged and stored, nothing else.
-    Unsupported { msg_type: String },
+    Unsupported {
+        msg_type: String,
+    },
 }
 
 impl MessageBody {
@@ -61,7 +85,10 @@ impl MessageBody {
     pub fn text(&self) -> Option<&str> {
         match self {
             MessageBody::Text { text } => Some(text),
-            MessageBody::Voice { recognition: Some(r), .. } => Some(r),
+            MessageBody::Voice {
+                recognition: Some(r),
+                ..
+            } => Some(r),
             _ => None,
         }
     }
@@ -116,7 +143,10 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn reply(text: impl Into<String>) -> Self {
-        Self { reply: text.into(), after_commit: Vec::new() }
+        Self {
+            reply: text.into(),
+            after_commit: Vec::new(),
+        }
     }
 }
 
@@ -137,7 +167,11 @@ pub struct AcknowledgeOnly;
 
 #[async_trait]
 impl Dialogue for AcknowledgeOnly {
-    async fn handle(&self, _: &mut sqlx::PgConnection, msg: &InboundMessage) -> anyhow::Result<Outcome> {
+    async fn handle(
+        &self,
+        _: &mut sqlx::PgConnection,
+        msg: &InboundMessage,
+    ) -> anyhow::Result<Outcome> {
         Ok(match msg.body.text() {
             Some(_) => Outcome::reply("收到,我们会尽快处理。"),
             None => Outcome::default(),

@@ -11,7 +11,12 @@ pub fn mask_phones(text: &str) -> String {
             let start = i;
             let mut j = i;
             let mut digits = 0;
-            while j < chars.len() && (chars[j].is_ascii_digit() || ((chars[j] == '-' || chars[j] == ' ') && j + 1 < chars.len() && chars[j + 1].is_ascii_digit())) {
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || ((chars[j] == '-' || chars[j] == ' ')
+                        && j + 1 < chars.len()
+                        && chars[j + 1].is_ascii_digit()))
+            {
                 if chars[j].is_ascii_digit() {
                     digits += 1;
                 }
@@ -22,7 +27,11 @@ pub fn mask_phones(text: &str) -> String {
                 for &c in &chars[start..j] {
                     if c.is_ascii_digit() {
                         seen += 1;
-                        out.push(if seen <= 3 || seen > digits - 2 { c } else { '*' });
+                        out.push(if seen <= 3 || seen > digits - 2 {
+                            c
+                        } else {
+                            '*'
+                        });
                     } else {
                         out.push(c);
                     }
@@ -46,7 +55,10 @@ mod tests {
     #[test]
     fn masks_mobile_numbers_and_keeps_room_numbers() {
         assert_eq!(mask_phones("电话13812345678"), "电话138******78");
-        assert_eq!(mask_phones("3栋1102 call 138-1234-5678"), "3栋1102 call 138-****-**78");
+        assert_eq!(
+            mask_phones("3栋1102 call 138-1234-5678"),
+            "3栋1102 call 138-****-**78"
+        );
         assert_eq!(mask_phones("5-1-702"), "5-1-702");
     }
 }

@@ -220,7 +220,10 @@ mod tests {
     fn labels_round_trip_through_text_and_json() {
         for k in Kind::ALL {
             assert_eq!(Kind::parse(k.as_str()), Some(*k));
-            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.as_str()));
+            assert_eq!(
+                serde_json::to_string(k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
         }
         for s in Status::ALL {
             assert_eq!(s.as_str().parse::<Status>().unwrap(), *s);
@@ -233,6 +236,9 @@ mod tests {
     fn urgency_sorts_emergency_first() {
         let mut v = vec![Urgency::Normal, Urgency::Emergency, Urgency::Urgent];
         v.sort();
-        assert_eq!(v, vec![Urgency::Emergency, Urgency::Urgent, Urgency::Normal]);
+        assert_eq!(
+            v,
+            vec![Urgency::Emergency, Urgency::Urgent, Urgency::Normal]
+        );
     }
 }

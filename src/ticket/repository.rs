@@ -105,7 +105,17 @@ pub async fn insert(
     .bind(deadlines.due_at)
     .fetch_one(&mut *conn)
     .await?;
-    record_event(conn, id, now, Actor::Resident(new.resident_id), "created", None, Some(Status::Queued), None).await?;
+    record_event(
+        conn,
+        id,
+        now,
+        Actor::Resident(new.resident_id),
+        "created",
+        None,
+        Some(Status::Queued),
+        None,
+    )
+    .await?;
     for a in &new.attachments {
         sqlx::query(
             "INSERT INTO ticket_attachments (id, ticket_id, kind, url, media_id, created_at)
@@ -171,15 +181,24 @@ pub async fn record_event(
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ticket>> {
-    sqlx::query_as("SELECT * FROM tickets WHERE id = $1").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn get_by_number(conn: &mut PgConnection, number: &str) -> sqlx::Result<Option<Ticket>> {
-    sqlx::query_as("SELECT * FROM tickets WHERE number = $1").bind(number).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM tickets WHERE number = $1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await
 }
 
 /// A resident's tickets that are not closed or cancelled, newest first.
-pub async fn open_for_resident(conn: &mut PgConnection, resident_id: Uuid) -> sqlx::Result<Vec<Ticket>> {
+pub async fn open_for_resident(
+    conn: &mut PgConnection,
+    resident_id: Uuid,
+) -> sqlx::Result<Vec<Ticket>> {
     sqlx::query_as(
         "SELECT * FROM tickets WHERE resident_id = $1 AND status NOT IN ('closed', 'cancelled')
          ORDER BY created_at DESC",

@@ -18,9 +18,15 @@ pub struct TicketContext {
 }
 
 /// Files a new ticket: number, deadlines and severity are computed here.
-pub async fn create(conn: &mut PgConnection, ctx: &TicketContext, new: NewTicket) -> anyhow::Result<Ticket> {
+pub async fn create(
+    conn: &mut PgConnection,
+    ctx: &TicketContext,
+    new: NewTicket,
+) -> anyhow::Result<Ticket> {
     let now = ctx.clock.now();
-    let day = now.with_timezone(&ctx.settings.locale.offset()).date_naive();
+    let day = now
+        .with_timezone(&ctx.settings.locale.offset())
+        .date_naive();
     let number = repository::next_number(conn, new.kind, day).await?;
     let ticket = repository::insert(conn, &new, &number, 4, Deadlines::default(), now).await?;
     Ok(ticket)

@@ -177,7 +177,11 @@ impl Lexicon {
         let mut usages: Vec<Vec<Usage>> = Vec::new();
         let mut phrases = Vec::new();
         for (n, c) in file.cues.into_iter().enumerate() {
-            let label = if c.name.is_empty() { format!("#{}", n + 1) } else { c.name.clone() };
+            let label = if c.name.is_empty() {
+                format!("#{}", n + 1)
+            } else {
+                c.name.clone()
+            };
             anyhow::ensure!(!c.terms.is_empty(), "cue `{label}` has no terms");
             let weight = c.weight.unwrap_or(1.0);
             anyhow::ensure!(
@@ -195,7 +199,11 @@ impl Lexicon {
                 c.role
             );
             anyhow::ensure!(
-                !is_feature || c.kind.is_some() || c.department.is_some() || c.category.is_some() || c.urgency.is_some(),
+                !is_feature
+                    || c.kind.is_some()
+                    || c.department.is_some()
+                    || c.category.is_some()
+                    || c.urgency.is_some(),
                 "cue `{label}` does nothing: give it a kind, urgency, department or category"
             );
             let cue_id = cues.len() as u32;
@@ -226,7 +234,10 @@ impl Lexicon {
                         patterns.len() - 1
                     });
                     usages[id].push(match phrase {
-                        Some(p) => Usage::Part { phrase: p, part: k as u8 },
+                        Some(p) => Usage::Part {
+                            phrase: p,
+                            part: k as u8,
+                        },
                         None => Usage::Whole { cue: cue_id },
                     });
                 }
@@ -240,7 +251,9 @@ impl Lexicon {
                 department: c.department,
                 department_weight: c.department_weight.unwrap_or(weight),
                 category: c.category,
-                negatable: c.negatable.unwrap_or(is_feature && c.kind == Some(Kind::Repair)),
+                negatable: c
+                    .negatable
+                    .unwrap_or(is_feature && c.kind == Some(Kind::Repair)),
                 resolvable: c.resolvable.unwrap_or(c.kind == Some(Kind::Repair)),
             });
         }

@@ -8,8 +8,8 @@
 
 mod lexicon;
 mod normalize;
-mod script;
 mod scoring;
+mod script;
 mod slots;
 
 #[cfg(test)]

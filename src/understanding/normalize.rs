@@ -133,7 +133,10 @@ pub fn stem(word: &str) -> String {
         return undouble(base);
     }
     if let Some(base) = w.strip_suffix("es") {
-        if ["s", "x", "z", "ch", "sh"].iter().any(|s| base.ends_with(s)) {
+        if ["s", "x", "z", "ch", "sh"]
+            .iter()
+            .any(|s| base.ends_with(s))
+        {
             return base.to_owned();
         }
     }
@@ -195,8 +198,11 @@ mod tests {
 
     #[test]
     fn canonical_text_is_simplified_lowercase_and_replaced() {
-        let r = Replacer::new(vec![("电题".into(), "电梯".into()), ("咗".into(), "了".into())])
-            .unwrap();
+        let r = Replacer::new(vec![
+            ("电题".into(), "电梯".into()),
+            ("咗".into(), "了".into()),
+        ])
+        .unwrap();
         assert_eq!(canonical("電題壞咗", &r), "电梯坏了");
         assert_eq!(canonical("ＬＩＦＴ", &r), " lift ");
     }

@@ -89,9 +89,7 @@ fn find_hits(lex: &Lexicon, text: &str) -> Vec<Hit> {
                     dropped: false,
                     negated: false,
                 }),
-                Usage::Part { phrase, part } => {
-                    parts.entry(phrase).or_default().push((part, s, e))
-                }
+                Usage::Part { phrase, part } => parts.entry(phrase).or_default().push((part, s, e)),
             }
         }
     }
@@ -145,9 +143,9 @@ fn find_hits(lex: &Lexicon, text: &str) -> Vec<Hit> {
 fn drop_contained(hits: &mut [Hit]) {
     for i in 0..hits.len() {
         let h = hits[i];
-        let inside = hits.iter().any(|g| {
-            g.start <= h.start && h.end <= g.end && (g.end - g.start) > (h.end - h.start)
-        });
+        let inside = hits
+            .iter()
+            .any(|g| g.start <= h.start && h.end <= g.end && (g.end - g.start) > (h.end - h.start));
         hits[i].dropped = inside;
     }
 }

@@ -86,7 +86,11 @@ impl SlotGrammar {
         slots.time = self.find_time(&chars, &used).map(|(s, e)| {
             // Script conversion almost always keeps one char per char; when it does, the
             // time is quoted in the resident's own script.
-            let src = if orig.len() == chars.len() { &orig } else { &chars };
+            let src = if orig.len() == chars.len() {
+                &orig
+            } else {
+                &chars
+            };
             src[s..e].iter().collect::<String>().trim().to_owned()
         });
         slots
@@ -228,7 +232,9 @@ impl SlotGrammar {
         for &(a, b) in &atoms[1..] {
             let gap: String = c[e..a].iter().collect();
             let joins = gap.chars().count() <= 2
-                && gap.chars().all(|ch| matches!(ch, ' ' | '的' | '-' | '~' | '到' | '至' | ','));
+                && gap
+                    .chars()
+                    .all(|ch| matches!(ch, ' ' | '的' | '-' | '~' | '到' | '至' | ','));
             if !joins {
                 break;
             }
@@ -312,7 +318,8 @@ fn token_after(c: &[char], i: usize, allow_dash: bool) -> Option<(String, usize)
     }
     let start = j;
     while let Some(&ch) = c.get(j) {
-        let dash_ok = allow_dash && ch == '-' && c.get(j + 1).is_some_and(|d| d.is_ascii_alphanumeric());
+        let dash_ok =
+            allow_dash && ch == '-' && c.get(j + 1).is_some_and(|d| d.is_ascii_alphanumeric());
         if ch.is_ascii_alphanumeric() || dash_ok {
             j += 1;
         } else {
@@ -405,7 +412,8 @@ fn dashed(c: &[char], i: usize) -> Option<(Vec<String>, usize)> {
             break;
         }
     }
-    let valid = (2..=3).contains(&parts.len()) && !c.get(j).is_some_and(|d| d.is_ascii_alphanumeric());
+    let valid =
+        (2..=3).contains(&parts.len()) && !c.get(j).is_some_and(|d| d.is_ascii_alphanumeric());
     valid.then_some((parts, j))
 }
 

@@ -51,14 +51,20 @@ fn chinese_addresses() {
         (Some("3"), Some("2"), Some("1101"))
     );
     let s = slots("3号楼1101马桶堵了");
-    assert_eq!((s.building.as_deref(), s.room.as_deref()), (Some("3"), Some("1101")));
+    assert_eq!(
+        (s.building.as_deref(), s.room.as_deref()),
+        (Some("3"), Some("1101"))
+    );
     let s = slots("7号楼3单元502厨房着火了");
     assert_eq!(
         (s.building.as_deref(), s.unit.as_deref(), s.room.as_deref()),
         (Some("7"), Some("3"), Some("502"))
     );
     let s = slots("B座12楼 的 sensor灯不亮");
-    assert_eq!((s.building.as_deref(), s.room.as_deref()), (Some("B"), None));
+    assert_eq!(
+        (s.building.as_deref(), s.room.as_deref()),
+        (Some("B"), None)
+    );
     let s = slots("升降機困咗人呀 第五座");
     assert_eq!(s.building.as_deref(), Some("5"));
     let s = slots("12樓B室 冷氣機滴水");
@@ -79,10 +85,22 @@ fn dashed_addresses() {
 #[test]
 fn english_addresses() {
     let s = slots("Block 3 #11-02 toilet blocked");
-    assert_eq!((s.building.as_deref(), s.room.as_deref()), (Some("3"), Some("11-02")));
-    assert_eq!(slots("water pipe burst flat 1203").room.as_deref(), Some("1203"));
-    assert_eq!(slots("stuck in lift B in tower 2").building.as_deref(), Some("2"));
-    assert_eq!(slots("The hallway light outside 1502").room.as_deref(), Some("1502"));
+    assert_eq!(
+        (s.building.as_deref(), s.room.as_deref()),
+        (Some("3"), Some("11-02"))
+    );
+    assert_eq!(
+        slots("water pipe burst flat 1203").room.as_deref(),
+        Some("1203")
+    );
+    assert_eq!(
+        slots("stuck in lift B in tower 2").building.as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        slots("The hallway light outside 1502").room.as_deref(),
+        Some("1502")
+    );
 }
 
 #[test]
@@ -97,17 +115,29 @@ fn phone_numbers() {
     let s = slots("3栋1102 电话13812345678 明天上午来");
     assert_eq!(s.phone.as_deref(), Some("13812345678"));
     assert_eq!(s.room.as_deref(), Some("1102"));
-    assert_eq!(slots("call me +86 139 1234 5678").phone.as_deref(), Some("13912345678"));
-    assert_eq!(slots("座机0755-86123456").phone.as_deref(), Some("0755-86123456"));
+    assert_eq!(
+        slots("call me +86 139 1234 5678").phone.as_deref(),
+        Some("13912345678")
+    );
+    assert_eq!(
+        slots("座机0755-86123456").phone.as_deref(),
+        Some("0755-86123456")
+    );
     assert_eq!(slots("订单号123456789012").phone, None);
 }
 
 #[test]
 fn preferred_times() {
     assert_eq!(slots("明天上午来修吧").time.as_deref(), Some("明天上午"));
-    assert_eq!(slots("下午3点以后家里有人").time.as_deref(), Some("下午3点以后"));
+    assert_eq!(
+        slots("下午3点以后家里有人").time.as_deref(),
+        Some("下午3点以后")
+    );
     assert_eq!(slots("周六过来可以吗").time.as_deref(), Some("周六"));
-    assert_eq!(slots("please come tonight after 7").time.as_deref(), Some("tonight after 7"));
+    assert_eq!(
+        slots("please come tonight after 7").time.as_deref(),
+        Some("tonight after 7")
+    );
     assert_eq!(slots("聽日下晝得閒").time.as_deref(), Some("聽日下晝"));
     assert_eq!(slots("马桶堵了").time, None);
 }
@@ -116,7 +146,10 @@ fn preferred_times() {
 fn negation_cancels_the_problem() {
     assert_ne!(kind("已经不漏了"), Kind::Repair);
     assert_eq!(urgency("2号楼电梯停了不动了 没人被关"), Urgency::Urgent);
-    assert_eq!(kind("The lift is fine, nobody is trapped inside"), Kind::Other);
+    assert_eq!(
+        kind("The lift is fine, nobody is trapped inside"),
+        Kind::Other
+    );
 }
 
 #[test]
@@ -142,8 +175,14 @@ fn asking_how_to_report_a_repair_is_an_inquiry() {
 #[test]
 fn a_repair_not_done_is_a_complaint() {
     let c = classifier().classify("报修三天了还没人来修 你们到底管不管");
-    assert_eq!((c.kind, c.department), (Kind::Complaint, Department::CustomerService));
-    assert_eq!(kind("I reported the leak a week ago and no one has come."), Kind::Complaint);
+    assert_eq!(
+        (c.kind, c.department),
+        (Kind::Complaint, Department::CustomerService)
+    );
+    assert_eq!(
+        kind("I reported the leak a week ago and no one has come."),
+        Kind::Complaint
+    );
 }
 
 #[test]
@@ -174,13 +213,24 @@ fn inquiries_are_never_urgent() {
 fn complaints_go_to_the_department_of_their_topic() {
     let dept = |t: &str| classifier().classify(t).department;
     assert_eq!(dept("垃圾桶三天没人清了 臭死了"), Department::Environment);
-    assert_eq!(dept("楼上每天晚上十二点还在剁东西 吵得睡不着"), Department::Security);
+    assert_eq!(
+        dept("楼上每天晚上十二点还在剁东西 吵得睡不着"),
+        Department::Security
+    );
     assert_eq!(dept("门口保安态度太差了"), Department::CustomerService);
 }
 
 #[test]
 fn greetings_noise_and_ads_are_other() {
-    for t in ["你好", "hello", "👍", "。。。", "asdfjkl", "", "低价出售二手家具 有需要的私聊"] {
+    for t in [
+        "你好",
+        "hello",
+        "👍",
+        "。。。",
+        "asdfjkl",
+        "",
+        "低价出售二手家具 有需要的私聊",
+    ] {
         assert_eq!(kind(t), Kind::Other, "{t}");
     }
 }
@@ -193,6 +243,9 @@ fn a_malformed_lexicon_fails_to_load_with_a_clear_error() {
     std::fs::write(&path, "[settings]\nmin_score = \"high\"\n").unwrap();
     let err = Classifier::load(&path).unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("malformed lexicon") && msg.contains("bad.toml"), "{msg}");
+    assert!(
+        msg.contains("malformed lexicon") && msg.contains("bad.toml"),
+        "{msg}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -46,16 +46,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
-    guanjia::telemetry::init_tracing(
-        &std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
-    );
+    guanjia::telemetry::init_tracing(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()));
     let mut settings = test_settings();
-    settings.database.url = create_database(settings.database.url.expose_secret()).await.into();
+    settings.database.url = create_database(settings.database.url.expose_secret())
+        .await
+        .into();
     customise(&mut settings);
     let clock = ManualClock::new(Utc::now());
-    let app = Application::build(settings.clone(), Arc::new(clock.clone()), Options::default())
-        .await
-        .expect("app builds");
+    let app = Application::build(
+        settings.clone(),
+        Arc::new(clock.clone()),
+        Options::default(),
+    )
+    .await
+    .expect("app builds");
     let port = app.port();
     let state = app.state();
     let shutdown = app.shutdown_token();
@@ -67,7 +71,10 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         settings,
         state,
         clock,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         shutdown,
     }
 }
