@@ -57,13 +57,25 @@ pub struct Classifier {
     lexicon: Lexicon,
 }
 
+impl Default for Classifier {
+    /// The shipped `config/lexicon.toml`, embedded at build time (for tests and tools
+    /// that have no configuration); a unit test proves it compiles.
+    fn default() -> Self {
+        let lexicon = Lexicon::parse(include_str!("../../config/lexicon.toml"))
+            .expect("the shipped config/lexicon.toml compiles");
+        Self { lexicon }
+    }
+}
+
 impl Classifier {
     /// Reads and compiles the lexicon; a malformed file is an error that names the file
     /// and what is wrong with it.
     pub fn load(lexicon: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            lexicon: Lexicon::load(lexicon)?,
-        })
+        let lexicon = Lexicon::load(lexicon)?;
+        // The script converter builds its tables on first use; pay that here, not on
+        // the first resident's message.
+        to_simplified("預熱");
+        Ok(Self { lexicon })
     }
 
     pub fn classify(&self, text: &str) -> Classification {

@@ -236,6 +236,12 @@ fn greetings_noise_and_ads_are_other() {
 }
 
 #[test]
+fn the_default_classifier_uses_the_shipped_lexicon() {
+    let c = Classifier::default().classify("电梯困人了");
+    assert_eq!((c.kind, c.urgency), (Kind::Repair, Urgency::Emergency));
+}
+
+#[test]
 fn a_malformed_lexicon_fails_to_load_with_a_clear_error() {
     let dir = std::env::temp_dir().join(format!("guanjia-lexicon-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -248,4 +254,61 @@ fn a_malformed_lexicon_fails_to_load_with_a_clear_error() {
         "{msg}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn emergencies_in_many_words() {
+    for t in [
+        "电梯里有人出不来",
+        "电梯突然停了 我们在里面",
+        "有人困咗喺𨋢入面",
+        "楼道里全是烟",
+        "好像漏煤气了",
+        "水管破了 水喷得到处都是",
+        "天花板塌下来了",
+        "插座烧了 一股焦味",
+        "有人被电到了",
+        "老人晕倒在电梯里",
+        "I smell gas in the stairwell",
+        "kid stuck in the elevator",
+        "the whole building has no power",
+        "sewage overflowing in the basement",
+        "someone fainted in the lobby",
+    ] {
+        assert_eq!(urgency(t), Urgency::Emergency, "{t}");
+    }
+}
+
+#[test]
+fn near_misses_are_not_emergencies() {
+    for t in [
+        "燃气灶打不着火",
+        "楼道灯不亮 一片漆黑",
+        "煤气费怎么交",
+        "smoke alarm battery keeps beeping",
+        "消防演习是几点",
+        "卫生间墙角有点渗水",
+        "电梯维保是哪天",
+        "上次电梯困人的事处理了吗",
+        "有人在楼道抽烟",
+        "厨房的插座没电了",
+    ] {
+        assert_ne!(urgency(t), Urgency::Emergency, "{t}");
+    }
+}
+
+#[test]
+fn same_day_repairs_are_urgent() {
+    for t in [
+        "马桶堵住了",
+        "下水道不通",
+        "停水了",
+        "单元门打不开",
+        "门禁卡刷不了 进不去",
+        "暖气不热",
+        "the sink is clogged",
+        "lift not working in block 2",
+    ] {
+        assert_eq!(urgency(t), Urgency::Urgent, "{t}");
+    }
 }
