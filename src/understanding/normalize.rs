@@ -106,7 +106,8 @@ fn flush_word(out: &mut String, word: &mut String) {
     if !out.ends_with(' ') {
         out.push(' ');
     }
-    let trimmed = word.trim_end_matches('\'');
+    // "power's gone", "the lift's stuck": the clitic carries nothing a term needs.
+    let trimmed = word.trim_end_matches("'s").trim_end_matches('\'');
     out.push_str(&stem(trimmed));
     out.push(' ');
     word.clear();
@@ -169,6 +170,7 @@ mod tests {
         assert_eq!(tokenize("pipes leaking!"), " pipe leak !");
         assert_eq!(tokenize("lift困人了"), " lift 困人了");
         assert_eq!(tokenize("门禁card刷不开"), "门禁 card 刷不开");
+        assert_eq!(tokenize("power's gone"), " power gone ");
     }
 
     #[test]
