@@ -87,19 +87,30 @@ impl Classifier {
             department: reading.department,
             category: reading.category,
             confidence: reading.confidence,
-            slots: self.lexicon.slots.extract(text),
+            slots: self.lexicon.slots.extract(head(text)),
         }
     }
 
     /// The decision with the names of the cues that made it, for tuning the lexicon.
     pub fn explain(&self, text: &str) -> (String, Vec<String>) {
-        let canonical = normalize::canonical(text, &self.lexicon.replacer);
+        let canonical = normalize::canonical(head(text), &self.lexicon.replacer);
         let reading = scoring::read(&self.lexicon, &canonical);
         (canonical, reading.cues)
     }
 
     fn read(&self, text: &str) -> scoring::Reading {
-        let canonical = normalize::canonical(text, &self.lexicon.replacer);
+        let canonical = normalize::canonical(head(text), &self.lexicon.replacer);
         scoring::read(&self.lexicon, &canonical)
+    }
+}
+
+/// Chat messages are short; a pasted essay is read by its beginning, which keeps the cost
+/// of one message bounded whatever a sender posts.
+const MAX_CHARS: usize = 1000;
+
+fn head(text: &str) -> &str {
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
     }
 }

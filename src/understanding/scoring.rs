@@ -139,19 +139,32 @@ fn find_hits(lex: &Lexicon, text: &str) -> Vec<Hit> {
     hits
 }
 
-/// A term inside a longer matched term says less than the longer one: drop it.
+/// A term inside a longer matched term says less than the longer one: drop it. Sorted
+/// sweep, so a long message costs n log n, not n².
 fn drop_contained(hits: &mut [Hit]) {
-    for i in 0..hits.len() {
-        let h = hits[i];
-        let inside = hits
-            .iter()
-            .any(|g| g.start <= h.start && h.end <= g.end && (g.end - g.start) > (h.end - h.start));
-        hits[i].dropped = inside;
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_by_key(|&i| (hits[i].start, std::cmp::Reverse(hits[i].end)));
+    let mut max_end: Option<usize> = None;
+    let mut k = 0;
+    while k < order.len() {
+        let span = (hits[order[k]].start, hits[order[k]].end);
+        let mut j = k;
+        while j < order.len() && (hits[order[j]].start, hits[order[j]].end) == span {
+            j += 1;
+        }
+        // Every earlier group starts no later and, when it starts at the same place,
+        // ends later: reaching this end means it strictly contains this span.
+        let inside = max_end.is_some_and(|m| m >= span.1);
+        for &i in &order[k..j] {
+            hits[i].dropped = inside;
+        }
+        max_end = Some(max_end.map_or(span.1, |m| m.max(span.1)));
+        k = j;
     }
 }
 
 fn mark_negated(lex: &Lexicon, text: &str, hits: &mut [Hit]) {
-    let negations: Vec<usize> = hits
+    let mut negations: Vec<usize> = hits
         .iter()
         .filter(|h| !h.dropped && lex.cues[h.cue as usize].role == Role::Negation)
         .map(|h| h.end)
@@ -159,12 +172,14 @@ fn mark_negated(lex: &Lexicon, text: &str, hits: &mut [Hit]) {
     if negations.is_empty() {
         return;
     }
+    negations.sort_unstable();
     let window = lex.settings.negation_window;
     for h in hits.iter_mut().filter(|h| !h.dropped) {
         if lex.cues[h.cue as usize].negatable {
-            h.negated = negations
-                .iter()
-                .any(|&end| within(text, end, h.start, window));
+            // Only the nearest negation before the term can reach it: any earlier one is
+            // further away or behind the same clause break.
+            let before = negations.partition_point(|&end| end <= h.start);
+            h.negated = before > 0 && within(text, negations[before - 1], h.start, window);
         }
     }
 }
@@ -292,6 +307,27 @@ mod tests {
         assert_eq!(units(" the water supply "), Some(3));
         assert_eq!(units(" "), Some(0));
         assert_eq!(units("，"), None);
+    }
+
+    #[test]
+    fn only_strictly_longer_terms_shadow_shorter_ones() {
+        let mk = |cue, start, end| Hit {
+            cue,
+            start,
+            end,
+            dropped: false,
+            negated: false,
+        };
+        let mut hits = vec![
+            mk(0, 0, 6),
+            mk(1, 0, 3),
+            mk(2, 3, 6),
+            mk(3, 0, 6),
+            mk(4, 2, 8),
+        ];
+        drop_contained(&mut hits);
+        let dropped: Vec<bool> = hits.iter().map(|h| h.dropped).collect();
+        assert_eq!(dropped, vec![false, true, true, false, false]);
     }
 
     #[test]

@@ -312,3 +312,38 @@ fn same_day_repairs_are_urgent() {
         assert_eq!(urgency(t), Urgency::Urgent, "{t}");
     }
 }
+
+#[test]
+fn odd_input_never_panics() {
+    let long = "漏水".repeat(5000);
+    let odd = [
+        "",
+        " ",
+        "\t\r\n",
+        "…………",
+        "'''",
+        "--1-2-3--",
+        "1234567890123456789",
+        "+86",
+        "#",
+        "block",
+        "flat #",
+        "ｆｌａｔ　１２０３",
+        "e\u{301}\u{200d}👨‍👩‍👧",
+        "\u{0}\u{1}",
+        "十十十十栋",
+        "9:",
+        "at",
+        long.as_str(),
+    ];
+    for t in odd {
+        let c = classifier().classify(t);
+        assert!((0.0..=1.0).contains(&c.confidence), "{t}");
+    }
+}
+
+#[test]
+fn phone_digits_are_not_read_as_a_room() {
+    let s = slots("电话 13812345678");
+    assert_eq!((s.phone.as_deref(), s.room), (Some("13812345678"), None));
+}
