@@ -32,8 +32,13 @@ struct LexiconFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Below this total a message is `other`.
+    /// Below this total a message is `other`…
     pub min_score: f32,
+    /// …unless it is at least `backoff_length` characters/words long and its best kind
+    /// has at least this much evidence (a named appliance, a question word): a real
+    /// sentence with weak evidence is more likely that kind than chit-chat.
+    pub backoff_score: f32,
+    pub backoff_length: usize,
     /// How far (in Chinese characters or English words) a negation reaches forward.
     pub negation_window: usize,
     /// How far apart the parts of a `A…B` term may be.
@@ -282,6 +287,8 @@ mod tests {
     const MINIMAL: &str = r#"
 [settings]
 min_score = 2.0
+backoff_score = 1.0
+backoff_length = 5
 negation_window = 2
 gap_window = 6
 resolved_factor = 0.1

@@ -60,6 +60,11 @@ fn units(gap: &str) -> Option<usize> {
     Some(n)
 }
 
+/// Length in reading units, punctuation and spaces left out.
+fn length(text: &str) -> usize {
+    text.split(is_clause_break).filter_map(units).sum()
+}
+
 fn trim_span(text: &str, mut s: usize, mut e: usize) -> (usize, usize) {
     let b = text.as_bytes();
     while s < e && b[s] == b' ' {
@@ -245,8 +250,12 @@ pub fn read(lex: &Lexicon, text: &str) -> Reading {
         .filter(|&&k| k != best)
         .map(|&k| score(k))
         .fold(0f32, f32::max);
-    let (kind, confidence) = if top < settings.min_score {
+    let weak = top < settings.min_score
+        && !(top >= settings.backoff_score && length(text) >= settings.backoff_length);
+    let (kind, confidence) = if weak {
         (Kind::Other, 0.4)
+    } else if top < settings.min_score {
+        (best, 0.3)
     } else {
         (best, (top / (top + second + 1.0)).clamp(0.05, 0.99))
     };
