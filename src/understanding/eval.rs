@@ -214,5 +214,8 @@ fn extra_set_five_report() {
 #[test]
 fn extra_set_six_report() {
     let f = evaluate("extra set 6", "tests/data/nlu-extra6.jsonl");
-    assert!(f.n >= 40, "the sixth extra set should have at least 40 lines");
+    assert!(
+        f.n >= 40,
+        "the sixth extra set should have at least 40 lines"
+    );
 }

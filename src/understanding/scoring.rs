@@ -204,7 +204,7 @@ pub fn read(lex: &Lexicon, text: &str) -> Reading {
     let mut kind_score = [0f32; 5];
     let mut dept_score = [0f32; 4];
     let mut cat_score = [0f32; 8];
-    let mut urgency: Option<Urgency> = None;
+    let mut urgencies: Vec<(Option<Kind>, Urgency)> = Vec::new();
     let mut seen: Vec<u32> = Vec::new();
     let mut cues = Vec::new();
     for h in live(Role::Feature) {
@@ -230,7 +230,7 @@ pub fn read(lex: &Lexicon, text: &str) -> Reading {
         }
         if factor == 1.0 {
             if let Some(u) = cue.urgency {
-                urgency = Some(urgency.map_or(u, |old| old.min(u)));
+                urgencies.push((cue.kind, u));
             }
         }
         cues.push(cue.name.clone());
@@ -261,6 +261,13 @@ pub fn read(lex: &Lexicon, text: &str) -> Reading {
     };
 
     let rule = &lex.kinds[&kind];
+    // A cue's urgency speaks for its own kind (a broken heater makes a repair urgent, not
+    // a complaint about the service); an emergency speaks for every kind.
+    let urgency = urgencies
+        .iter()
+        .filter(|(k, u)| *u == Urgency::Emergency || k.is_none_or(|k| k == kind))
+        .map(|&(_, u)| u)
+        .min();
     let urgency = match urgency {
         Some(u) if rule.urgency => {
             if minor && u == Urgency::Urgent {
