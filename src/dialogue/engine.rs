@@ -82,7 +82,7 @@ impl Dialogue for Engine {
             if let Some(reply) =
                 ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
             {
-                return Ok(Outcome::reply(reply));
+                return Ok(self.survey_answered(conn, resident.id, reply).await?);
             }
         }
         let draft = residents::load_draft(conn, resident.id)
@@ -147,6 +147,31 @@ impl Dialogue for Engine {
 }
 
 impl Engine {
+    /// A dissatisfied answer reopens the ticket: once that commits, it goes straight back
+    /// onto its department's queue rather than waiting for the reconciler.
+    async fn survey_answered(
+        &self,
+        conn: &mut PgConnection,
+        resident_id: uuid::Uuid,
+        reply: String,
+    ) -> anyhow::Result<Outcome> {
+        let mut outcome = Outcome::reply(reply);
+        let reopened: Vec<_> = ticket::repository::open_for_resident(conn, resident_id)
+            .await?
+            .into_iter()
+            .filter(|t| t.status.0 == ticket::Status::Reopened)
+            .collect();
+        for t in reopened {
+            let queue = self.queue.clone();
+            outcome.after_commit.push(Box::pin(async move {
+                if let Err(e) = queue.push(&t).await {
+                    tracing::warn!(error = %e, ticket = %t.number, "re-queueing reopened ticket");
+                }
+            }));
+        }
+        Ok(outcome)
+    }
+
     fn event(&self, body: &MessageBody) -> Event {
         if let Some(text) = body.text().map(str::trim) {
             if text.is_empty() {

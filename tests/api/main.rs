@@ -6,6 +6,7 @@ mod dialogue;
 mod health;
 mod helpers;
 mod ingest;
+mod journeys;
 mod platform;
 mod queue;
 mod report;
