@@ -224,5 +224,8 @@ fn extra_set_six_report() {
 #[test]
 fn extra_set_seven_report() {
     let f = evaluate("extra set 7", "tests/data/nlu-extra7.jsonl");
-    assert!(f.n >= 40, "the seventh extra set should have at least 40 lines");
+    assert!(
+        f.n >= 40,
+        "the seventh extra set should have at least 40 lines"
+    );
 }
