@@ -79,7 +79,11 @@ impl Classifier {
     }
 
     pub fn classify(&self, text: &str) -> Classification {
-        let reading = self.read(text);
+        let head = head(text);
+        // Width, case and script are folded once and shared by the scorer and the slots.
+        let prepared = normalize::prepare(head);
+        let canonical = normalize::canonical_prepared(&prepared, &self.lexicon.replacer);
+        let reading = scoring::read(&self.lexicon, &canonical);
         Classification {
             text: text.to_owned(),
             kind: reading.kind,
@@ -87,7 +91,7 @@ impl Classifier {
             department: reading.department,
             category: reading.category,
             confidence: reading.confidence,
-            slots: self.lexicon.slots.extract(head(text)),
+            slots: self.lexicon.slots.extract_prepared(head, &prepared),
         }
     }
 
@@ -96,11 +100,6 @@ impl Classifier {
         let canonical = normalize::canonical(head(text), &self.lexicon.replacer);
         let reading = scoring::read(&self.lexicon, &canonical);
         (canonical, reading.cues)
-    }
-
-    fn read(&self, text: &str) -> scoring::Reading {
-        let canonical = normalize::canonical(head(text), &self.lexicon.replacer);
-        scoring::read(&self.lexicon, &canonical)
     }
 }
 

@@ -53,7 +53,12 @@ pub fn prepare(text: &str) -> String {
 
 /// The matcher's form of a whole message: prepared, replaced, tokenised.
 pub fn canonical(text: &str, replacer: &Replacer) -> String {
-    tokenize(&replacer.apply(&prepare(text)))
+    canonical_prepared(&prepare(text), replacer)
+}
+
+/// [`canonical`] from text that has already been through [`prepare`].
+pub fn canonical_prepared(prepared: &str, replacer: &Replacer) -> String {
+    tokenize(&replacer.apply(prepared))
 }
 
 /// The matcher's form of one lexicon term. A term that begins or ends with an English word

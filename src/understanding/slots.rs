@@ -76,7 +76,11 @@ impl SlotGrammar {
 
     /// Reads every slot it can find; what it cannot find stays `None`.
     pub fn extract(&self, original: &str) -> Slots {
-        let prepared = prepare(original);
+        self.extract_prepared(original, &prepare(original))
+    }
+
+    /// [`Self::extract`] when the caller already has `prepare(original)`.
+    pub fn extract_prepared(&self, original: &str, prepared: &str) -> Slots {
         let chars: Vec<char> = prepared.chars().collect();
         let orig: Vec<char> = original.chars().collect();
         let mut used = vec![false; chars.len()];
