@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
-# Test databases from earlier runs.
-psql -h 127.0.0.1 -U postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'gj_test_%'" postgres \
-  | while read -r db; do [ -n "$db" ] && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$db\"" postgres; done
-cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}"
+scripts/drop-test-databases.sh
+status=0
+cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" || status=$?
+scripts/drop-test-databases.sh
+exit "$status"
