@@ -32,7 +32,12 @@ pub struct NewStaff {
 }
 
 impl NewStaff {
-    pub fn parse(name: &str, department: &str, role: &str, buildings: &[String]) -> Result<Self, String> {
+    pub fn parse(
+        name: &str,
+        department: &str,
+        role: &str,
+        buildings: &[String],
+    ) -> Result<Self, String> {
         let name = name.trim();
         if name.is_empty() {
             return Err("--name is empty".into());
@@ -40,13 +45,21 @@ impl NewStaff {
         let department = Department::parse(department.trim()).ok_or_else(|| {
             format!(
                 "unknown department `{department}` (one of: {})",
-                Department::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+                Department::ALL
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
         let role = Role::parse(role.trim()).ok_or_else(|| {
             format!(
                 "unknown role `{role}` (one of: {})",
-                Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                Role::ALL
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
         let buildings = buildings
@@ -54,7 +67,12 @@ impl NewStaff {
             .map(|b| b.trim().to_owned())
             .filter(|b| !b.is_empty())
             .collect();
-        Ok(Self { name: name.to_owned(), department, role, buildings })
+        Ok(Self {
+            name: name.to_owned(),
+            department,
+            role,
+            buildings,
+        })
     }
 }
 
@@ -79,8 +97,14 @@ pub async fn add(db: &sqlx::PgPool, new: &NewStaff) -> anyhow::Result<(Uuid, Str
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Add { name, department, role, buildings } => {
-            let new = NewStaff::parse(&name, &department, &role, &buildings).map_err(anyhow::Error::msg)?;
+        Command::Add {
+            name,
+            department,
+            role,
+            buildings,
+        } => {
+            let new = NewStaff::parse(&name, &department, &role, &buildings)
+                .map_err(anyhow::Error::msg)?;
             let settings = Settings::load()?;
             let db = crate::startup::connect_db(&settings).await?;
             crate::startup::migrate(&db).await?;
@@ -101,12 +125,22 @@ mod tests {
 
     #[test]
     fn checks_department_role_and_buildings() {
-        let ok = NewStaff::parse("王师傅", "engineering", "worker", &["1".into(), " 2 ".into(), "".into()]).unwrap();
+        let ok = NewStaff::parse(
+            "王师傅",
+            "engineering",
+            "worker",
+            &["1".into(), " 2 ".into(), "".into()],
+        )
+        .unwrap();
         assert_eq!(ok.department, Department::Engineering);
         assert_eq!(ok.role, Role::Worker);
         assert_eq!(ok.buildings, vec!["1", "2"]);
-        assert!(NewStaff::parse("x", "plumbing", "worker", &[]).unwrap_err().contains("department"));
-        assert!(NewStaff::parse("x", "security", "boss", &[]).unwrap_err().contains("role"));
+        assert!(NewStaff::parse("x", "plumbing", "worker", &[])
+            .unwrap_err()
+            .contains("department"));
+        assert!(NewStaff::parse("x", "security", "boss", &[])
+            .unwrap_err()
+            .contains("role"));
         assert!(NewStaff::parse(" ", "security", "worker", &[]).is_err());
     }
 }

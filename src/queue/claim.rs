@@ -58,9 +58,17 @@ impl Queues {
     }
 
     /// Takes the first ticket of the department's queue for `staff`; `None` when empty.
-    pub async fn claim_first(&self, staff: Uuid, d: Department) -> Result<Option<Ticket>, ClaimError> {
+    pub async fn claim_first(
+        &self,
+        staff: Uuid,
+        d: Department,
+    ) -> Result<Option<Ticket>, ClaimError> {
         for _ in 0..MAX_STRAYS {
-            let Some((member, score)) = self.store.take_first(d, staff).await.map_err(anyhow::Error::from)?
+            let Some((member, score)) = self
+                .store
+                .take_first(d, staff)
+                .await
+                .map_err(anyhow::Error::from)?
             else {
                 return Ok(None);
             };
@@ -96,7 +104,10 @@ impl Queues {
                     // Redis may remember a holder the database has since let go of.
                     let current = self.current(ticket.id).await?;
                     if current.status.is_queued() && attempt == 0 {
-                        let _ = self.store.drop_holder(d, &ticket.id.to_string(), &holder).await;
+                        let _ = self
+                            .store
+                            .drop_holder(d, &ticket.id.to_string(), &holder)
+                            .await;
                         continue;
                     }
                     if current.assignee == Some(staff) {
@@ -117,7 +128,10 @@ impl Queues {
                 match score {
                     Some(s) => self.put_back(d, ticket.id, s, staff).await,
                     None => {
-                        let _ = self.store.drop_holder(d, &ticket.id.to_string(), &staff.to_string()).await;
+                        let _ = self
+                            .store
+                            .drop_holder(d, &ticket.id.to_string(), &staff.to_string())
+                            .await;
                     }
                 }
                 Err(TransitionError::Other(e))
@@ -154,13 +168,23 @@ impl Queues {
             let mut conn = self.db.acquire().await?;
             let note = format!("assigned to {to}");
             let now = self.ctx.clock.now();
-            repository::record_event(&mut conn, t.id, now, Actor::Staff(by), "assigned", None, None, Some(&note))
-                .await?;
+            repository::record_event(
+                &mut conn,
+                t.id,
+                now,
+                Actor::Staff(by),
+                "assigned",
+                None,
+                None,
+                Some(&note),
+            )
+            .await?;
             return Ok(t);
         }
         let mut tx = self.db.begin().await?;
         let now = self.ctx.clock.now();
-        let lease = Duration::from_std(self.ctx.settings.queue.lease).unwrap_or(Duration::minutes(30));
+        let lease =
+            Duration::from_std(self.ctx.settings.queue.lease).unwrap_or(Duration::minutes(30));
         let updated: Option<Ticket> = sqlx::query_as(
             "UPDATE tickets SET assignee = $2, updated_at = $3,
                  lease_expires_at = CASE WHEN status = 'claimed' THEN $4 ELSE lease_expires_at END
@@ -173,11 +197,26 @@ impl Queues {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(t) = updated else {
-            return Err(TransitionError::Illegal { from: *ticket.status, to: Status::Claimed });
+            return Err(TransitionError::Illegal {
+                from: *ticket.status,
+                to: Status::Claimed,
+            });
         };
-        let note = format!("from {} to {to}", ticket.assignee.map(|a| a.to_string()).unwrap_or_default());
-        repository::record_event(&mut tx, t.id, now, Actor::Staff(by), "reassigned", None, None, Some(&note))
-            .await?;
+        let note = format!(
+            "from {} to {to}",
+            ticket.assignee.map(|a| a.to_string()).unwrap_or_default()
+        );
+        repository::record_event(
+            &mut tx,
+            t.id,
+            now,
+            Actor::Staff(by),
+            "reassigned",
+            None,
+            None,
+            Some(&note),
+        )
+        .await?;
         tx.commit().await?;
         if let Err(e) = self.store.set_holder(d, t.id, to).await {
             tracing::warn!("recording the new holder in Redis: {e}");
@@ -187,7 +226,16 @@ impl Queues {
 
     async fn claim_in_db(&self, staff: Uuid, id: Uuid) -> Result<Ticket, ClaimError> {
         let mut tx = self.db.begin().await?;
-        match lifecycle::transition(&mut tx, &self.ctx, id, Actor::Staff(staff), Status::Claimed, None).await {
+        match lifecycle::transition(
+            &mut tx,
+            &self.ctx,
+            id,
+            Actor::Staff(staff),
+            Status::Claimed,
+            None,
+        )
+        .await
+        {
             Ok(t) => {
                 tx.commit().await?;
                 Ok(t)
@@ -198,7 +246,9 @@ impl Queues {
                 match (from, current.assignee) {
                     // Claiming what one already holds is a harmless retry.
                     (Status::Claimed, Some(a)) if a == staff => Ok(current),
-                    (Status::Claimed | Status::InProgress, Some(_)) => Err(TransitionError::HeldByOther),
+                    (Status::Claimed | Status::InProgress, Some(_)) => {
+                        Err(TransitionError::HeldByOther)
+                    }
                     _ => Err(TransitionError::Illegal { from, to }),
                 }
             }
@@ -208,7 +258,9 @@ impl Queues {
 
     async fn current(&self, id: Uuid) -> Result<Ticket, ClaimError> {
         let mut conn = self.db.acquire().await?;
-        repository::get(&mut conn, id).await?.ok_or(TransitionError::NotFound(id))
+        repository::get(&mut conn, id)
+            .await?
+            .ok_or(TransitionError::NotFound(id))
     }
 
     /// Undoes a Redis claim after the database failed.
@@ -221,12 +273,22 @@ impl Queues {
     /// Makes Redis's holder of `id` the database's, after a claim the database refused.
     async fn resync_holder(&self, d: Department, id: Uuid, staff: Uuid) {
         let result = match self.current(id).await {
-            Ok(t) if matches!(*t.status, Status::Claimed | Status::InProgress) => match t.assignee {
-                Some(a) => self.store.set_holder(d, id, a).await,
-                None => self.store.drop_holder(d, &id.to_string(), &staff.to_string()).await,
-            },
+            Ok(t) if matches!(*t.status, Status::Claimed | Status::InProgress) => {
+                match t.assignee {
+                    Some(a) => self.store.set_holder(d, id, a).await,
+                    None => {
+                        self.store
+                            .drop_holder(d, &id.to_string(), &staff.to_string())
+                            .await
+                    }
+                }
+            }
             Ok(t) if t.status.is_queued() => self.store.push(&t).await,
-            _ => self.store.drop_holder(d, &id.to_string(), &staff.to_string()).await,
+            _ => {
+                self.store
+                    .drop_holder(d, &id.to_string(), &staff.to_string())
+                    .await
+            }
         };
         if let Err(e) = result {
             tracing::warn!(ticket = %id, "resyncing Redis after a refused claim: {e}");

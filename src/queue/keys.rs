@@ -51,11 +51,16 @@ mod tests {
 
     #[test]
     fn urgency_outranks_any_due_time_and_due_time_orders_within() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let far = now + Duration::days(3650);
         assert!(score(Urgency::Emergency, Some(far)) < score(Urgency::Urgent, Some(now)));
         assert!(score(Urgency::Urgent, None) < score(Urgency::Normal, Some(now)));
-        assert!(score(Urgency::Normal, Some(now)) < score(Urgency::Normal, Some(now + Duration::milliseconds(1))));
+        assert!(
+            score(Urgency::Normal, Some(now))
+                < score(Urgency::Normal, Some(now + Duration::milliseconds(1)))
+        );
         assert!(score(Urgency::Normal, Some(far)) < score(Urgency::Normal, None));
     }
 

@@ -67,7 +67,8 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
     let items: Vec<(Uuid, f64)> = waiting
         .iter()
         .map(|(id, urgency, due)| {
-            let u = crate::ticket::Urgency::parse(urgency).unwrap_or(crate::ticket::Urgency::Normal);
+            let u =
+                crate::ticket::Urgency::parse(urgency).unwrap_or(crate::ticket::Urgency::Normal);
             (*id, keys::score(u, *due))
         })
         .collect();
@@ -84,7 +85,10 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
     let mut removed = 0;
     if !candidates.is_empty() {
         // Ask again: a ticket released since the read above is rightly in the queue.
-        let ids: Vec<Uuid> = candidates.iter().filter_map(|m| Uuid::parse_str(m).ok()).collect();
+        let ids: Vec<Uuid> = candidates
+            .iter()
+            .filter_map(|m| Uuid::parse_str(m).ok())
+            .collect();
         let still: Vec<(Uuid,)> = sqlx::query_as(
             "SELECT id FROM tickets WHERE id = ANY($1) AND department = $2
                AND status IN ('queued', 'reopened')",
@@ -126,9 +130,14 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((number, department, assignee)) = row else { continue };
+        let Some((number, department, assignee)) = row else {
+            continue;
+        };
         let holder = match assignee {
-            Some(a) => lifecycle::staff_brief(&mut tx, a).await.map(|s| s.name).unwrap_or_default(),
+            Some(a) => lifecycle::staff_brief(&mut tx, a)
+                .await
+                .map(|s| s.name)
+                .unwrap_or_default(),
             None => String::new(),
         };
         let lease = humantime::format_duration(state.settings.queue.lease).to_string();
@@ -148,11 +157,16 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
         .bind(&department)
         .fetch_optional(&mut *tx)
         .await?;
-        let locale = crate::domain::Locale::parse(&state.settings.locale.default).unwrap_or_default();
+        let locale =
+            crate::domain::Locale::parse(&state.settings.locale.default).unwrap_or_default();
         let text = state.prompts.render(
             locale,
             "ticket.lease_expired",
-            &[("number", &number), ("staff", &holder), ("department", &department)],
+            &[
+                ("number", &number),
+                ("staff", &holder),
+                ("department", &department),
+            ],
         );
         let claimed_at = ticket.updated_at.timestamp_millis();
         notify::to_staff(

@@ -174,7 +174,12 @@ impl Store {
     }
 
     /// Forgets that `holder` holds `id` (a no-op if someone else took it since).
-    pub async fn drop_holder(&self, d: Department, id: &str, holder: &str) -> redis::RedisResult<()> {
+    pub async fn drop_holder(
+        &self,
+        d: Department,
+        id: &str,
+        holder: &str,
+    ) -> redis::RedisResult<()> {
         let (_, c) = self.keys(d);
         let mut conn = self.redis.clone();
         DROP_HOLDER_IF
@@ -201,7 +206,12 @@ impl Store {
     pub async fn members(&self, d: Department) -> redis::RedisResult<Vec<String>> {
         let (q, _) = self.keys(d);
         let mut conn = self.redis.clone();
-        redis::cmd("ZRANGE").arg(q).arg(0).arg(-1).query_async(&mut conn).await
+        redis::cmd("ZRANGE")
+            .arg(q)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
     }
 
     pub async fn holders(&self, d: Department) -> redis::RedisResult<HashMap<String, String>> {
@@ -210,7 +220,11 @@ impl Store {
         redis::cmd("HGETALL").arg(c).query_async(&mut conn).await
     }
 
-    pub async fn add_unless_held(&self, d: Department, items: &[(Uuid, f64)]) -> redis::RedisResult<u64> {
+    pub async fn add_unless_held(
+        &self,
+        d: Department,
+        items: &[(Uuid, f64)],
+    ) -> redis::RedisResult<u64> {
         let (q, c) = self.keys(d);
         let mut conn = self.redis.clone();
         let mut added = 0;
@@ -231,6 +245,11 @@ impl Store {
     pub async fn forget_holder(&self, d: Department, id: &str) -> redis::RedisResult<()> {
         let (_, c) = self.keys(d);
         let mut conn = self.redis.clone();
-        redis::cmd("HDEL").arg(c).arg(id).query_async::<i64>(&mut conn).await.map(drop)
+        redis::cmd("HDEL")
+            .arg(c)
+            .arg(id)
+            .query_async::<i64>(&mut conn)
+            .await
+            .map(drop)
     }
 }

@@ -51,7 +51,8 @@ impl FromRequestParts<AppState> for StaffUser {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
-        let token = bearer(header).ok_or_else(|| ApiError::Unauthorized("malformed Authorization header".into()))?;
+        let token = bearer(header)
+            .ok_or_else(|| ApiError::Unauthorized("malformed Authorization header".into()))?;
         let row: Option<(Uuid, String, String, String, Vec<String>)> = sqlx::query_as(
             "SELECT id, name, department, role, buildings FROM staff WHERE token_hash = $1 AND active",
         )
@@ -62,8 +63,15 @@ impl FromRequestParts<AppState> for StaffUser {
             row.ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
         let department = Department::parse(&department)
             .ok_or_else(|| anyhow::anyhow!("staff {id} has department {department}"))?;
-        let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("staff {id} has role {role}"))?;
-        Ok(StaffUser { id, name, department, role, buildings })
+        let role =
+            Role::parse(&role).ok_or_else(|| anyhow::anyhow!("staff {id} has role {role}"))?;
+        Ok(StaffUser {
+            id,
+            name,
+            department,
+            role,
+            buildings,
+        })
     }
 }
 
@@ -85,6 +93,9 @@ mod tests {
         let a = new_token();
         assert_eq!(a.len(), 64);
         assert_ne!(a, new_token());
-        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -18,7 +18,10 @@ pub use error::ApiError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/queue/{department}", get(routes::queue_list))
-        .route("/api/v1/queue/{department}/claim", post(routes::queue_claim))
+        .route(
+            "/api/v1/queue/{department}/claim",
+            post(routes::queue_claim),
+        )
         .route("/api/v1/tickets", get(routes::ticket_list))
         .route("/api/v1/tickets/{id}", get(routes::ticket_get))
         .route("/api/v1/tickets/{id}/claim", post(routes::ticket_claim))

@@ -34,7 +34,9 @@ async fn find(state: &AppState, user: &StaffUser, key: &str) -> Result<Ticket, A
     };
     let t = found.ok_or_else(|| ApiError::NotFound(format!("no ticket `{key}`")))?;
     if !scope::can_see_ticket(user, &t) {
-        return Err(ApiError::Forbidden("this ticket is outside your scope".into()));
+        return Err(ApiError::Forbidden(
+            "this ticket is outside your scope".into(),
+        ));
     }
     Ok(t)
 }
@@ -78,7 +80,9 @@ pub async fn ticket_claim(
 ) -> Result<Response, ApiError> {
     let t = find(&state, &user, &key).await?;
     if !scope::can_use_queue(&user, *t.department) {
-        return Err(ApiError::Forbidden("only its department takes this ticket".into()));
+        return Err(ApiError::Forbidden(
+            "only its department takes this ticket".into(),
+        ));
     }
     let t = Queues::from_state(&state).claim(user.id, &t).await?;
     Ok(ticket_response(&t))
@@ -104,12 +108,20 @@ pub async fn ticket_status(
     let queues = Queues::from_state(&state);
     let t = if to == Status::Claimed && t.status.is_queued() {
         if !scope::can_use_queue(&user, *t.department) {
-            return Err(ApiError::Forbidden("only its department takes this ticket".into()));
+            return Err(ApiError::Forbidden(
+                "only its department takes this ticket".into(),
+            ));
         }
         queues.claim(user.id, &t).await?
     } else {
-        let note = body.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        queues.transition(t.id, Actor::Staff(user.id), to, note).await?
+        let note = body
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        queues
+            .transition(t.id, Actor::Staff(user.id), to, note)
+            .await?
     };
     Ok(ticket_response(&t))
 }
@@ -132,13 +144,17 @@ pub async fn ticket_reply(
     }
     let t = find(&state, &user, &key).await?;
     if !scope::can_reply(&user, &t) {
-        return Err(ApiError::Forbidden("your role does not write to residents".into()));
+        return Err(ApiError::Forbidden(
+            "your role does not write to residents".into(),
+        ));
     }
     let now = state.clock.now();
     let locale = Locale::parse(&t.locale).unwrap_or_default();
-    let message = state
-        .prompts
-        .render(locale, "ticket.reply", &[("number", &t.number), ("text", text)]);
+    let message = state.prompts.render(
+        locale,
+        "ticket.reply",
+        &[("number", &t.number), ("text", text)],
+    );
     let mut tx = state.db.begin().await?;
     let id = notify::to_resident(
         &mut tx,
@@ -152,8 +168,17 @@ pub async fn ticket_reply(
         now,
     )
     .await?;
-    repository::record_event(&mut tx, t.id, now, Actor::Staff(user.id), "reply", None, None, Some(text))
-        .await?;
+    repository::record_event(
+        &mut tx,
+        t.id,
+        now,
+        Actor::Staff(user.id),
+        "reply",
+        None,
+        None,
+        Some(text),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(json!({ "outbox_id": id, "ticket": t.number, "text": message })).into_response())
 }
@@ -165,7 +190,12 @@ pub async fn ticket_release(
 ) -> Result<Response, ApiError> {
     let t = find(&state, &user, &key).await?;
     let t = Queues::from_state(&state)
-        .transition(t.id, Actor::Staff(user.id), Status::Queued, Some("released"))
+        .transition(
+            t.id,
+            Actor::Staff(user.id),
+            Status::Queued,
+            Some("released"),
+        )
         .await?;
     Ok(ticket_response(&t))
 }
@@ -184,7 +214,9 @@ pub async fn ticket_assign(
 ) -> Result<Response, ApiError> {
     let t = find(&state, &user, &key).await?;
     if !scope::can_assign(&user, *t.department) {
-        return Err(ApiError::Forbidden("only a supervisor or manager assigns tickets".into()));
+        return Err(ApiError::Forbidden(
+            "only a supervisor or manager assigns tickets".into(),
+        ));
     }
     let target: Option<(String, String)> =
         sqlx::query_as("SELECT department, role FROM staff WHERE id = $1 AND active")
@@ -192,7 +224,10 @@ pub async fn ticket_assign(
             .fetch_optional(&state.db)
             .await?;
     let Some((target_department, _)) = target else {
-        return Err(ApiError::BadRequest(format!("no active staff member {}", body.staff_id)));
+        return Err(ApiError::BadRequest(format!(
+            "no active staff member {}",
+            body.staff_id
+        )));
     };
     if target_department != t.department.as_str() {
         return Err(ApiError::BadRequest(format!(
@@ -201,7 +236,9 @@ pub async fn ticket_assign(
             t.department.as_str()
         )));
     }
-    let t = Queues::from_state(&state).assign(user.id, &t, body.staff_id).await?;
+    let t = Queues::from_state(&state)
+        .assign(user.id, &t, body.staff_id)
+        .await?;
     Ok(ticket_response(&t))
 }
 
@@ -259,20 +296,31 @@ pub async fn ticket_list(
     user: StaffUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
-    let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let status = nonempty(&q.status)
-        .map(|s| Status::parse(&s).ok_or_else(|| ApiError::BadRequest(format!("unknown status `{s}`"))))
+        .map(|s| {
+            Status::parse(&s).ok_or_else(|| ApiError::BadRequest(format!("unknown status `{s}`")))
+        })
         .transpose()?;
     let kind = nonempty(&q.kind)
         .map(|s| Kind::parse(&s).ok_or_else(|| ApiError::BadRequest(format!("unknown kind `{s}`"))))
         .transpose()?;
     let dept = nonempty(&q.department)
-        .map(|s| Department::parse(&s).ok_or_else(|| ApiError::BadRequest(format!("unknown department `{s}`"))))
+        .map(|s| {
+            Department::parse(&s)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown department `{s}`")))
+        })
         .transpose()?;
     let since = nonempty(&q.since)
         .map(|s| {
-            parse_since(&s, state.settings.locale.offset())
-                .ok_or_else(|| ApiError::BadRequest(format!("`since` is not a date or RFC 3339 time: `{s}`")))
+            parse_since(&s, state.settings.locale.offset()).ok_or_else(|| {
+                ApiError::BadRequest(format!("`since` is not a date or RFC 3339 time: `{s}`"))
+            })
         })
         .transpose()?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
@@ -316,7 +364,9 @@ mod tests {
             "2026-10-31T16:00:00+00:00"
         );
         assert_eq!(
-            parse_since("2026-11-01T10:00:00Z", cst).unwrap().to_rfc3339(),
+            parse_since("2026-11-01T10:00:00Z", cst)
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-01T10:00:00+00:00"
         );
         assert!(parse_since("last week", cst).is_none());

@@ -43,7 +43,10 @@ pub enum Mover {
     Resident,
     System,
     /// `assignee`: the ticket is currently held by this staff member.
-    Staff { role: Role, assignee: bool },
+    Staff {
+        role: Role,
+        assignee: bool,
+    },
 }
 
 /// The transition table: which status may follow which, whoever asks.
@@ -184,13 +187,25 @@ pub async fn transition(
         _ => None,
     };
     let updated = apply(conn, &ticket, to, claimer, now, now + lease).await?;
-    repository::record_event(conn, ticket_id, now, actor, action(from, to), Some(from), Some(to), note)
-        .await?;
+    repository::record_event(
+        conn,
+        ticket_id,
+        now,
+        actor,
+        action(from, to),
+        Some(from),
+        Some(to),
+        note,
+    )
+    .await?;
     if let Some(key) = resident_prompt(to) {
         let locale = Locale::parse(&ticket.locale).unwrap_or_default();
         let staff_name = match (updated.assignee, &staff) {
             (Some(a), Some(s)) if a == s.id => s.name.clone(),
-            (Some(a), _) => staff_brief(conn, a).await.map(|s| s.name).unwrap_or_default(),
+            (Some(a), _) => staff_brief(conn, a)
+                .await
+                .map(|s| s.name)
+                .unwrap_or_default(),
             (None, _) => String::new(),
         };
         let text = ctx.prompts.render(

@@ -55,7 +55,11 @@ pub fn graded(kind: Kind) -> bool {
 /// Grades a just-filed ticket in the caller's transaction: group and hot detection (linking
 /// the tickets by `group_id` and raising all of them), and the important mark for a
 /// complaint repeated after closure. Returns the ticket as stored afterwards.
-pub async fn assess(conn: &mut PgConnection, ctx: &TicketContext, ticket: Ticket) -> anyhow::Result<Ticket> {
+pub async fn assess(
+    conn: &mut PgConnection,
+    ctx: &TicketContext,
+    ticket: Ticket,
+) -> anyhow::Result<Ticket> {
     if !graded(*ticket.kind) {
         return Ok(ticket);
     }
@@ -151,18 +155,35 @@ async fn link(
 ) -> anyhow::Result<()> {
     let Some(level) = level else { return Ok(()) };
     let now = ctx.clock.now();
-    let group = peers.iter().find_map(|p| p.group_id).unwrap_or_else(Uuid::now_v7);
+    let group = peers
+        .iter()
+        .find_map(|p| p.group_id)
+        .unwrap_or_else(Uuid::now_v7);
     let ids: Vec<Uuid> = peers.iter().map(|p| p.id).collect();
-    sqlx::query("UPDATE tickets SET group_id = $1, severity = LEAST(severity, $2) WHERE id = ANY($3)")
-        .bind(group)
-        .bind(level)
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
-    for p in peers.iter().filter(|p| raise(p.severity, Some(level)) < p.severity) {
+    sqlx::query(
+        "UPDATE tickets SET group_id = $1, severity = LEAST(severity, $2) WHERE id = ANY($3)",
+    )
+    .bind(group)
+    .bind(level)
+    .bind(&ids)
+    .execute(&mut *conn)
+    .await?;
+    for p in peers
+        .iter()
+        .filter(|p| raise(p.severity, Some(level)) < p.severity)
+    {
         let note = format!("severity {} → {level}: {reason}", p.severity);
-        repository::record_event(conn, p.id, now, Actor::System, "severity", None, None, Some(&note))
-            .await?;
+        repository::record_event(
+            conn,
+            p.id,
+            now,
+            Actor::System,
+            "severity",
+            None,
+            None,
+            Some(&note),
+        )
+        .await?;
         alert(conn, ctx, p.id, &p.number, level, reason, now).await?;
     }
     Ok(())
@@ -181,7 +202,11 @@ async fn alert(
     let text = ctx.prompts.render(
         locale,
         "ticket.severity_raised",
-        &[("number", number), ("level", &level.to_string()), ("reason", reason)],
+        &[
+            ("number", number),
+            ("level", &level.to_string()),
+            ("reason", reason),
+        ],
     );
     notify::to_staff(
         conn,
@@ -216,11 +241,23 @@ pub async fn raise_overdue(conn: &mut PgConnection, ctx: &TicketContext) -> anyh
     .bind(now)
     .fetch_all(&mut *conn)
     .await?;
-    let reason = format!("unresolved after {} days", ctx.settings.severity.unresolved_days);
+    let reason = format!(
+        "unresolved after {} days",
+        ctx.settings.severity.unresolved_days
+    );
     for (id, number, before) in &raised {
         let note = format!("severity {before} → 3: {reason}");
-        repository::record_event(conn, *id, now, Actor::System, "severity", None, None, Some(&note))
-            .await?;
+        repository::record_event(
+            conn,
+            *id,
+            now,
+            Actor::System,
+            "severity",
+            None,
+            None,
+            Some(&note),
+        )
+        .await?;
         alert(conn, ctx, *id, number, 3, &reason, now).await?;
     }
     Ok(raised.len() as u64)
@@ -232,7 +269,15 @@ mod tests {
 
     #[test]
     fn group_sizes_map_to_levels() {
-        let cases = [(0, None), (1, None), (2, None), (3, Some(3)), (9, Some(3)), (10, Some(2)), (40, Some(2))];
+        let cases = [
+            (0, None),
+            (1, None),
+            (2, None),
+            (3, Some(3)),
+            (9, Some(3)),
+            (10, Some(2)),
+            (40, Some(2)),
+        ];
         for (n, want) in cases {
             assert_eq!(group_level(n, 3), want, "{n} residents");
         }
@@ -252,7 +297,9 @@ mod tests {
 
     #[test]
     fn overdue_after_the_configured_days() {
-        let t0 = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let t0 = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert!(!overdue(t0, t0 + Duration::days(14), 15));
         assert!(overdue(t0, t0 + Duration::days(15), 15));
         assert!(overdue(t0, t0 + Duration::days(30), 15));

@@ -150,8 +150,14 @@ mod tests {
 
     #[test]
     fn parses_every_written_form() {
-        assert_eq!(Limit::parse("15m"), Ok(Limit::Elapsed(Duration::minutes(15))));
-        assert_eq!(Limit::parse("30m"), Ok(Limit::Elapsed(Duration::minutes(30))));
+        assert_eq!(
+            Limit::parse("15m"),
+            Ok(Limit::Elapsed(Duration::minutes(15)))
+        );
+        assert_eq!(
+            Limit::parse("30m"),
+            Ok(Limit::Elapsed(Duration::minutes(30)))
+        );
         assert_eq!(Limit::parse("4h"), Ok(Limit::Elapsed(Duration::hours(4))));
         assert_eq!(Limit::parse("7d"), Ok(Limit::Elapsed(Duration::days(7))));
         assert_eq!(Limit::parse("15wd"), Ok(Limit::WorkingDays(15)));
@@ -224,12 +230,17 @@ mod tests {
         );
     }
 
-    fn table(entries: &[(&str, &str, &str, &str)]) -> BTreeMap<String, BTreeMap<String, SlaSettings>> {
+    fn table(
+        entries: &[(&str, &str, &str, &str)],
+    ) -> BTreeMap<String, BTreeMap<String, SlaSettings>> {
         let mut t: BTreeMap<String, BTreeMap<String, SlaSettings>> = BTreeMap::new();
         for (k, u, r, s) in entries {
             t.entry(k.to_string()).or_default().insert(
                 u.to_string(),
-                SlaSettings { respond: r.to_string(), resolve: s.to_string() },
+                SlaSettings {
+                    respond: r.to_string(),
+                    resolve: s.to_string(),
+                },
             );
         }
         t
@@ -244,11 +255,17 @@ mod tests {
         ]);
         assert_eq!(
             limits(&t, Kind::Repair, Urgency::Emergency),
-            (Limit::Elapsed(Duration::minutes(15)), Limit::Elapsed(Duration::hours(4)))
+            (
+                Limit::Elapsed(Duration::minutes(15)),
+                Limit::Elapsed(Duration::hours(4))
+            )
         );
         assert_eq!(
             limits(&t, Kind::Repair, Urgency::Urgent),
-            (Limit::Elapsed(Duration::minutes(30)), Limit::Elapsed(Duration::days(7)))
+            (
+                Limit::Elapsed(Duration::minutes(30)),
+                Limit::Elapsed(Duration::days(7))
+            )
         );
         assert_eq!(
             limits(&t, Kind::Complaint, Urgency::Urgent),
@@ -271,8 +288,9 @@ mod tests {
 
     #[test]
     fn shipped_configuration_parses() {
-        let s = crate::configuration::Settings::load_from(std::path::Path::new("config/default.toml"))
-            .unwrap();
+        let s =
+            crate::configuration::Settings::load_from(std::path::Path::new("config/default.toml"))
+                .unwrap();
         for (kind, m) in &s.sla {
             assert!(Kind::parse(kind).is_some(), "{kind}");
             for (u, l) in m {

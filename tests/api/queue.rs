@@ -37,8 +37,15 @@ async fn file_many(app: &TestApp, n: usize) -> Vec<Uuid> {
     let mut tickets = Vec::with_capacity(n);
     for i in 0..n {
         let urgency = [Urgency::Normal, Urgency::Urgent, Urgency::Emergency][i % 3];
-        let spec = Spec { urgency, ..Spec::default() };
-        tickets.push(ticket::create(&mut tx, &ctx, new_ticket(resident, &spec)).await.unwrap());
+        let spec = Spec {
+            urgency,
+            ..Spec::default()
+        };
+        tickets.push(
+            ticket::create(&mut tx, &ctx, new_ticket(resident, &spec))
+                .await
+                .unwrap(),
+        );
     }
     tx.commit().await.unwrap();
     for t in &tickets {
@@ -73,7 +80,10 @@ async fn run_claimers(
                         counter.fetch_add(1, Ordering::SeqCst);
                     }
                     204 => return got,
-                    other => panic!("claim answered {other}: {}", res.text().await.unwrap_or_default()),
+                    other => panic!(
+                        "claim answered {other}: {}",
+                        res.text().await.unwrap_or_default()
+                    ),
                 }
             }
         }));
@@ -106,12 +116,17 @@ async fn assert_db_claims(app: &TestApp, claims: &[(Uuid, Uuid)], total: usize) 
     let by_ticket: std::collections::HashMap<Uuid, Uuid> = claims.iter().cloned().collect();
     for (id, status, assignee) in rows {
         assert_eq!(status, "claimed");
-        assert_eq!(assignee, by_ticket.get(&id).copied(), "DB and response disagree on {id}");
+        assert_eq!(
+            assignee,
+            by_ticket.get(&id).copied(),
+            "DB and response disagree on {id}"
+        );
     }
-    let claimed_events: i64 = sqlx::query_scalar("SELECT count(*) FROM ticket_events WHERE action = 'claimed'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let claimed_events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ticket_events WHERE action = 'claimed'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(claimed_events as usize, total);
 }
 
@@ -121,18 +136,61 @@ async fn the_queue_lists_emergencies_first_then_by_due_time_then_age() {
     let (_, token) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
     let r = add_resident(&app, Locale::ZhHans).await;
     let normal_old = file(&app, r, &Spec::default()).await;
-    let urgent = file(&app, r, &Spec { urgency: Urgency::Urgent, ..Spec::default() }).await;
-    let emergency = file(&app, r, &Spec { urgency: Urgency::Emergency, ..Spec::default() }).await;
+    let urgent = file(
+        &app,
+        r,
+        &Spec {
+            urgency: Urgency::Urgent,
+            ..Spec::default()
+        },
+    )
+    .await;
+    let emergency = file(
+        &app,
+        r,
+        &Spec {
+            urgency: Urgency::Emergency,
+            ..Spec::default()
+        },
+    )
+    .await;
     // Same due time as the first normal one (clock not moved): age breaks the tie.
     let normal_new = file(&app, r, &Spec::default()).await;
     assert_eq!(normal_new.due_at, normal_old.due_at);
 
-    let (s, v) = call(&app, Method::GET, "/api/v1/queue/engineering", Some(&token), None).await;
+    let (s, v) = call(
+        &app,
+        Method::GET,
+        "/api/v1/queue/engineering",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
-    let order: Vec<&str> = v.as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap()).collect();
-    assert_eq!(order, [&emergency.number, &urgent.number, &normal_old.number, &normal_new.number]);
+    let order: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            &emergency.number,
+            &urgent.number,
+            &normal_old.number,
+            &normal_new.number
+        ]
+    );
 
-    let (s, v) = call(&app, Method::POST, "/api/v1/queue/engineering/claim", Some(&token), None).await;
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        "/api/v1/queue/engineering/claim",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(v["number"], emergency.number.as_str());
 }
@@ -144,7 +202,9 @@ async fn fifty_claimers_take_a_thousand_tickets_each_exactly_once() {
     file_many(&app, 1000).await;
     let claims = run_claimers(&app, &tokens, Arc::new(AtomicUsize::new(0))).await;
     assert_db_claims(&app, &claims, 1000).await;
-    assert!(queued_members(&app, Department::Engineering).await.is_empty());
+    assert!(queued_members(&app, Department::Engineering)
+        .await
+        .is_empty());
     // Claims went to many people, not one.
     let people: HashSet<Uuid> = claims.iter().map(|(_, s)| *s).collect();
     assert!(people.len() > 10, "{} claimers got work", people.len());
@@ -157,10 +217,25 @@ struct PrivateRedis {
 }
 
 impl PrivateRedis {
+    // The child is killed and waited for in `Drop`.
+    #[allow(clippy::zombie_processes)]
     async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -168,7 +243,11 @@ impl PrivateRedis {
         for _ in 0..100 {
             if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}/0")) {
                 if let Ok(mut c) = client.get_multiplexed_async_connection().await {
-                    if redis::cmd("PING").query_async::<String>(&mut c).await.is_ok() {
+                    if redis::cmd("PING")
+                        .query_async::<String>(&mut c)
+                        .await
+                        .is_ok()
+                    {
                         return Self { child, port };
                     }
                 }
@@ -185,7 +264,10 @@ impl PrivateRedis {
     async fn wipe(&self) {
         let client = redis::Client::open(self.url()).unwrap();
         let mut c = client.get_multiplexed_async_connection().await.unwrap();
-        redis::cmd("FLUSHALL").query_async::<String>(&mut c).await.unwrap();
+        redis::cmd("FLUSHALL")
+            .query_async::<String>(&mut c)
+            .await
+            .unwrap();
     }
 }
 
@@ -216,18 +298,29 @@ async fn redis_wiped_mid_run_is_rebuilt_from_the_database() {
         }
     };
     let (first, redis) = tokio::join!(run_claimers(&app, &tokens, counter.clone()), watcher);
-    assert!(first.len() >= 300 && first.len() < 1000, "{} claimed before the queue emptied", first.len());
+    assert!(
+        first.len() >= 300 && first.len() < 1000,
+        "{} claimed before the queue emptied",
+        first.len()
+    );
 
     guanjia::queue::reconcile(&app.state).await.unwrap();
-    let queued: HashSet<String> = queued_members(&app, Department::Engineering).await.into_iter().collect();
-    let waiting: HashSet<String> = sqlx::query_scalar::<_, Uuid>("SELECT id FROM tickets WHERE status = 'queued'")
-        .fetch_all(&app.db)
+    let queued: HashSet<String> = queued_members(&app, Department::Engineering)
         .await
-        .unwrap()
         .into_iter()
-        .map(|id| id.to_string())
         .collect();
-    assert_eq!(queued, waiting, "every unclaimed ticket queued again, nothing else");
+    let waiting: HashSet<String> =
+        sqlx::query_scalar::<_, Uuid>("SELECT id FROM tickets WHERE status = 'queued'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect();
+    assert_eq!(
+        queued, waiting,
+        "every unclaimed ticket queued again, nothing else"
+    );
     assert_eq!(waiting.len() + first.len(), 1000);
     for (t, _) in &first {
         assert!(!queued.contains(&t.to_string()), "claimed {t} re-queued");
@@ -249,15 +342,40 @@ async fn reconciliation_removes_strays_and_restores_missing() {
     let r = add_resident(&app, Locale::ZhHans).await;
     let a = file(&app, r, &Spec::default()).await;
     let b = file(&app, r, &Spec::default()).await;
-    assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{}/claim", a.id), Some(&token), None).await.0, 200);
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/claim", a.id),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        200
+    );
     let mut redis = app.state.redis.clone();
     let key = keys::queue(&app.settings.redis.key_prefix, Department::Engineering);
     // A stray (claimed ticket put back by mistake) and a lost one.
-    redis::cmd("ZADD").arg(&key).arg(1).arg(a.id.to_string()).query_async::<i64>(&mut redis).await.unwrap();
-    redis::cmd("ZREM").arg(&key).arg(b.id.to_string()).query_async::<i64>(&mut redis).await.unwrap();
+    redis::cmd("ZADD")
+        .arg(&key)
+        .arg(1)
+        .arg(a.id.to_string())
+        .query_async::<i64>(&mut redis)
+        .await
+        .unwrap();
+    redis::cmd("ZREM")
+        .arg(&key)
+        .arg(b.id.to_string())
+        .query_async::<i64>(&mut redis)
+        .await
+        .unwrap();
     let r = guanjia::queue::reconcile(&app.state).await.unwrap();
     assert_eq!((r.added, r.removed), (1, 1));
-    assert_eq!(queued_members(&app, Department::Engineering).await, [b.id.to_string()]);
+    assert_eq!(
+        queued_members(&app, Department::Engineering).await,
+        [b.id.to_string()]
+    );
 }
 
 #[tokio::test]
@@ -266,18 +384,63 @@ async fn a_stray_in_redis_is_skipped_by_claim_first() {
     let (w1_id, w1) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
     let (_, w2) = add_staff(&app, "李师傅", "engineering", "worker", &[]).await;
     let r = add_resident(&app, Locale::ZhHans).await;
-    let a = file(&app, r, &Spec { urgency: Urgency::Emergency, ..Spec::default() }).await;
+    let a = file(
+        &app,
+        r,
+        &Spec {
+            urgency: Urgency::Emergency,
+            ..Spec::default()
+        },
+    )
+    .await;
     let b = file(&app, r, &Spec::default()).await;
-    assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{}/claim", a.id), Some(&w1), None).await.0, 200);
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/claim", a.id),
+            Some(&w1),
+            None
+        )
+        .await
+        .0,
+        200
+    );
     // Redis wrongly still offers the claimed ticket first.
-    app.state.queue.push(&ticket::Ticket { status: ticket::model::StatusCol(ticket::Status::Queued), ..get_ticket(&app, a.id).await }).await.unwrap();
-    let (s, v) = call(&app, Method::POST, "/api/v1/queue/engineering/claim", Some(&w2), None).await;
+    app.state
+        .queue
+        .push(&ticket::Ticket {
+            status: ticket::model::StatusCol(ticket::Status::Queued),
+            ..get_ticket(&app, a.id).await
+        })
+        .await
+        .unwrap();
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        "/api/v1/queue/engineering/claim",
+        Some(&w2),
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(v["id"], b.id.to_string());
     let a_now = get_ticket(&app, a.id).await;
-    assert_eq!((a_now.status.as_str(), a_now.assignee), ("claimed", Some(w1_id)));
-    assert!(queued_members(&app, Department::Engineering).await.is_empty());
-    let (s, _) = call(&app, Method::POST, "/api/v1/queue/engineering/claim", Some(&w2), None).await;
+    assert_eq!(
+        (a_now.status.as_str(), a_now.assignee),
+        ("claimed", Some(w1_id))
+    );
+    assert!(queued_members(&app, Department::Engineering)
+        .await
+        .is_empty());
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/queue/engineering/claim",
+        Some(&w2),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
 }
 
@@ -290,9 +453,27 @@ async fn an_expired_lease_returns_the_ticket_and_tells_the_supervisor() {
     let t = file(&app, r, &Spec::default()).await;
     let started = file(&app, r, &Spec::default()).await;
     for id in [t.id, started.id] {
-        assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{id}/claim"), Some(&w), None).await.0, 200);
+        assert_eq!(
+            call(
+                &app,
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/claim"),
+                Some(&w),
+                None
+            )
+            .await
+            .0,
+            200
+        );
     }
-    let (s, _) = call(&app, Method::POST, &format!("/api/v1/tickets/{}/status", started.id), Some(&w), Some(json!({"status": "in_progress"}))).await;
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/tickets/{}/status", started.id),
+        Some(&w),
+        Some(json!({"status": "in_progress"})),
+    )
+    .await;
     assert_eq!(s, 200);
 
     app.clock.advance(Duration::minutes(29));
@@ -302,17 +483,39 @@ async fn an_expired_lease_returns_the_ticket_and_tells_the_supervisor() {
 
     let now = get_ticket(&app, t.id).await;
     assert_eq!((now.status.as_str(), now.assignee), ("queued", None));
-    assert_eq!(get_ticket(&app, started.id).await.status.as_str(), "in_progress");
-    assert_eq!(queued_members(&app, Department::Engineering).await, [t.id.to_string()]);
-    let alert: (Option<Uuid>, String) = sqlx::query_as("SELECT staff_id, text FROM outbox WHERE kind = 'alert' AND ticket_id = $1")
-        .bind(t.id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    assert_eq!(
+        get_ticket(&app, started.id).await.status.as_str(),
+        "in_progress"
+    );
+    assert_eq!(
+        queued_members(&app, Department::Engineering).await,
+        [t.id.to_string()]
+    );
+    let alert: (Option<Uuid>, String) =
+        sqlx::query_as("SELECT staff_id, text FROM outbox WHERE kind = 'alert' AND ticket_id = $1")
+            .bind(t.id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(alert.0, Some(sup));
-    assert!(alert.1.contains(&t.number) && alert.1.contains("王师傅"), "{}", alert.1);
+    assert!(
+        alert.1.contains(&t.number) && alert.1.contains("王师傅"),
+        "{}",
+        alert.1
+    );
     // It can be claimed again.
-    assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{}/claim", t.id), Some(&w), None).await.0, 200);
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/claim", t.id),
+            Some(&w),
+            None
+        )
+        .await
+        .0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -325,34 +528,153 @@ async fn release_requeues_and_a_supervisor_reassigns() {
     let r = add_resident(&app, Locale::ZhHans).await;
     let t = file(&app, r, &Spec::default()).await;
 
-    assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{}/claim", t.id), Some(&w1), None).await.0, 200);
-    assert!(queued_members(&app, Department::Engineering).await.is_empty());
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/claim", t.id),
+            Some(&w1),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    assert!(queued_members(&app, Department::Engineering)
+        .await
+        .is_empty());
     // Someone else cannot release it; the holder can.
-    assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{}/release", t.id), Some(&w2), None).await.0, 409);
-    let (s, v) = call(&app, Method::POST, &format!("/api/v1/tickets/{}/release", t.id), Some(&w1), None).await;
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/release", t.id),
+            Some(&w2),
+            None
+        )
+        .await
+        .0,
+        409
+    );
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/tickets/{}/release", t.id),
+        Some(&w1),
+        None,
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "queued");
-    assert_eq!(queued_members(&app, Department::Engineering).await, [t.id.to_string()]);
+    assert_eq!(
+        queued_members(&app, Department::Engineering).await,
+        [t.id.to_string()]
+    );
 
     // Workers may not assign; a supervisor assigns within the department only.
     let assign = format!("/api/v1/tickets/{}/assign", t.id);
-    assert_eq!(call(&app, Method::POST, &assign, Some(&w1), Some(json!({"staff_id": w2_id}))).await.0, 403);
-    assert_eq!(call(&app, Method::POST, &assign, Some(&sup), Some(json!({"staff_id": sec_id}))).await.0, 400);
-    assert_eq!(call(&app, Method::POST, &assign, Some(&sup), Some(json!({"staff_id": "nope"}))).await.0, 400);
-    let (s, v) = call(&app, Method::POST, &assign, Some(&sup), Some(json!({"staff_id": w2_id}))).await;
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &assign,
+            Some(&w1),
+            Some(json!({"staff_id": w2_id}))
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &assign,
+            Some(&sup),
+            Some(json!({"staff_id": sec_id}))
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &assign,
+            Some(&sup),
+            Some(json!({"staff_id": "nope"}))
+        )
+        .await
+        .0,
+        400
+    );
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        &assign,
+        Some(&sup),
+        Some(json!({"staff_id": w2_id})),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!((v["status"].as_str(), v["assignee"].as_str()), (Some("claimed"), Some(w2_id.to_string().as_str())));
-    assert!(queued_members(&app, Department::Engineering).await.is_empty());
+    assert_eq!(
+        (v["status"].as_str(), v["assignee"].as_str()),
+        (Some("claimed"), Some(w2_id.to_string().as_str()))
+    );
+    assert!(queued_members(&app, Department::Engineering)
+        .await
+        .is_empty());
 
     // Reassigning a held ticket moves it to the new holder, who can then work it.
     assert_eq!(get_ticket(&app, t.id).await.assignee, Some(w2_id));
     let (w3_id, w3) = add_staff(&app, "赵师傅", "engineering", "worker", &[]).await;
-    let (s, v) = call(&app, Method::POST, &assign, Some(&sup), Some(json!({"staff_id": w3_id}))).await;
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        &assign,
+        Some(&sup),
+        Some(json!({"staff_id": w3_id})),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["assignee"], w3_id.to_string());
     let status = format!("/api/v1/tickets/{}/status", t.id);
-    assert_eq!(call(&app, Method::POST, &status, Some(&w2), Some(json!({"status": "in_progress"}))).await.0, 409);
-    assert_eq!(call(&app, Method::POST, &status, Some(&w3), Some(json!({"status": "in_progress"}))).await.0, 200);
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &status,
+            Some(&w2),
+            Some(json!({"status": "in_progress"}))
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &status,
+            Some(&w3),
+            Some(json!({"status": "in_progress"}))
+        )
+        .await
+        .0,
+        200
+    );
     // And someone else's named claim is refused.
-    assert_eq!(call(&app, Method::POST, &format!("/api/v1/tickets/{}/claim", t.id), Some(&w1), None).await.0, 409);
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/claim", t.id),
+            Some(&w1),
+            None
+        )
+        .await
+        .0,
+        409
+    );
 }
