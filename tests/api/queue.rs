@@ -217,6 +217,8 @@ struct PrivateRedis {
 }
 
 impl PrivateRedis {
+    // The child is killed and waited for in `Drop`.
+    #[allow(clippy::zombie_processes)]
     async fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
