@@ -179,27 +179,34 @@ async fn sign_in(app: &TestApp, c: &Client, token: &str) {
         .await
         .unwrap();
     wait_for(c, "#token").await.send_keys(token).await.unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form button[type=submit]").await;
     wait_for(c, "#board").await;
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("form.signout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form.signout button").await;
     wait_for(c, "#token").await;
 }
 
+/// Clicks something that submits a form and waits until the next page has replaced this
+/// one (a marker on the old `window` disappears), so later lookups never see a stale page.
 async fn click(c: &Client, css: &str) {
-    wait_for(c, css).await.click().await.unwrap();
+    let target = wait_for(c, css).await;
+    c.execute("window.__gjOld = true; return null;", vec![])
+        .await
+        .unwrap();
+    target.click().await.unwrap();
+    for _ in 0..150 {
+        let old = c
+            .execute("return window.__gjOld === true", vec![])
+            .await
+            .unwrap_or(json!(true));
+        if old == json!(false) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("clicking {css} did not load a new page");
 }
 
 /// Moves the open ticket page on to `status` with `note`.
@@ -212,12 +219,7 @@ async fn change_status(c: &Client, status: &str, note: &str) {
         .send_keys(note)
         .await
         .unwrap();
-    c.find(Locator::Css("form[action$='/status'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form[action$='/status'] button").await;
     wait_for(c, "#facts-h").await;
 }
 
