@@ -188,5 +188,7 @@ pub async fn assign(
             t.department.as_str()
         )));
     }
-    Ok(Queues::from_state(state).assign(user.id, t, staff_id).await?)
+    Ok(Queues::from_state(state)
+        .assign(user.id, t, staff_id)
+        .await?)
 }

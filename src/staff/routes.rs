@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::actions::{self, find};
 use super::auth::StaffUser;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::actions::{self, find};
 use super::view::{AttachmentJson, EventJson, TicketDetail, TicketJson};
 use crate::state::AppState;
 use crate::ticket::{Department, Kind, Role, Status, Ticket};
@@ -90,8 +90,10 @@ pub async fn ticket_reply(
     let t = find(&state, &user, &key).await?;
     let replied = actions::reply(&state, &user, &t, &body.text).await?;
     Ok(
-        Json(json!({ "outbox_id": replied.outbox_id, "ticket": t.number, "text": replied.message }))
-            .into_response(),
+        Json(
+            json!({ "outbox_id": replied.outbox_id, "ticket": t.number, "text": replied.message }),
+        )
+        .into_response(),
     )
 }
 

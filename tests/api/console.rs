@@ -190,16 +190,34 @@ async fn the_board_lists_the_queue_and_escapes_what_residents_wrote() {
     assert!(board.contains("&lt;script&gt;alert"), "{board}");
     assert!(board.contains("left"), "the SLA clock shows: {board}");
 
-    let (s, detail) = me.get(&app, &format!("/console/tickets/{}", t.number)).await;
+    let (s, detail) = me
+        .get(&app, &format!("/console/tickets/{}", t.number))
+        .await;
     assert_eq!(s, 200);
-    assert!(!detail.contains("<script>alert"), "raw script on the detail page");
-    assert!(detail.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;漏水 message")
-        || detail.contains("&lt;script&gt;alert('x')&lt;/script&gt;漏水 message"), "{detail}");
+    assert!(
+        !detail.contains("<script>alert"),
+        "raw script on the detail page"
+    );
+    assert!(
+        detail.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;漏水 message")
+            || detail.contains("&lt;script&gt;alert('x')&lt;/script&gt;漏水 message"),
+        "{detail}"
+    );
 
     // Other departments' boards are not a worker's business.
     assert_eq!(me.get(&app, "/console/queue/security").await.0, 403);
-    let res = me.client.get(format!("{}/console", app.address)).send().await.unwrap();
-    let csp = res.headers().get("content-security-policy").unwrap().to_str().unwrap();
+    let res = me
+        .client
+        .get(format!("{}/console", app.address))
+        .send()
+        .await
+        .unwrap();
+    let csp = res
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(csp.contains("default-src 'self'"), "{csp}");
 }
 
@@ -246,19 +264,28 @@ async fn claim_reply_and_resolve_from_the_console() {
 
     let (s, _) = w.post(&app, &format!("{base}/claim"), &[]).await;
     assert_eq!(s, 303);
-    assert_eq!(status_of(&app, t.id).await, ("claimed".into(), Some(worker_id)));
+    assert_eq!(
+        status_of(&app, t.id).await,
+        ("claimed".into(), Some(worker_id))
+    );
     // The board now shows it as being handled, not waiting.
     let (_, board) = w.get(&app, "/console").await;
     assert!(board.contains("Waiting (0)"), "{board}");
     assert!(board.contains("Being handled (1)"), "{board}");
 
     // Workers do not write to residents; their supervisor does.
-    let (s, page) = w.post(&app, &format!("{base}/reply"), &[("text", "hi")]).await;
+    let (s, page) = w
+        .post(&app, &format!("{base}/reply"), &[("text", "hi")])
+        .await;
     assert_eq!(s, 403);
     assert!(page.contains("does not write to residents"), "{page}");
     let l = sign_in(&app, &lead).await;
     let (s, _) = l
-        .post(&app, &format!("{base}/reply"), &[("text", "师傅十分钟后到 <b>")])
+        .post(
+            &app,
+            &format!("{base}/reply"),
+            &[("text", "师傅十分钟后到 <b>")],
+        )
         .await;
     assert_eq!(s, 303);
     let (kind, text, ticket_id): (String, String, Option<Uuid>) = sqlx::query_as(
@@ -273,18 +300,30 @@ async fn claim_reply_and_resolve_from_the_console() {
     assert_eq!(ticket_id, Some(t.id));
 
     let (s, _) = w
-        .post(&app, &format!("{base}/status"), &[("status", "in_progress"), ("note", "")])
+        .post(
+            &app,
+            &format!("{base}/status"),
+            &[("status", "in_progress"), ("note", "")],
+        )
         .await;
     assert_eq!(s, 303);
     let (s, _) = w
-        .post(&app, &format!("{base}/status"), &[("status", "resolved"), ("note", "换了阀门 <i>")])
+        .post(
+            &app,
+            &format!("{base}/status"),
+            &[("status", "resolved"), ("note", "换了阀门 <i>")],
+        )
         .await;
     assert_eq!(s, 303);
     assert_eq!(status_of(&app, t.id).await.0, "resolved");
 
     // An illegal move says why, on the ticket's page.
     let (s, page) = w
-        .post(&app, &format!("{base}/status"), &[("status", "in_progress"), ("note", "")])
+        .post(
+            &app,
+            &format!("{base}/status"),
+            &[("status", "in_progress"), ("note", "")],
+        )
         .await;
     assert_eq!(s, 409);
     assert!(page.contains("role=\"alert\""), "{page}");
@@ -292,7 +331,10 @@ async fn claim_reply_and_resolve_from_the_console() {
     assert_eq!(status_of(&app, t.id).await.0, "resolved");
 
     let (_, detail) = w.get(&app, &base).await;
-    assert!(detail.contains("换了阀门 &lt;i&gt;"), "the note is in the history: {detail}");
+    assert!(
+        detail.contains("换了阀门 &lt;i&gt;"),
+        "the note is in the history: {detail}"
+    );
     assert!(detail.contains("resolved"), "{detail}");
 }
 
@@ -308,7 +350,10 @@ async fn supervisors_reassign_and_workers_cannot() {
 
     let w = sign_in(&app, &worker).await;
     let (_, page) = w.get(&app, &base).await;
-    assert!(!page.contains("Reassign"), "workers see no reassignment form");
+    assert!(
+        !page.contains("Reassign"),
+        "workers see no reassignment form"
+    );
     let (s, _) = w
         .post(&app, &format!("{base}/assign"), &[("staff_id", &other)])
         .await;
@@ -323,7 +368,10 @@ async fn supervisors_reassign_and_workers_cannot() {
         .post(&app, &format!("{base}/assign"), &[("staff_id", &other)])
         .await;
     assert_eq!(s, 303);
-    assert_eq!(status_of(&app, t.id).await, ("claimed".into(), Some(other_id)));
+    assert_eq!(
+        status_of(&app, t.id).await,
+        ("claimed".into(), Some(other_id))
+    );
 }
 
 #[tokio::test]
@@ -383,9 +431,10 @@ async fn concierges_answer_and_end_conversations_of_their_buildings() {
     let (_, far) = add_staff(&app, "李管家", "customer_service", "concierge", &["1"]).await;
     let resident = add_resident(&app, Locale::ZhHans).await;
     let mut conn = app.db.acquire().await.unwrap();
-    let h = guanjia::ticket::residents::start_handoff(&mut conn, resident, Some("3"), app.clock.now())
-        .await
-        .unwrap();
+    let h =
+        guanjia::ticket::residents::start_handoff(&mut conn, resident, Some("3"), app.clock.now())
+            .await
+            .unwrap();
     sqlx::query(
         "INSERT INTO inbound_messages (id, channel, dedup_key, resident_id, msg_type, content, payload, received_at)
          VALUES ($1, 'webhook:demo', 'k1', $2, 'text', $3, '{}', $4)",
@@ -402,7 +451,10 @@ async fn concierges_answer_and_end_conversations_of_their_buildings() {
     let c = sign_in(&app, &concierge).await;
     let (s, page) = c.get(&app, "/console/concierge").await;
     assert_eq!(s, 200);
-    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
     assert!(!page.contains("<img src=x"), "raw markup from a resident");
     assert!(page.contains("Open tickets (1)"), "{page}");
 
@@ -410,13 +462,21 @@ async fn concierges_answer_and_end_conversations_of_their_buildings() {
     let (_, page) = f.get(&app, "/console/concierge").await;
     assert!(page.contains("No open conversations."), "{page}");
     let (s, _) = f
-        .post(&app, &format!("/console/handoffs/{}/reply", h.id), &[("text", "hi")])
+        .post(
+            &app,
+            &format!("/console/handoffs/{}/reply", h.id),
+            &[("text", "hi")],
+        )
         .await;
     assert_eq!(s, 403, "another building's concierge");
 
     app.clock.advance(chrono::Duration::minutes(5));
     let (s, _) = c
-        .post(&app, &format!("/console/handoffs/{}/reply", h.id), &[("text", "马上来看看")])
+        .post(
+            &app,
+            &format!("/console/handoffs/{}/reply", h.id),
+            &[("text", "马上来看看")],
+        )
         .await;
     assert_eq!(s, 303);
     let (text, ticket_id): (String, Option<Uuid>) = sqlx::query_as(
@@ -436,7 +496,9 @@ async fn concierges_answer_and_end_conversations_of_their_buildings() {
             .unwrap();
     assert_eq!(last.timestamp_micros(), app.clock.now().timestamp_micros());
 
-    let (s, _) = c.post(&app, &format!("/console/handoffs/{}/end", h.id), &[]).await;
+    let (s, _) = c
+        .post(&app, &format!("/console/handoffs/{}/end", h.id), &[])
+        .await;
     assert_eq!(s, 303);
     let ended: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT ended_at FROM handoffs WHERE id = $1")
@@ -460,6 +522,10 @@ async fn the_report_is_for_leads_and_concierges() {
     let (s, page) = l.get(&app, "/console/report?month=2026-11").await;
     assert_eq!(s, 200);
     assert!(page.contains("客服工作月报"), "{page}");
-    assert_eq!(l.get(&app, "/console/report").await.0, 200, "this month by default");
+    assert_eq!(
+        l.get(&app, "/console/report").await.0,
+        200,
+        "this month by default"
+    );
     assert_eq!(l.get(&app, "/console/report?month=2026-13").await.0, 400);
 }

@@ -230,7 +230,12 @@ async fn a_supervisor_and_two_workers_run_a_day_of_tickets() {
     let (_, lead) = add_staff(&app, "张主管", "engineering", "supervisor").await;
     let (a_id, a) = add_staff(&app, "王师傅", "engineering", "worker").await;
     let (b_id, b) = add_staff(&app, "李师傅", "engineering", "worker").await;
-    let leak = file(&app, "厨房水管漏水 <script>alert('x')</script>", Urgency::Urgent).await;
+    let leak = file(
+        &app,
+        "厨房水管漏水 <script>alert('x')</script>",
+        Urgency::Urgent,
+    )
+    .await;
     let lift = file(&app, "电梯按钮失灵", Urgency::Normal).await;
     let lamp = file(&app, "楼道灯不亮", Urgency::Normal).await;
 
@@ -256,11 +261,17 @@ async fn a_supervisor_and_two_workers_run_a_day_of_tickets() {
     shot(&phone, "board-phone").await;
     click(
         &phone,
-        &format!("form[action='/console/tickets/{}/claim'] button", leak.number),
+        &format!(
+            "form[action='/console/tickets/{}/claim'] button",
+            leak.number
+        ),
     )
     .await;
     wait_for(&phone, "#facts-h").await;
-    assert_eq!(status_of(&app, leak.id).await, ("claimed".into(), Some(a_id)));
+    assert_eq!(
+        status_of(&app, leak.id).await,
+        ("claimed".into(), Some(a_id))
+    );
     change_status(&phone, "in_progress", "").await;
     change_status(&phone, "resolved", "换了阀门").await;
     assert_eq!(status_of(&app, leak.id).await.0, "resolved");
@@ -283,13 +294,12 @@ async fn a_supervisor_and_two_workers_run_a_day_of_tickets() {
         .unwrap();
     click(&desk, "form[action$='/reply'] button").await;
     wait_for(&desk, "#facts-h").await;
-    let replies: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM outbox WHERE ticket_id = $1 AND kind = 'reply'",
-    )
-    .bind(lift.id)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let replies: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE ticket_id = $1 AND kind = 'reply'")
+            .bind(lift.id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(replies, 1);
     wait_for(&desk, "#staff")
         .await
@@ -298,11 +308,16 @@ async fn a_supervisor_and_two_workers_run_a_day_of_tickets() {
         .unwrap();
     click(&desk, "form[action$='/assign'] button").await;
     wait_for(&desk, "#facts-h").await;
-    assert_eq!(status_of(&app, lift.id).await, ("claimed".into(), Some(b_id)));
+    assert_eq!(
+        status_of(&app, lift.id).await,
+        ("claimed".into(), Some(b_id))
+    );
     shot(&desk, "ticket-desktop").await;
 
     // The board updates by itself when a new ticket comes in.
-    desk.goto(&format!("{}/console", app.address)).await.unwrap();
+    desk.goto(&format!("{}/console", app.address))
+        .await
+        .unwrap();
     wait_for(&desk, "#board").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let late = file(&app, "地下车库积水", Urgency::Emergency).await;
@@ -326,11 +341,17 @@ async fn a_supervisor_and_two_workers_run_a_day_of_tickets() {
     change_status(&phone, "in_progress", "").await;
     change_status(&phone, "resolved", "修好了").await;
     assert_eq!(status_of(&app, lift.id).await.0, "resolved");
-    phone.goto(&format!("{}/console", app.address)).await.unwrap();
+    phone
+        .goto(&format!("{}/console", app.address))
+        .await
+        .unwrap();
     click(&phone, "form[action$='/claim-next'] button").await;
     wait_for(&phone, "#facts-h").await;
     // The emergency is first in queue order.
-    assert_eq!(status_of(&app, late.id).await, ("claimed".into(), Some(b_id)));
+    assert_eq!(
+        status_of(&app, late.id).await,
+        ("claimed".into(), Some(b_id))
+    );
     change_status(&phone, "in_progress", "").await;
     change_status(&phone, "resolved", "").await;
     assert_eq!(status_of(&app, late.id).await.0, "resolved");

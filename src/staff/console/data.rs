@@ -223,11 +223,7 @@ pub async fn conversations(db: &PgPool, user: &StaffUser) -> sqlx::Result<Vec<Co
 }
 
 /// An open handoff the concierge may answer.
-pub async fn handoff_for(
-    db: &PgPool,
-    user: &StaffUser,
-    id: Uuid,
-) -> Result<Handoff, ApiError> {
+pub async fn handoff_for(db: &PgPool, user: &StaffUser, id: Uuid) -> Result<Handoff, ApiError> {
     let h: Handoff = sqlx::query_as("SELECT * FROM handoffs WHERE id = $1 AND ended_at IS NULL")
         .bind(id)
         .fetch_optional(db)

@@ -164,7 +164,7 @@ fn ticket_card(f: &Frame<'_>, t: &Ticket, board: &Board, claim: bool) -> Markup 
             }
             p.summary { (t.summary) }
             p.meta {
-                @if let Some(l) = location(t) { span { "📍 " (l) } " " }
+                @if let Some(l) = location(t) { span { "Place " (l) } " · " }
                 span { "filed " (f.time(t.created_at)) }
                 @if let Some(a) = assignee { " · " span { "held by " (a) } }
                 @if !claim { " · " span { (status_label(*t.status)) } }
@@ -265,12 +265,9 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
     let t = &d.ticket;
     let u = &f.console.user;
     let base = format!("/console/tickets/{}", t.number);
-    let assignee = t.assignee.map(|a| {
-        d.names
-            .get(&a)
-            .cloned()
-            .unwrap_or_else(|| a.to_string())
-    });
+    let assignee = t
+        .assignee
+        .map(|a| d.names.get(&a).cloned().unwrap_or_else(|| a.to_string()));
     let can_reply = crate::staff::scope::can_reply(u, t);
     let can_assign = crate::staff::scope::can_assign(u, *t.department);
     let next = match *t.status {
@@ -464,7 +461,7 @@ pub fn concierge(f: &Frame<'_>, tickets: &[Ticket], conversations: &[Conversatio
                                 (sla_cell(f, t))
                             }
                             p.summary { (t.summary) }
-                            p.meta { @if let Some(l) = location(t) { "📍 " (l) " · " } (department_label(*t.department)) }
+                            p.meta { @if let Some(l) = location(t) { "Place " (l) " · " } (department_label(*t.department)) }
                         }
                     }
                 }

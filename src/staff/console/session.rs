@@ -113,10 +113,7 @@ pub fn session_id(jar: &CookieJar) -> Option<String> {
 impl FromRequestParts<AppState> for Console {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, ConsoleError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
         let jar = CookieJar::from_headers(&parts.headers);
         let id = session_id(&jar).ok_or(ConsoleError::SignIn)?;
         let row: Option<(uuid::Uuid, String)> = sqlx::query_as(
