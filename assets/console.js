@@ -28,4 +28,7 @@
   }
   var source = new EventSource("/console/events");
   source.addEventListener("change", refresh);
+  // Browsers allow few connections per server: a page being left gives its stream back
+  // at once instead of when the server next writes to it.
+  window.addEventListener("pagehide", function () { source.close(); });
 })();
