@@ -529,3 +529,71 @@ async fn the_report_is_for_leads_and_concierges() {
     );
     assert_eq!(l.get(&app, "/console/report?month=2026-13").await.0, 400);
 }
+
+#[tokio::test]
+async fn overdue_tickets_stand_out_and_photos_are_shown_safely() {
+    let app = spawn_app().await;
+    let (_, token) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
+    let t = file_evil(&app).await;
+    for (url, kind) in [
+        ("https://img.example/leak.jpg", "image"),
+        ("javascript:alert(1)", "image"),
+    ] {
+        sqlx::query(
+            "INSERT INTO ticket_attachments (id, ticket_id, kind, url, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(t.id)
+        .bind(kind)
+        .bind(url)
+        .bind(app.clock.now())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let me = sign_in(&app, &token).await;
+    let (_, board) = me.get(&app, "/console").await;
+    assert!(!board.contains("sla-overdue"), "{board}");
+
+    // Past the first-response deadline the ticket is marked overdue.
+    let due = t.respond_due_at.expect("a response deadline");
+    app.clock
+        .advance(due - app.clock.now() + chrono::Duration::minutes(5));
+    let (_, board) = me.get(&app, "/console").await;
+    assert!(board.contains("sla-overdue"), "{board}");
+    assert!(board.contains("overdue 5m"), "{board}");
+
+    let (_, detail) = me
+        .get(&app, &format!("/console/tickets/{}", t.number))
+        .await;
+    assert!(
+        detail.contains("<img src=\"https://img.example/leak.jpg\""),
+        "{detail}"
+    );
+    assert!(!detail.contains("href=\"javascript:"), "{detail}");
+    assert!(!detail.contains("src=\"javascript:"), "{detail}");
+}
+
+#[tokio::test]
+async fn sessions_expire_and_follow_deactivation() {
+    let app = spawn_app().await;
+    let (id, token) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
+    let me = sign_in(&app, &token).await;
+    app.clock.advance(chrono::Duration::hours(11));
+    assert_eq!(me.get(&app, "/console").await.0, 200);
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(
+        me.get(&app, "/console").await.0,
+        303,
+        "twelve hours is a shift"
+    );
+
+    let again = sign_in(&app, &token).await;
+    sqlx::query("UPDATE staff SET active = FALSE WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(again.get(&app, "/console").await.0, 303);
+}
