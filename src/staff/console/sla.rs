@@ -112,6 +112,36 @@ mod tests {
         assert_eq!(Clock::None.class(), "sla-none");
     }
 
+    fn ticket(status: &str) -> Ticket {
+        serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::nil(), "number": "R2611230001", "resident_id": uuid::Uuid::nil(),
+            "kind": "repair", "category": "equipment", "urgency": "normal",
+            "department": "engineering", "status": status, "severity": 1, "important": false,
+            "summary": "s", "description": "d", "building": null, "unit": null, "room": null,
+            "location": null, "contact_phone": null, "preferred_time": null, "locale": "zh-Hans",
+            "assignee": null, "group_id": null, "reopen_count": 0, "escalation_level": 0,
+            "created_at": at(9, 0), "respond_due_at": at(9, 30), "due_at": at(17, 0),
+            "claimed_at": null, "lease_expires_at": null, "started_at": null,
+            "resolved_at": null, "closed_at": null, "satisfaction": null, "updated_at": at(9, 0)
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_deadline_follows_the_stage() {
+        for s in ["queued", "reopened"] {
+            assert_eq!(relevant_due(&ticket(s)), Some(at(9, 30)), "{s}");
+        }
+        for s in ["claimed", "in_progress"] {
+            assert_eq!(relevant_due(&ticket(s)), Some(at(17, 0)), "{s}");
+        }
+        for s in ["resolved", "closed", "cancelled"] {
+            assert_eq!(relevant_due(&ticket(s)), None, "{s}");
+        }
+        assert_eq!(of(&ticket("queued"), at(10, 0)), Clock::Overdue(1800));
+        assert_eq!(of(&ticket("claimed"), at(10, 0)), Clock::Left(7 * 3600));
+    }
+
     #[test]
     fn spans_use_two_units() {
         assert_eq!(span(0), "0s");
