@@ -359,3 +359,85 @@ async fn a_supervisor_and_two_workers_run_a_day_of_tickets() {
     phone.close().await.unwrap();
     desk.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concierge_answers_and_ends_a_conversation_on_a_phone() {
+    let Some(mut driver) = driver() else { return };
+    let app = spawn_app().await;
+    let new = guanjia::cli::staff::NewStaff::parse(
+        "王管家",
+        "customer_service",
+        "concierge",
+        &["3".to_owned()],
+    )
+    .unwrap();
+    let (_, token) = guanjia::cli::staff::add(&app.db, &new).await.unwrap();
+    let open = file(&app, "门禁卡失效", Urgency::Normal).await;
+    let resident = open.resident_id;
+    let now = guanjia::clock::Clock::now(&app.clock);
+    let mut conn = app.db.acquire().await.unwrap();
+    let h = guanjia::ticket::residents::start_handoff(&mut conn, resident, Some("3"), now)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO inbound_messages (id, channel, dedup_key, resident_id, msg_type, content, payload, received_at)
+         VALUES ($1, 'webhook:demo', 'k1', $2, 'text', '物业费怎么交？<b>急</b>', '{}', $3)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(resident)
+    .bind(now)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let phone = driver.browser(390, 844).await;
+    phone
+        .goto(&format!("{}/console/sign-in", app.address))
+        .await
+        .unwrap();
+    wait_for(&phone, "#token")
+        .await
+        .send_keys(&token)
+        .await
+        .unwrap();
+    click(&phone, "form button[type=submit]").await;
+    phone
+        .goto(&format!("{}/console/concierge", app.address))
+        .await
+        .unwrap();
+    let page = phone.source().await.unwrap();
+    assert!(page.contains("&lt;b&gt;急&lt;/b&gt;"), "escaped message");
+    assert!(page.contains(&open.number), "open tickets of building 3");
+    let reply = format!("#r-{}", h.id.simple());
+    wait_for(&phone, &reply)
+        .await
+        .send_keys("可以在服务中心或者线上缴纳")
+        .await
+        .unwrap();
+    shot(&phone, "concierge-phone").await;
+    click(
+        &phone,
+        &format!("form[action='/console/handoffs/{}/reply'] button", h.id),
+    )
+    .await;
+    let sent: String = sqlx::query_scalar(
+        "SELECT text FROM outbox WHERE resident_id = $1 AND kind = 'reply' AND ticket_id IS NULL",
+    )
+    .bind(resident)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(sent, "可以在服务中心或者线上缴纳");
+    click(
+        &phone,
+        &format!("form[action='/console/handoffs/{}/end'] button", h.id),
+    )
+    .await;
+    let ended: bool = sqlx::query_scalar("SELECT ended_at IS NOT NULL FROM handoffs WHERE id = $1")
+        .bind(h.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(ended);
+    phone.close().await.unwrap();
+}
