@@ -518,7 +518,11 @@ async fn the_report_is_for_leads_and_concierges() {
     let (_, lead) = add_staff(&app, "张主管", "engineering", "supervisor", &[]).await;
     let w = sign_in(&app, &worker).await;
     assert_eq!(w.get(&app, "/console/report?month=2026-11").await.0, 403);
+    let (_, board) = w.get(&app, "/console").await;
+    assert!(!board.contains("action=\"/console/report\""), "{board}");
     let l = sign_in(&app, &lead).await;
+    let (_, board) = l.get(&app, "/console").await;
+    assert!(board.contains("action=\"/console/report\""), "{board}");
     let (s, page) = l.get(&app, "/console/report?month=2026-11").await;
     assert_eq!(s, 200);
     assert!(page.contains("客服工作月报"), "{page}");
@@ -596,4 +600,19 @@ async fn sessions_expire_and_follow_deactivation() {
         .await
         .unwrap();
     assert_eq!(again.get(&app, "/console").await.0, 303);
+}
+
+#[tokio::test]
+async fn managers_open_every_department_board() {
+    let app = spawn_app().await;
+    let (_, manager) = add_staff(&app, "项目经理", "customer_service", "manager", &[]).await;
+    let t = file_evil(&app).await;
+    let m = sign_in(&app, &manager).await;
+    let (_, home) = m.get(&app, "/console").await;
+    assert!(home.contains("aria-label=\"Departments\""), "{home}");
+    let (s, board) = m.get(&app, "/console/queue/engineering").await;
+    assert_eq!(s, 200);
+    assert!(board.contains(&t.number));
+    assert!(board.contains("aria-current=\"page\""), "{board}");
+    assert_eq!(m.get(&app, "/console/queue/nowhere").await.0, 404);
 }

@@ -206,6 +206,13 @@ pub fn board(f: &Frame<'_>, b: &Board, departments: &[Department]) -> Markup {
                     }
                 }
             }
+            @if f.console.user.role != Role::Worker {
+                form.report method="get" action="/console/report" {
+                    label for="month" { "Monthly report for" }
+                    input #month type="month" name="month" value=(f.now.with_timezone(&f.offset).format("%Y-%m"));
+                    button.secondary type="submit" { "Open report" }
+                }
+            }
             div #board data-live="replace" {
                 p.updated aria-live="polite" { "As of " (f.time(f.now)) }
                 div.columns {
