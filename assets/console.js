@@ -27,6 +27,8 @@
     }
   }
   var source = new EventSource("/console/events");
+  // SLA clocks move even when nothing else does.
+  if (live && live.getAttribute("data-live") === "replace") setInterval(refresh, 60000);
   source.addEventListener("change", refresh);
   // Browsers allow few connections per server: a page being left gives its stream back
   // at once instead of when the server next writes to it.
