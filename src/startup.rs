@@ -75,6 +75,17 @@ impl Application {
         clock: SharedClock,
         options: Options,
     ) -> anyhow::Result<Self> {
+        Self::build_with_dialogue(settings, clock, options, None).await
+    }
+
+    /// [`Application::build`] with the dialogue replaced (tests that need a slow or failing
+    /// one); `None` builds the real dialogue.
+    pub async fn build_with_dialogue(
+        settings: Settings,
+        clock: SharedClock,
+        options: Options,
+        dialogue: Option<Arc<dyn crate::channel::Dialogue>>,
+    ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let db = connect_db(&settings).await?;
         if options.run_migrations {
@@ -83,13 +94,16 @@ impl Application {
         let redis = connect_redis(&settings).await?;
         let prompts = Arc::new(Prompts::load(&settings.understanding.prompts_dir)?);
         let queue = crate::queue::build(&settings, redis.clone(), db.clone(), clock.clone());
-        let dialogue = crate::dialogue::build(crate::dialogue::Deps {
-            settings: settings.clone(),
-            redis: redis.clone(),
-            clock: clock.clone(),
-            prompts: prompts.clone(),
-            queue: queue.clone(),
-        })?;
+        let dialogue = match dialogue {
+            Some(dialogue) => dialogue,
+            None => crate::dialogue::build(crate::dialogue::Deps {
+                settings: settings.clone(),
+                redis: redis.clone(),
+                clock: clock.clone(),
+                prompts: prompts.clone(),
+                queue: queue.clone(),
+            })?,
+        };
         let state = AppState {
             settings: settings.clone(),
             db,

@@ -114,10 +114,12 @@ async fn to_wechat(
     }
     let pause_key = state.key(&format!("wx:paused:{}", account.appid));
     let mut redis = state.redis.clone();
-    let paused: Option<i64> = redis.ttl(&pause_key).await.ok().filter(|t: &i64| *t > 0);
-    if let Some(seconds) = paused {
+    // The pause holds its end time by our clock; the key's own TTL only cleans up.
+    let paused_until: Option<i64> = redis.get(&pause_key).await.ok().flatten();
+    let now_ts = state.clock.now().timestamp();
+    if let Some(until) = paused_until.filter(|u| *u > now_ts) {
         return Err(Failure::Paused {
-            for_: std::time::Duration::from_secs(seconds as u64),
+            for_: std::time::Duration::from_secs((until - now_ts).unsigned_abs()),
             reason: "WeChat daily quota reached".into(),
         });
     }
@@ -156,9 +158,8 @@ async fn to_wechat(
                 .map_err(db_failure)?;
         }
         Err(Failure::Paused { for_, reason }) => {
-            let _: Result<(), _> = redis
-                .set_ex(&pause_key, reason, for_.as_secs().max(1))
-                .await;
+            let until = state.clock.now().timestamp() + for_.as_secs() as i64;
+            let _: Result<(), _> = redis.set_ex(&pause_key, until, for_.as_secs().max(1)).await;
             tracing::error!(account = account_name, "{reason}: WeChat sending paused");
             metrics::counter!("guanjia_delivery_alerts_total", "reason" => "wechat_quota")
                 .increment(1);

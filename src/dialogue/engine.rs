@@ -67,14 +67,6 @@ impl Dialogue for Engine {
             clock: self.clock.clone(),
             prompts: self.prompts.clone(),
         };
-        if let Some(t) = text {
-            if let Some(reply) =
-                ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
-            {
-                return Ok(Outcome::reply(reply));
-            }
-        }
-
         let key = session::key(&self.settings.redis.key_prefix, resident.id);
         let mut redis = self.redis.clone();
         let stored = session::load(&mut redis, &key).await.unwrap_or_else(|e| {
@@ -83,6 +75,16 @@ impl Dialogue for Engine {
             Stored::default()
         });
         let start = stored.start_for(msg.id);
+        // A survey answer is read only when the resident is not in the middle of a request:
+        // "1" or "好" answering a read-back confirms it, it does not rate a finished ticket.
+        let idle_timeout = chrono::Duration::from_std(self.settings.dialogue.idle_timeout)?;
+        if let (Some(t), false) = (text, machine::is_pending(start.as_ref(), now, idle_timeout)) {
+            if let Some(reply) =
+                ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
+            {
+                return Ok(self.survey_answered(conn, resident.id, reply).await?);
+            }
+        }
         let draft = residents::load_draft(conn, resident.id)
             .await?
             .and_then(|d| {
@@ -145,6 +147,31 @@ impl Dialogue for Engine {
 }
 
 impl Engine {
+    /// A dissatisfied answer reopens the ticket: once that commits, it goes straight back
+    /// onto its department's queue rather than waiting for the reconciler.
+    async fn survey_answered(
+        &self,
+        conn: &mut PgConnection,
+        resident_id: uuid::Uuid,
+        reply: String,
+    ) -> anyhow::Result<Outcome> {
+        let mut outcome = Outcome::reply(reply);
+        let reopened: Vec<_> = ticket::repository::open_for_resident(conn, resident_id)
+            .await?
+            .into_iter()
+            .filter(|t| t.status.0 == ticket::Status::Reopened)
+            .collect();
+        for t in reopened {
+            let queue = self.queue.clone();
+            outcome.after_commit.push(Box::pin(async move {
+                if let Err(e) = queue.push(&t).await {
+                    tracing::warn!(error = %e, ticket = %t.number, "re-queueing reopened ticket");
+                }
+            }));
+        }
+        Ok(outcome)
+    }
+
     fn event(&self, body: &MessageBody) -> Event {
         if let Some(text) = body.text().map(str::trim) {
             if text.is_empty() {

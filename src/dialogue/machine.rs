@@ -229,6 +229,18 @@ pub struct Session {
     pub last_activity: DateTime<Utc>,
 }
 
+/// Whether the session waits for the resident to go on with something (a read-back to
+/// confirm, a question to answer) and has not idled out.
+pub fn is_pending(
+    session: Option<&Session>,
+    now: DateTime<Utc>,
+    idle_timeout: chrono::Duration,
+) -> bool {
+    session.is_some_and(|s| {
+        !matches!(s.state, State::Idle { .. }) && now - s.last_activity < idle_timeout
+    })
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Text(TextInput),

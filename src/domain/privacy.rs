@@ -7,7 +7,25 @@ pub fn mask_phones(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() {
+        // Digits right after a letter belong to an identifier (a ticket number like
+        // R2611220001), not a phone number.
+        if chars[i].is_ascii_alphabetic() {
+            let letters = chars[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            let mut end = i + letters;
+            // One or two letters glued to digits make an identifier (a ticket number like
+            // R2611220001), not a phone number; a longer word ("tel13812345678") does not.
+            if letters <= 2 {
+                end += chars[end..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+            }
+            out.extend(&chars[i..end]);
+            i = end;
+        } else if chars[i].is_ascii_digit() {
             let start = i;
             let mut j = i;
             let mut digits = 0;
@@ -60,5 +78,7 @@ mod tests {
             "3栋1102 call 138-****-**78"
         );
         assert_eq!(mask_phones("5-1-702"), "5-1-702");
+        assert_eq!(mask_phones("工单R2611220001"), "工单R2611220001");
+        assert_eq!(mask_phones("tel13812345678"), "tel138******78");
     }
 }

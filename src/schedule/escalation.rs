@@ -335,7 +335,7 @@ pub async fn delay_notices_due(state: &AppState) -> anyhow::Result<usize> {
         "SELECT t.id, t.due_at FROM tickets t
          WHERE t.status IN ('queued', 'reopened', 'claimed', 'in_progress') AND t.due_at <= $1
            AND NOT EXISTS (SELECT 1 FROM outbox o
-                           WHERE o.dedup_key = 'delay:' || t.id || ':' || extract(epoch FROM t.due_at)::bigint)
+                           WHERE o.dedup_key = 'delay:' || t.id || ':' || floor(extract(epoch FROM t.due_at))::bigint)
          ORDER BY t.due_at LIMIT $2",
     )
     .bind(now)

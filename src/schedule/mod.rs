@@ -59,8 +59,17 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
     fired += escalation::delay_notices_due(state).await?;
     fired += escalation::progress_due(state).await?;
     fired += timers::fire_due(state).await?;
+    fired += raise_overdue_complaints(state).await?;
     if fired > 0 {
         metrics::counter!("guanjia_timers_fired_total").increment(fired as u64);
     }
     Ok(fired)
+}
+
+/// Complaints still unresolved after `severity.unresolved_days` become level 3 (domain.md).
+async fn raise_overdue_complaints(state: &AppState) -> anyhow::Result<usize> {
+    let mut tx = state.db.begin().await?;
+    let raised = crate::ticket::severity::raise_overdue(&mut tx, &state.ticket_context()).await?;
+    tx.commit().await?;
+    Ok(raised as usize)
 }

@@ -79,7 +79,19 @@ async fn ask_one(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(t) = ticket else { return Ok(false) };
+    let round = t.reopen_count + 1;
     if t.satisfied_on_spot {
+        // Recorded as a revisit done on the spot, so the revisit rate counts it.
+        sqlx::query(
+            "INSERT INTO surveys (id, ticket_id, round, answered_at, answered_by)
+             VALUES ($1, $2, $3, $4, 'on_spot') ON CONFLICT (ticket_id, round) DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(t.id)
+        .bind(round)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let ctx = state.ticket_context();
         transition(
             &mut tx,
@@ -93,7 +105,6 @@ async fn ask_one(
         tx.commit().await?;
         return Ok(true);
     }
-    let round = t.reopen_count + 1;
     let inserted: Option<(Uuid,)> = sqlx::query_as(
         "INSERT INTO surveys (id, ticket_id, round, asked_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (ticket_id, round) DO NOTHING RETURNING id",

@@ -11,7 +11,6 @@ use super::notify::{self, Notice, NoticeKind};
 use super::repository::Actor;
 use super::service::TicketContext;
 use crate::domain::Locale;
-use crate::prompts::Prompts;
 
 /// A satisfaction rating, 1 (very dissatisfied) … 5 (very satisfied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -386,16 +385,89 @@ pub async fn intercept(
     let Some(survey) = pending else {
         return Ok(None);
     };
+    let answer = Answer {
+        rating,
+        text,
+        by: "resident",
+        actor: Actor::Resident(resident_id),
+    };
+    record_answer(conn, ctx, &survey, answer).await?;
+    let rating_text = rating.value().to_string();
+    let vars = [
+        ("number", survey.number.as_str()),
+        ("rating", rating_text.as_str()),
+    ];
+    let key = match rating.mood() {
+        Mood::Satisfied => "survey.thanks_satisfied",
+        Mood::Neutral => "survey.thanks_neutral",
+        Mood::Dissatisfied => "survey.sorry_reopened",
+    };
+    Ok(Some(ctx.prompts.render(locale, key, &vars)))
+}
+
+/// Records the result of a manual revisit (a concierge called or visited the resident) on
+/// the ticket's open survey, with the same consequences as a resident's answer. `false` when
+/// the ticket has no survey waiting (not resolved, or already answered). For the staff API.
+pub async fn record_by_staff(
+    conn: &mut PgConnection,
+    ctx: &TicketContext,
+    ticket_id: Uuid,
+    staff_id: Uuid,
+    rating: Rating,
+    note: &str,
+) -> anyhow::Result<bool> {
+    let pending: Option<PendingSurvey> = sqlx::query_as(
+        "SELECT s.id, s.ticket_id, s.round, t.number, t.department, t.building
+         FROM surveys s JOIN tickets t ON t.id = s.ticket_id
+         WHERE s.ticket_id = $1 AND t.status = 'resolved' AND s.answered_at IS NULL
+         ORDER BY s.round DESC
+         LIMIT 1
+         FOR UPDATE OF s",
+    )
+    .bind(ticket_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(survey) = pending else {
+        return Ok(false);
+    };
+    let answer = Answer {
+        rating,
+        text: note,
+        by: "staff",
+        actor: Actor::Staff(staff_id),
+    };
+    record_answer(conn, ctx, &survey, answer).await?;
+    Ok(true)
+}
+
+struct Answer<'a> {
+    rating: Rating,
+    text: &'a str,
+    /// `surveys.answered_by`: resident | staff.
+    by: &'a str,
+    actor: Actor,
+}
+
+/// Stores the rating on the survey and the ticket, then closes the ticket (satisfied or
+/// neutral) or reopens it and alerts the supervisor (dissatisfied).
+async fn record_answer(
+    conn: &mut PgConnection,
+    ctx: &TicketContext,
+    survey: &PendingSurvey,
+    answer: Answer<'_>,
+) -> anyhow::Result<()> {
     let now = ctx.clock.now();
+    let rating = answer.rating;
     let value = i16::from(rating.value());
     sqlx::query(
-        "UPDATE surveys SET answered_at = $2, rating = $3, answer_text = $4, answered_by = 'resident'
+        "UPDATE surveys SET answered_at = $2, rating = $3, answer_text = $4, answered_by = $5
          WHERE id = $1",
     )
     .bind(survey.id)
     .bind(now)
     .bind(value)
-    .bind(text)
+    .bind(answer.text)
+    .bind(answer.by)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE tickets SET satisfaction = $2 WHERE id = $1")
@@ -404,48 +476,46 @@ pub async fn intercept(
         .execute(&mut *conn)
         .await?;
 
-    let prompts = Prompts::load(&ctx.settings.understanding.prompts_dir)?;
     let rating_text = rating.value().to_string();
-    let vars = [
-        ("number", survey.number.as_str()),
-        ("rating", rating_text.as_str()),
-    ];
     let note = format!("revisit round {}: rating {}", survey.round, rating.value());
-    let actor = Actor::Resident(resident_id);
-    let reply = match rating.mood() {
+    match rating.mood() {
         Mood::Satisfied | Mood::Neutral => {
-            settle(
-                transition(
-                    conn,
-                    ctx,
-                    survey.ticket_id,
-                    actor,
-                    Status::Closed,
-                    Some(&note),
-                )
-                .await,
-            )?;
-            let key = if rating.mood() == Mood::Satisfied {
-                "survey.thanks_satisfied"
-            } else {
-                "survey.thanks_neutral"
-            };
-            prompts.render(locale, key, &vars)
+            let moved = transition(
+                conn,
+                ctx,
+                survey.ticket_id,
+                answer.actor,
+                Status::Closed,
+                Some(&note),
+            )
+            .await;
+            settle(moved)?;
         }
         Mood::Dissatisfied => {
-            settle(
-                transition(
-                    conn,
-                    ctx,
-                    survey.ticket_id,
-                    actor,
-                    Status::Reopened,
-                    Some(&note),
-                )
-                .await,
-            )?;
+            let moved = transition(
+                conn,
+                ctx,
+                survey.ticket_id,
+                answer.actor,
+                Status::Reopened,
+                Some(&note),
+            )
+            .await;
+            if settle(moved)? {
+                // A new life for the ticket: SLA escalation starts again from the bottom.
+                sqlx::query("UPDATE tickets SET escalation_level = 0 WHERE id = $1")
+                    .bind(survey.ticket_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let staff_locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
-            let alert = prompts.render(staff_locale, "survey.dissatisfied_alert", &vars);
+            let vars = [
+                ("number", survey.number.as_str()),
+                ("rating", rating_text.as_str()),
+            ];
+            let alert = ctx
+                .prompts
+                .render(staff_locale, "survey.dissatisfied_alert", &vars);
             let department = Department::parse(&survey.department);
             let supervisor = find_staff(
                 conn,
@@ -469,21 +539,21 @@ pub async fn intercept(
                 now,
             )
             .await?;
-            prompts.render(locale, "survey.sorry_reopened", &vars)
         }
-    };
-    metrics::counter!("guanjia_survey_answers_total", "rating" => rating_text.clone()).increment(1);
-    Ok(Some(reply))
+    }
+    metrics::counter!("guanjia_survey_answers_total", "rating" => rating_text, "by" => answer.by.to_owned())
+        .increment(1);
+    Ok(())
 }
 
 /// A ticket someone else already moved on (staff closed it meanwhile) keeps the recorded
 /// answer; anything else is an error that rolls the answer back.
-fn settle(result: Result<super::model::Ticket, TransitionError>) -> anyhow::Result<()> {
+fn settle(result: Result<super::model::Ticket, TransitionError>) -> anyhow::Result<bool> {
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         Err(e @ (TransitionError::Illegal { .. } | TransitionError::HeldByOther)) => {
             tracing::warn!(error = %e, "survey answer recorded, ticket not moved");
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(anyhow::anyhow!(e)),
     }

@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use sqlx::PgConnection;
 
-use super::model::Ticket;
+use super::model::{Ticket, Urgency};
+use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, NewTicket};
 use super::{severity, sla};
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
+use crate::domain::Locale;
 use crate::prompts::Prompts;
 
 /// What ticket operations need besides a connection.
@@ -34,5 +36,41 @@ pub async fn create(
     let deadlines = sla::deadlines(&ctx.settings.sla, new.kind, new.urgency, now, offset);
     let ticket =
         repository::insert(conn, &new, &number, severity::ORDINARY, deadlines, now).await?;
+    if ticket.urgency.0 == Urgency::Emergency {
+        alert_duty(conn, ctx, &ticket).await?;
+    }
     severity::assess(conn, ctx, ticket).await
+}
+
+/// Emergencies never wait for a queue or office hours: the on-duty staff hear of them in
+/// the same transaction that files them.
+async fn alert_duty(
+    conn: &mut PgConnection,
+    ctx: &TicketContext,
+    ticket: &Ticket,
+) -> anyhow::Result<()> {
+    let locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+    let place = ticket.location.as_deref().unwrap_or("-");
+    let text = ctx.prompts.render(
+        locale,
+        "ticket.emergency_alert",
+        &[
+            ("number", &ticket.number),
+            ("summary", &ticket.summary),
+            ("place", place),
+        ],
+    );
+    notify::to_staff(
+        conn,
+        None,
+        Notice {
+            kind: NoticeKind::Alert,
+            ticket_id: Some(ticket.id),
+            text: &text,
+            dedup_key: Some(format!("emergency:{}", ticket.id)),
+        },
+        ctx.clock.now(),
+    )
+    .await?;
+    Ok(())
 }

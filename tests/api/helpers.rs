@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use guanjia::channel::{AcknowledgeOnly, Dialogue};
 use guanjia::clock::ManualClock;
 use guanjia::configuration::Settings;
 use guanjia::startup::{Application, Options};
@@ -58,11 +59,59 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 /// Starts another instance with exactly these settings (same database and Redis prefix as
 /// an earlier app, say) and this clock: a restart, or a second instance beside the first.
 pub async fn spawn_app_on(settings: Settings, clock: ManualClock) -> TestApp {
+    start(settings, clock, None, true).await
+}
+
+/// `spawn_app_with`, but with the dialogue replaced and the background workers off (so a
+/// test decides when recovery runs and outbox rows stay where they were written).
+pub async fn spawn_app_with_dialogue(
+    dialogue: Arc<dyn Dialogue>,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn_app_with_dialogue_and_workers(dialogue, false, customise).await
+}
+
+pub async fn spawn_app_with_dialogue_and_workers(
+    dialogue: Arc<dyn Dialogue>,
+    workers: bool,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let mut settings = test_settings();
+    settings.database.url = create_database(settings.database.url.expose_secret())
+        .await
+        .into();
+    customise(&mut settings);
+    start(
+        settings,
+        ManualClock::new(Utc::now()),
+        Some(dialogue),
+        workers,
+    )
+    .await
+}
+
+/// An app whose dialogue only acknowledges: for tests of the doors themselves, whose
+/// replies must not depend on what the dialogue makes of the words.
+pub async fn spawn_channel_app() -> TestApp {
+    spawn_app_with_dialogue_and_workers(Arc::new(AcknowledgeOnly), true, |_| {}).await
+}
+
+async fn start(
+    settings: Settings,
+    clock: ManualClock,
+    dialogue: Option<Arc<dyn Dialogue>>,
+    workers: bool,
+) -> TestApp {
     guanjia::telemetry::init_tracing(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()));
-    let app = Application::build(
+    let options = Options {
+        run_migrations: true,
+        workers,
+    };
+    let app = Application::build_with_dialogue(
         settings.clone(),
         Arc::new(clock.clone()),
-        Options::default(),
+        options,
+        dialogue,
     )
     .await
     .expect("app builds");

@@ -326,4 +326,139 @@ async fn a_ticket_confirmed_on_the_spot_is_closed_without_a_survey() {
     run_due(&app.state).await.unwrap();
     assert_eq!(ticket_state(&app.db, ticket.id).await.0, "closed");
     assert_eq!(count(&app.db, SURVEY_NOTICES, ticket.id).await, 0);
+    let (by,): (Option<String>,) =
+        sqlx::query_as("SELECT answered_by FROM surveys WHERE ticket_id = $1")
+            .bind(ticket.id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(by.as_deref(), Some("on_spot"), "counted as revisited");
+}
+
+/// The whole way back to the resident: resolved → survey → reminder → manual revisit →
+/// the resident finally answers "1" → reopened, supervisor alerted → the reopened ticket
+/// is not taken in time and climbs every escalation level.
+#[tokio::test]
+async fn the_whole_walk_from_resolution_to_reopening_and_escalation() {
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let concierge =
+        platform::staff(&app.db, "王管家", "customer_service", "concierge", &["3"]).await;
+    let eng = platform::staff(&app.db, "赵工", "engineering", "supervisor", &[]).await;
+    let cs = platform::staff(&app.db, "张主管", "customer_service", "supervisor", &[]).await;
+    let manager = platform::staff(&app.db, "刘经理", "customer_service", "manager", &[]).await;
+    let (resident, ticket) = resolved_ticket(&app).await;
+
+    for hours in [2, 4, 20] {
+        app.clock
+            .advance(chrono::Duration::hours(hours) + chrono::Duration::minutes(1));
+        run_due(&app.state).await.unwrap();
+    }
+    assert_eq!(count(&app.db, SURVEY_NOTICES, ticket.id).await, 2);
+    assert_eq!(count(&app.db, STAFF_ALERTS, ticket.id).await, 1);
+
+    // As if it had been escalated all the way in its first life.
+    sqlx::query("UPDATE tickets SET escalation_level = 3 WHERE id = $1")
+        .bind(ticket.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let reply = answer(&app, resident, "1", Locale::ZhHans).await.unwrap();
+    assert!(reply.contains(&ticket.number));
+    assert_eq!(
+        ticket_state(&app.db, ticket.id).await,
+        ("reopened".into(), Some(1))
+    );
+    assert_eq!(count(&app.db, STAFF_ALERTS, ticket.id).await, 2);
+
+    // The reopened ticket must be taken within 30 minutes.
+    sqlx::query("UPDATE tickets SET respond_due_at = $2 WHERE id = $1")
+        .bind(ticket.id)
+        .bind(app.clock.now() + chrono::Duration::minutes(30))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for minutes in [31, 120, 120] {
+        app.clock.advance(chrono::Duration::minutes(minutes));
+        run_due(&app.state).await.unwrap();
+    }
+    let rows: Vec<(Option<Uuid>,)> = sqlx::query_as(
+        "SELECT staff_id FROM outbox WHERE ticket_id = $1 AND dedup_key LIKE 'escalate:%' ORDER BY created_at, id",
+    )
+    .bind(ticket.id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let staff: Vec<Option<Uuid>> = rows.into_iter().map(|(s,)| s).collect();
+    assert_eq!(
+        staff,
+        vec![Some(concierge), Some(eng), Some(cs), Some(manager)]
+    );
+    // Every message reaches the resident's channel.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM outbox WHERE status <> 'delivered'")
+                    .fetch_one(&app.db)
+                    .await
+                    .unwrap();
+            n == 0
+        })
+        .await
+    );
+    assert!(platform.accepted_by_id().values().all(|n| *n == 1));
+}
+
+#[tokio::test]
+async fn a_manual_revisit_recorded_by_staff_completes_the_survey() {
+    use guanjia::ticket::revisit::{record_by_staff, Rating};
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let concierge =
+        platform::staff(&app.db, "王管家", "customer_service", "concierge", &["3"]).await;
+    let (_, ticket) = resolved_ticket(&app).await;
+    for hours in [2, 4, 20] {
+        app.clock
+            .advance(chrono::Duration::hours(hours) + chrono::Duration::minutes(1));
+        run_due(&app.state).await.unwrap();
+    }
+    let ctx = app.state.ticket_context();
+    let mut tx = app.db.begin().await.unwrap();
+    let done = record_by_staff(
+        &mut tx,
+        &ctx,
+        ticket.id,
+        concierge,
+        Rating::new(4).unwrap(),
+        "电话回访:满意",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(done);
+    assert_eq!(
+        ticket_state(&app.db, ticket.id).await,
+        ("closed".into(), Some(4))
+    );
+    let (by, text): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT answered_by, answer_text FROM surveys WHERE ticket_id = $1")
+            .bind(ticket.id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(by.as_deref(), Some("staff"));
+    assert_eq!(text.as_deref(), Some("电话回访:满意"));
+    // Nothing left to record.
+    let mut conn = app.db.acquire().await.unwrap();
+    let again = record_by_staff(
+        &mut conn,
+        &ctx,
+        ticket.id,
+        concierge,
+        Rating::new(5).unwrap(),
+        "",
+    )
+    .await
+    .unwrap();
+    assert!(!again);
 }

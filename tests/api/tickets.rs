@@ -815,3 +815,29 @@ async fn a_reopened_ticket_is_queued_again_and_may_be_claimed_again() {
     assert_eq!(body["status"], "claimed");
     let _ = Role::Worker;
 }
+
+#[tokio::test]
+async fn an_emergency_alerts_the_duty_staff_when_filed_and_nothing_else_does() {
+    let app = spawn_app().await;
+    let resident = add_resident(&app, Locale::ZhHans).await;
+    let normal = file(&app, resident, &Spec::default()).await;
+    let emergency = file(
+        &app,
+        resident,
+        &Spec {
+            urgency: Urgency::Emergency,
+            ..Spec::default()
+        },
+    )
+    .await;
+    let alerts: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT ticket_id, text FROM outbox WHERE recipient_kind = 'staff' AND kind = 'alert'",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].0, emergency.id);
+    assert!(alerts[0].1.contains(&emergency.number));
+    assert!(alerts.iter().all(|(t, _)| *t != normal.id));
+}

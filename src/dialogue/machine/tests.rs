@@ -1212,3 +1212,24 @@ fn summaries_are_one_short_line() {
     let long = "水".repeat(60);
     assert_eq!(summarise(&long).chars().count(), 41);
 }
+
+#[test]
+fn only_a_live_unfinished_request_is_pending() {
+    let idle = chrono::Duration::minutes(30);
+    let confirming = session(State::Confirming {
+        req: request(),
+        nudged: false,
+    });
+    assert!(is_pending(confirming.as_ref(), t0(), idle));
+    assert!(!is_pending(
+        confirming.as_ref(),
+        t0() + chrono::Duration::minutes(31),
+        idle
+    ));
+    assert!(!is_pending(
+        session(State::Idle { clarified: true }).as_ref(),
+        t0(),
+        idle
+    ));
+    assert!(!is_pending(None, t0(), idle));
+}

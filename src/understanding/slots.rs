@@ -1,0 +1,481 @@
+//! Slots: the place (building, unit, room), a phone number and a preferred time, read from
+//! the message with a small hand-written scanner. The words that mark each part (栋, 单元,
+//! block, 明天, after…) come from the lexicon's `[slots]` table; the code only knows the
+//! shapes: number + marker, marker + number, `5-1-702`, mobile and landline numbers.
+
+use serde::Deserialize;
+
+use super::normalize::prepare;
+use super::Slots;
+
+/// The `[slots]` table of the lexicon, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotWords {
+    pub building_suffixes: Vec<String>,
+    pub building_prefixes: Vec<String>,
+    pub unit_suffixes: Vec<String>,
+    pub room_suffixes: Vec<String>,
+    pub room_prefixes: Vec<String>,
+    pub floor_suffixes: Vec<String>,
+    pub floor_prefixes: Vec<String>,
+    /// Words after a number that make it a quantity, not a room (元, 年, days…).
+    pub number_units: Vec<String>,
+    pub time_words: Vec<String>,
+    pub time_prefixes: Vec<String>,
+    pub time_suffixes: Vec<String>,
+    pub clock_marks: Vec<String>,
+}
+
+/// [`SlotWords`] in the scanner's form: prepared like the text, longest first.
+#[derive(Debug, Clone)]
+pub struct SlotGrammar {
+    building_suffixes: Vec<Vec<char>>,
+    building_prefixes: Vec<Vec<char>>,
+    unit_suffixes: Vec<Vec<char>>,
+    room_suffixes: Vec<Vec<char>>,
+    room_prefixes: Vec<Vec<char>>,
+    floor_suffixes: Vec<Vec<char>>,
+    floor_prefixes: Vec<Vec<char>>,
+    number_units: Vec<Vec<char>>,
+    time_words: Vec<Vec<char>>,
+    time_prefixes: Vec<Vec<char>>,
+    time_suffixes: Vec<Vec<char>>,
+    clock_marks: Vec<Vec<char>>,
+}
+
+impl SlotGrammar {
+    pub fn compile(words: &SlotWords) -> anyhow::Result<Self> {
+        let list = |name: &str, v: &[String]| -> anyhow::Result<Vec<Vec<char>>> {
+            let mut out = Vec::with_capacity(v.len());
+            for w in v {
+                let p: Vec<char> = prepare(w).chars().collect();
+                if p.iter().all(|c| c.is_whitespace()) {
+                    anyhow::bail!("slots.{name}: empty word");
+                }
+                out.push(p);
+            }
+            out.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            Ok(out)
+        };
+        Ok(Self {
+            building_suffixes: list("building_suffixes", &words.building_suffixes)?,
+            building_prefixes: list("building_prefixes", &words.building_prefixes)?,
+            unit_suffixes: list("unit_suffixes", &words.unit_suffixes)?,
+            room_suffixes: list("room_suffixes", &words.room_suffixes)?,
+            room_prefixes: list("room_prefixes", &words.room_prefixes)?,
+            floor_suffixes: list("floor_suffixes", &words.floor_suffixes)?,
+            floor_prefixes: list("floor_prefixes", &words.floor_prefixes)?,
+            number_units: list("number_units", &words.number_units)?,
+            time_words: list("time_words", &words.time_words)?,
+            time_prefixes: list("time_prefixes", &words.time_prefixes)?,
+            time_suffixes: list("time_suffixes", &words.time_suffixes)?,
+            clock_marks: list("clock_marks", &words.clock_marks)?,
+        })
+    }
+
+    /// Reads every slot it can find; what it cannot find stays `None`.
+    pub fn extract(&self, original: &str) -> Slots {
+        self.extract_prepared(original, &prepare(original))
+    }
+
+    /// [`Self::extract`] when the caller already has `prepare(original)`.
+    pub fn extract_prepared(&self, original: &str, prepared: &str) -> Slots {
+        let chars: Vec<char> = prepared.chars().collect();
+        let orig: Vec<char> = original.chars().collect();
+        let mut used = vec![false; chars.len()];
+        let phone = find_phone(&chars, &mut used);
+        let mut slots = self.find_place(&chars, &used);
+        slots.phone = phone;
+        slots.time = self.find_time(&chars, &used).map(|(s, e)| {
+            // Script conversion almost always keeps one char per char; when it does, the
+            // time is quoted in the resident's own script.
+            let src = if orig.len() == chars.len() {
+                &orig
+            } else {
+                &chars
+            };
+            src[s..e].iter().collect::<String>().trim().to_owned()
+        });
+        slots
+    }
+
+    fn find_place(&self, c: &[char], used: &[bool]) -> Slots {
+        let mut slots = Slots::default();
+        let mut floor: Option<String> = None;
+        let mut bare_room: Option<String> = None;
+        let mut i = 0;
+        while i < c.len() {
+            if used[i] {
+                i += 1;
+                continue;
+            }
+            // Marker first: "block 3", "flat 1203", "#11-02", "floor 6".
+            if !is_alpha(prev(c, i)) {
+                if let Some(len) = match_any(c, i, &self.building_prefixes, true) {
+                    if let Some((tok, end)) = token_after(c, i + len, false) {
+                        set(&mut slots.building, tok);
+                        i = end;
+                        continue;
+                    }
+                }
+                if let Some(len) = match_any(c, i, &self.room_prefixes, true) {
+                    if let Some((tok, end)) = token_after(c, i + len, true) {
+                        set(&mut slots.room, tok);
+                        i = end;
+                        continue;
+                    }
+                }
+                if let Some(len) = match_any(c, i, &self.floor_prefixes, true) {
+                    if let Some((tok, end)) = token_after(c, i + len, false) {
+                        floor.get_or_insert(tok);
+                        i = end;
+                        continue;
+                    }
+                }
+            }
+            // Number first: "3栋", "2单元", "1101室", "12楼", "5-1-702", "B座".
+            let Some((tok, end)) = number_or_letter(c, i) else {
+                i += 1;
+                continue;
+            };
+            if c.get(end) == Some(&'-') {
+                if let Some((parts, dash_end)) = dashed(c, i) {
+                    match parts.as_slice() {
+                        [b, u, r] => {
+                            set(&mut slots.building, b.clone());
+                            set(&mut slots.unit, u.clone());
+                            set(&mut slots.room, r.clone());
+                        }
+                        [b, r] if r.len() >= 3 => {
+                            set(&mut slots.building, b.clone());
+                            set(&mut slots.room, r.clone());
+                        }
+                        _ => {}
+                    }
+                    i = dash_end;
+                    continue;
+                }
+            }
+            let after = skip_spaces(c, end);
+            if let Some(len) = match_any(c, after, &self.building_suffixes, false) {
+                set(&mut slots.building, tok);
+                i = after + len;
+            } else if let Some(len) = match_any(c, after, &self.unit_suffixes, false) {
+                set(&mut slots.unit, tok);
+                i = after + len;
+            } else if let Some(len) = match_any(c, after, &self.room_suffixes, false) {
+                let is_letter = tok.chars().all(|ch| ch.is_ascii_alphabetic());
+                if tok.len() >= 3 || is_letter {
+                    let room = match (&floor, is_letter) {
+                        (Some(f), true) => format!("{f}{tok}"),
+                        _ => tok,
+                    };
+                    set(&mut slots.room, room);
+                }
+                i = after + len;
+            } else if let Some(len) = match_any(c, after, &self.floor_suffixes, false) {
+                floor = Some(tok);
+                i = after + len;
+            } else {
+                let digits = tok.chars().all(|ch| ch.is_ascii_digit());
+                let is_quantity = match_any(c, after, &self.number_units, false).is_some()
+                    || matches!(prev(c, i), Some('¥' | '$' | '.' | ':'))
+                    || matches!(c.get(end), Some('.' | ':'));
+                if digits
+                    && (3..=4).contains(&tok.len())
+                    && !is_quantity
+                    && number_started_here(c, i)
+                {
+                    bare_room.get_or_insert(tok);
+                }
+                i = end;
+            }
+        }
+        if slots.room.is_none() {
+            slots.room = bare_room;
+        }
+        slots
+    }
+
+    fn find_time(&self, c: &[char], used: &[bool]) -> Option<(usize, usize)> {
+        let mut atoms: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < c.len() {
+            if used[i] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut j = i;
+            let mut found = false;
+            if let Some(len) = match_any(c, j, &self.time_prefixes, true) {
+                let k = skip_spaces(c, j + len);
+                if let Some(end) = self.time_core(c, k, true) {
+                    j = end;
+                    found = true;
+                }
+            }
+            if !found {
+                if let Some(end) = self.time_core(c, j, false) {
+                    j = end;
+                    found = true;
+                }
+            }
+            if !found {
+                i += 1;
+                continue;
+            }
+            if let Some(len) = match_any(c, skip_spaces(c, j), &self.time_suffixes, true) {
+                j = skip_spaces(c, j) + len;
+            }
+            atoms.push((start, j));
+            i = j;
+        }
+        let (mut s, mut e) = *atoms.first()?;
+        for &(a, b) in &atoms[1..] {
+            let gap: String = c[e..a].iter().collect();
+            let joins = gap.chars().count() <= 2
+                && gap
+                    .chars()
+                    .all(|ch| matches!(ch, ' ' | '的' | '-' | '~' | '到' | '至' | ','));
+            if !joins {
+                break;
+            }
+            e = b;
+        }
+        while s < e && c[s].is_whitespace() {
+            s += 1;
+        }
+        Some((s, e))
+    }
+
+    /// A time word (明天, tonight) or a clock time (3点, 7pm, 19:30) at `i`; after a
+    /// prefix like "after", a bare hour counts too.
+    fn time_core(&self, c: &[char], i: usize, after_prefix: bool) -> Option<usize> {
+        if let Some(len) = match_any(c, i, &self.time_words, true) {
+            return Some(i + len);
+        }
+        let (tok, end) = number_or_letter(c, i)?;
+        if tok.chars().any(|ch| ch.is_ascii_alphabetic()) || tok.len() > 2 {
+            return None;
+        }
+        if c.get(end) == Some(&':')
+            && c.get(end + 1).is_some_and(|d| d.is_ascii_digit())
+            && c.get(end + 2).is_some_and(|d| d.is_ascii_digit())
+        {
+            let mut j = end + 3;
+            if let Some(len) = match_any(c, skip_spaces(c, j), &self.clock_marks, true) {
+                j = skip_spaces(c, j) + len;
+            }
+            return Some(j);
+        }
+        if let Some(len) = match_any(c, skip_spaces(c, end), &self.clock_marks, true) {
+            return Some(skip_spaces(c, end) + len);
+        }
+        (after_prefix && !is_alpha(c.get(end).copied())).then_some(end)
+    }
+}
+
+fn set(slot: &mut Option<String>, value: String) {
+    if slot.is_none() {
+        *slot = Some(value);
+    }
+}
+
+fn prev(c: &[char], i: usize) -> Option<char> {
+    i.checked_sub(1).and_then(|p| c.get(p).copied())
+}
+
+fn is_alpha(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_ascii_alphabetic())
+}
+
+fn skip_spaces(c: &[char], mut i: usize) -> usize {
+    while c.get(i).is_some_and(|ch| ch.is_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// Length of the longest word of `words` at `i`; an English word must end at a word edge.
+fn match_any(c: &[char], i: usize, words: &[Vec<char>], edge: bool) -> Option<usize> {
+    words.iter().find_map(|w| {
+        let hit = c.len() >= i + w.len() && c[i..i + w.len()] == w[..];
+        let english_end = w.last().is_some_and(|l| l.is_ascii_alphabetic());
+        let clean_edge = !edge || !english_end || !is_alpha(c.get(i + w.len()).copied());
+        (hit && clean_edge).then_some(w.len())
+    })
+}
+
+/// The token after a marker: `block 3`, `flat 1203`, `unit 15-3`, `#11-02`, `tower a`.
+fn token_after(c: &[char], i: usize, allow_dash: bool) -> Option<(String, usize)> {
+    let mut j = skip_spaces(c, i);
+    while matches!(c.get(j), Some('#' | '.' | ':' | '：')) {
+        j = skip_spaces(c, j + 1);
+    }
+    if c.get(j) == Some(&'n')
+        && c.get(j + 1) == Some(&'o')
+        && matches!(c.get(j + 2), Some('.' | ' '))
+    {
+        j = skip_spaces(c, j + 3);
+    }
+    let start = j;
+    while let Some(&ch) = c.get(j) {
+        let dash_ok =
+            allow_dash && ch == '-' && c.get(j + 1).is_some_and(|d| d.is_ascii_alphanumeric());
+        if ch.is_ascii_alphanumeric() || dash_ok {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    let tok: String = c[start..j].iter().collect();
+    let has_digit = tok.chars().any(|ch| ch.is_ascii_digit());
+    let single_letter = tok.len() == 1 && tok.chars().all(|ch| ch.is_ascii_alphabetic());
+    (has_digit && tok.len() <= 8 || single_letter).then(|| (tok.to_uppercase(), j))
+}
+
+/// A number (ASCII digits or Chinese numerals, converted) or a lone Latin letter at `i`.
+fn number_or_letter(c: &[char], i: usize) -> Option<(String, usize)> {
+    let ch = *c.get(i)?;
+    if ch.is_ascii_digit() {
+        let mut j = i;
+        while c.get(j).is_some_and(|d| d.is_ascii_digit()) {
+            j += 1;
+        }
+        if is_alpha(c.get(j).copied()) && !is_alpha(c.get(j + 1).copied()) {
+            // "12b" style flat numbers stay whole, "3pm" does not start with a room.
+            return None;
+        }
+        return Some((c[i..j].iter().collect(), j));
+    }
+    if ch.is_ascii_alphabetic() {
+        let lone = !is_alpha(prev(c, i)) && !is_alpha(c.get(i + 1).copied());
+        return lone.then(|| (ch.to_ascii_uppercase().to_string(), i + 1));
+    }
+    let mut j = i;
+    while c.get(j).is_some_and(|d| chinese_digit(*d).is_some()) {
+        j += 1;
+    }
+    if j == i {
+        return None;
+    }
+    chinese_number(&c[i..j]).map(|n| (n.to_string(), j))
+}
+
+fn number_started_here(c: &[char], i: usize) -> bool {
+    !prev(c, i).is_some_and(|p| p.is_ascii_alphanumeric() || p == '-')
+}
+
+fn chinese_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '零' | '〇' => 0,
+        '一' => 1,
+        '二' | '两' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        '十' => 10,
+        _ => return None,
+    })
+}
+
+/// 五 → 5, 十二 → 12, 二十 → 20, 二十三 → 23; longer forms are not addresses.
+fn chinese_number(c: &[char]) -> Option<u32> {
+    let d: Vec<u32> = c.iter().filter_map(|&ch| chinese_digit(ch)).collect();
+    match d.as_slice() {
+        [n] => Some(*n),
+        [10, n] if *n < 10 => Some(10 + n),
+        [t, 10] if *t < 10 => Some(t * 10),
+        [t, 10, n] if *t < 10 && *n < 10 => Some(t * 10 + n),
+        _ => None,
+    }
+}
+
+/// `5-1-702`, `12-2-1801`, `3-1101`: up to three dash-joined numbers.
+fn dashed(c: &[char], i: usize) -> Option<(Vec<String>, usize)> {
+    let mut parts = Vec::new();
+    let mut j = i;
+    loop {
+        let s = j;
+        while c.get(j).is_some_and(|d| d.is_ascii_digit()) {
+            j += 1;
+        }
+        if j == s || j - s > 4 {
+            return None;
+        }
+        parts.push(c[s..j].iter().collect::<String>());
+        if c.get(j) == Some(&'-') && c.get(j + 1).is_some_and(|d| d.is_ascii_digit()) {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    let valid =
+        (2..=3).contains(&parts.len()) && !c.get(j).is_some_and(|d| d.is_ascii_alphanumeric());
+    valid.then_some((parts, j))
+}
+
+/// Mainland mobiles (1[3-9] + 9 digits, optionally after +86) and landlines with an area
+/// code (0 + 2–3 digits, optional dash, 7–8 digits). Marks the digits as used so the
+/// place scanner does not read them as a room.
+fn find_phone(c: &[char], used: &mut [bool]) -> Option<String> {
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_ascii_digit() || prev(c, i).is_some_and(|p| p.is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let pure = digit_run(c, i, false);
+        for (end, digits) in [pure.clone(), digit_run(c, i, true)] {
+            if let Some(phone) = phone_shape(&digits, &c[i..end]) {
+                for u in used.iter_mut().take(end).skip(i) {
+                    *u = true;
+                }
+                return Some(phone);
+            }
+        }
+        i = pure.0.max(i + 1);
+    }
+    None
+}
+
+/// Digits from `i`, optionally across single dashes or spaces between digits.
+fn digit_run(c: &[char], i: usize, separators: bool) -> (usize, String) {
+    let mut j = i;
+    let mut digits = String::new();
+    while let Some(&ch) = c.get(j) {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            j += 1;
+        } else if separators
+            && matches!(ch, '-' | ' ')
+            && c.get(j + 1).is_some_and(|d| d.is_ascii_digit())
+        {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    (j, digits)
+}
+
+fn phone_shape(digits: &str, written: &[char]) -> Option<String> {
+    let national = digits
+        .strip_prefix("86")
+        .filter(|d| d.len() == 11)
+        .unwrap_or(digits);
+    let b = national.as_bytes();
+    if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
+        return Some(national.to_owned());
+    }
+    if b.first() == Some(&b'0') && (10..=12).contains(&b.len()) {
+        return Some(written.iter().filter(|ch| !ch.is_whitespace()).collect());
+    }
+    None
+}

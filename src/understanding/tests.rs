@@ -1,0 +1,349 @@
+//! Focused behaviour of the classifier with the shipped lexicon: slots, negation, past
+//! tense, questions about repairs, scripts, and the contract's example line.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use super::{Classifier, Slots};
+use crate::ticket::model::{Category, Department, Kind, Urgency};
+
+fn classifier() -> &'static Classifier {
+    static C: OnceLock<Classifier> = OnceLock::new();
+    C.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Classifier::load(&root.join("config/lexicon.toml")).unwrap()
+    })
+}
+
+fn kind(text: &str) -> Kind {
+    classifier().classify(text).kind
+}
+
+fn urgency(text: &str) -> Urgency {
+    classifier().classify(text).urgency
+}
+
+fn slots(text: &str) -> Slots {
+    classifier().classify(text).slots
+}
+
+#[test]
+fn the_contract_example_reads_as_documented() {
+    let c = classifier().classify("3栋1102厨房水管爆了水漫出来了");
+    assert_eq!(c.kind, Kind::Repair);
+    assert_eq!(c.urgency, Urgency::Emergency);
+    assert_eq!(c.department, Department::Engineering);
+    assert_eq!(c.category, Category::Equipment);
+    assert_eq!(c.slots.building.as_deref(), Some("3"));
+    assert_eq!(c.slots.unit, None);
+    assert_eq!(c.slots.room.as_deref(), Some("1102"));
+    assert!(c.confidence > 0.5 && c.confidence <= 1.0);
+    let json = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["kind"], "repair");
+    assert_eq!(json["slots"]["unit"], serde_json::Value::Null);
+}
+
+#[test]
+fn chinese_addresses() {
+    let s = slots("3栋2单元1101 厨房水管漏水");
+    assert_eq!(
+        (s.building.as_deref(), s.unit.as_deref(), s.room.as_deref()),
+        (Some("3"), Some("2"), Some("1101"))
+    );
+    let s = slots("3号楼1101马桶堵了");
+    assert_eq!(
+        (s.building.as_deref(), s.room.as_deref()),
+        (Some("3"), Some("1101"))
+    );
+    let s = slots("7号楼3单元502厨房着火了");
+    assert_eq!(
+        (s.building.as_deref(), s.unit.as_deref(), s.room.as_deref()),
+        (Some("7"), Some("3"), Some("502"))
+    );
+    let s = slots("B座12楼 的 sensor灯不亮");
+    assert_eq!(
+        (s.building.as_deref(), s.room.as_deref()),
+        (Some("B"), None)
+    );
+    let s = slots("升降機困咗人呀 第五座");
+    assert_eq!(s.building.as_deref(), Some("5"));
+    let s = slots("12樓B室 冷氣機滴水");
+    assert_eq!(s.room.as_deref(), Some("12B"));
+}
+
+#[test]
+fn dashed_addresses() {
+    let s = slots("我家一直没水 5-1-702");
+    assert_eq!(
+        (s.building.as_deref(), s.unit.as_deref(), s.room.as_deref()),
+        (Some("5"), Some("1"), Some("702"))
+    );
+    let s = slots("楼道里好大一股煤气味 12-2-1801门口");
+    assert_eq!(s.room.as_deref(), Some("1801"));
+}
+
+#[test]
+fn english_addresses() {
+    let s = slots("Block 3 #11-02 toilet blocked");
+    assert_eq!(
+        (s.building.as_deref(), s.room.as_deref()),
+        (Some("3"), Some("11-02"))
+    );
+    assert_eq!(
+        slots("water pipe burst flat 1203").room.as_deref(),
+        Some("1203")
+    );
+    assert_eq!(
+        slots("stuck in lift B in tower 2").building.as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        slots("The hallway light outside 1502").room.as_deref(),
+        Some("1502")
+    );
+}
+
+#[test]
+fn quantities_are_not_rooms() {
+    assert_eq!(slots("物业费一个月300元").room, None);
+    assert_eq!(slots("等了2024年").room, None);
+    assert_eq!(slots("楼道灯不亮了 3楼到5楼都是黑的").room, None);
+}
+
+#[test]
+fn phone_numbers() {
+    let s = slots("3栋1102 电话13812345678 明天上午来");
+    assert_eq!(s.phone.as_deref(), Some("13812345678"));
+    assert_eq!(s.room.as_deref(), Some("1102"));
+    assert_eq!(
+        slots("call me +86 139 1234 5678").phone.as_deref(),
+        Some("13912345678")
+    );
+    assert_eq!(
+        slots("座机0755-86123456").phone.as_deref(),
+        Some("0755-86123456")
+    );
+    assert_eq!(slots("订单号123456789012").phone, None);
+}
+
+#[test]
+fn preferred_times() {
+    assert_eq!(slots("明天上午来修吧").time.as_deref(), Some("明天上午"));
+    assert_eq!(
+        slots("下午3点以后家里有人").time.as_deref(),
+        Some("下午3点以后")
+    );
+    assert_eq!(slots("周六过来可以吗").time.as_deref(), Some("周六"));
+    assert_eq!(
+        slots("please come tonight after 7").time.as_deref(),
+        Some("tonight after 7")
+    );
+    assert_eq!(slots("聽日下晝得閒").time.as_deref(), Some("聽日下晝"));
+    assert_eq!(slots("马桶堵了").time, None);
+}
+
+#[test]
+fn negation_cancels_the_problem() {
+    assert_ne!(kind("已经不漏了"), Kind::Repair);
+    assert_eq!(urgency("2号楼电梯停了不动了 没人被关"), Urgency::Urgent);
+    assert_eq!(
+        kind("The lift is fine, nobody is trapped inside"),
+        Kind::Other
+    );
+}
+
+#[test]
+fn a_negation_inside_a_symptom_is_part_of_it() {
+    assert_eq!(kind("楼道灯不亮了"), Kind::Repair);
+    assert_eq!(kind("马桶冲不下去"), Kind::Repair);
+    assert_eq!(kind("the tap is not working"), Kind::Repair);
+}
+
+#[test]
+fn already_fixed_is_not_a_new_repair() {
+    assert_eq!(kind("上次修好了谢谢"), Kind::Suggestion);
+    assert_eq!(kind("上次漏水已经修好了 谢谢师傅"), Kind::Suggestion);
+    assert_eq!(kind("上次修好的水管又漏了"), Kind::Repair);
+}
+
+#[test]
+fn asking_how_to_report_a_repair_is_an_inquiry() {
+    assert_eq!(kind("怎么报修啊 打哪个电话"), Kind::Inquiry);
+    assert_eq!(kind("How do I report a repair?"), Kind::Inquiry);
+}
+
+#[test]
+fn a_repair_not_done_is_a_complaint() {
+    let c = classifier().classify("报修三天了还没人来修 你们到底管不管");
+    assert_eq!(
+        (c.kind, c.department),
+        (Kind::Complaint, Department::CustomerService)
+    );
+    assert_eq!(
+        kind("I reported the leak a week ago and no one has come."),
+        Kind::Complaint
+    );
+}
+
+#[test]
+fn rude_wording_does_not_hide_a_repair() {
+    assert_eq!(kind("破电梯又坏了 赶紧派人来修"), Kind::Repair);
+}
+
+#[test]
+fn voice_input_homophones_are_corrected() {
+    let c = classifier().classify("电题里关了个老人");
+    assert_eq!((c.kind, c.urgency), (Kind::Repair, Urgency::Emergency));
+}
+
+#[test]
+fn traditional_and_cantonese_read_like_simplified() {
+    assert_eq!(urgency("升降機困咗人呀"), Urgency::Emergency);
+    assert_eq!(urgency("廁所塞咗,沖唔到"), Urgency::Urgent);
+    assert_eq!(kind("請問管理費點樣交"), Kind::Inquiry);
+}
+
+#[test]
+fn inquiries_are_never_urgent() {
+    let c = classifier().classify("停電通知講幾點恢復供電?");
+    assert_eq!((c.kind, c.urgency), (Kind::Inquiry, Urgency::Normal));
+}
+
+#[test]
+fn complaints_go_to_the_department_of_their_topic() {
+    let dept = |t: &str| classifier().classify(t).department;
+    assert_eq!(dept("垃圾桶三天没人清了 臭死了"), Department::Environment);
+    assert_eq!(
+        dept("楼上每天晚上十二点还在剁东西 吵得睡不着"),
+        Department::Security
+    );
+    assert_eq!(dept("门口保安态度太差了"), Department::CustomerService);
+}
+
+#[test]
+fn greetings_noise_and_ads_are_other() {
+    for t in [
+        "你好",
+        "hello",
+        "👍",
+        "。。。",
+        "asdfjkl",
+        "",
+        "低价出售二手家具 有需要的私聊",
+    ] {
+        assert_eq!(kind(t), Kind::Other, "{t}");
+    }
+}
+
+#[test]
+fn the_default_classifier_uses_the_shipped_lexicon() {
+    let c = Classifier::default().classify("电梯困人了");
+    assert_eq!((c.kind, c.urgency), (Kind::Repair, Urgency::Emergency));
+}
+
+#[test]
+fn a_malformed_lexicon_fails_to_load_with_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("guanjia-lexicon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, "[settings]\nmin_score = \"high\"\n").unwrap();
+    let err = Classifier::load(&path).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("malformed lexicon") && msg.contains("bad.toml"),
+        "{msg}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn emergencies_in_many_words() {
+    for t in [
+        "电梯里有人出不来",
+        "电梯突然停了 我们在里面",
+        "有人困咗喺𨋢入面",
+        "楼道里全是烟",
+        "好像漏煤气了",
+        "水管破了 水喷得到处都是",
+        "天花板塌下来了",
+        "插座烧了 一股焦味",
+        "有人被电到了",
+        "老人晕倒在电梯里",
+        "I smell gas in the stairwell",
+        "kid stuck in the elevator",
+        "the whole building has no power",
+        "sewage overflowing in the basement",
+        "someone fainted in the lobby",
+    ] {
+        assert_eq!(urgency(t), Urgency::Emergency, "{t}");
+    }
+}
+
+#[test]
+fn near_misses_are_not_emergencies() {
+    for t in [
+        "燃气灶打不着火",
+        "楼道灯不亮 一片漆黑",
+        "煤气费怎么交",
+        "smoke alarm battery keeps beeping",
+        "消防演习是几点",
+        "卫生间墙角有点渗水",
+        "电梯维保是哪天",
+        "上次电梯困人的事处理了吗",
+        "有人在楼道抽烟",
+        "厨房的插座没电了",
+    ] {
+        assert_ne!(urgency(t), Urgency::Emergency, "{t}");
+    }
+}
+
+#[test]
+fn same_day_repairs_are_urgent() {
+    for t in [
+        "马桶堵住了",
+        "下水道不通",
+        "停水了",
+        "单元门打不开",
+        "门禁卡刷不了 进不去",
+        "暖气不热",
+        "the sink is clogged",
+        "lift not working in block 2",
+    ] {
+        assert_eq!(urgency(t), Urgency::Urgent, "{t}");
+    }
+}
+
+#[test]
+fn odd_input_never_panics() {
+    let long = "漏水".repeat(5000);
+    let odd = [
+        "",
+        " ",
+        "\t\r\n",
+        "…………",
+        "'''",
+        "--1-2-3--",
+        "1234567890123456789",
+        "+86",
+        "#",
+        "block",
+        "flat #",
+        "ｆｌａｔ　１２０３",
+        "e\u{301}\u{200d}👨‍👩‍👧",
+        "\u{0}\u{1}",
+        "十十十十栋",
+        "9:",
+        "at",
+        long.as_str(),
+    ];
+    for t in odd {
+        let c = classifier().classify(t);
+        assert!((0.0..=1.0).contains(&c.confidence), "{t}");
+    }
+}
+
+#[test]
+fn phone_digits_are_not_read_as_a_room() {
+    let s = slots("电话 13812345678");
+    assert_eq!((s.phone.as_deref(), s.room), (Some("13812345678"), None));
+}
