@@ -42,6 +42,44 @@ pub fn bearer(header: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+type StaffRow = (Uuid, String, String, String, Vec<String>);
+
+fn from_row((id, name, department, role, buildings): StaffRow) -> Result<StaffUser, ApiError> {
+    let department = Department::parse(&department)
+        .ok_or_else(|| anyhow::anyhow!("staff {id} has department {department}"))?;
+    let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("staff {id} has role {role}"))?;
+    Ok(StaffUser {
+        id,
+        name,
+        department,
+        role,
+        buildings,
+    })
+}
+
+/// The active staff member a token belongs to (the API's bearer token, the console's
+/// sign-in form).
+pub async fn by_token(db: &sqlx::PgPool, token: &str) -> Result<Option<StaffUser>, ApiError> {
+    let row: Option<StaffRow> = sqlx::query_as(
+        "SELECT id, name, department, role, buildings FROM staff WHERE token_hash = $1 AND active",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(db)
+    .await?;
+    row.map(from_row).transpose()
+}
+
+/// The active staff member with this id (a console session's owner).
+pub async fn by_id(db: &sqlx::PgPool, id: Uuid) -> Result<Option<StaffUser>, ApiError> {
+    let row: Option<StaffRow> = sqlx::query_as(
+        "SELECT id, name, department, role, buildings FROM staff WHERE id = $1 AND active",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.map(from_row).transpose()
+}
+
 impl FromRequestParts<AppState> for StaffUser {
     type Rejection = ApiError;
 
@@ -53,25 +91,9 @@ impl FromRequestParts<AppState> for StaffUser {
             .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
         let token = bearer(header)
             .ok_or_else(|| ApiError::Unauthorized("malformed Authorization header".into()))?;
-        let row: Option<(Uuid, String, String, String, Vec<String>)> = sqlx::query_as(
-            "SELECT id, name, department, role, buildings FROM staff WHERE token_hash = $1 AND active",
-        )
-        .bind(hash_token(token))
-        .fetch_optional(&state.db)
-        .await?;
-        let (id, name, department, role, buildings) =
-            row.ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        let department = Department::parse(&department)
-            .ok_or_else(|| anyhow::anyhow!("staff {id} has department {department}"))?;
-        let role =
-            Role::parse(&role).ok_or_else(|| anyhow::anyhow!("staff {id} has role {role}"))?;
-        Ok(StaffUser {
-            id,
-            name,
-            department,
-            role,
-            buildings,
-        })
+        by_token(&state.db, token)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))
     }
 }
 

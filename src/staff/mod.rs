@@ -1,7 +1,10 @@
 //! The staff API (`/api/v1`): queues, claims, status changes, replies and ticket history,
-//! behind bearer tokens. `auth::StaffUser` is the extractor the console and reports reuse.
+//! behind bearer tokens, and the browser console (`console`) over the same `actions`.
+//! `auth::StaffUser` is the extractor the API and reports use.
 
+pub mod actions;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod routes;
 pub mod scope;
@@ -29,4 +32,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tickets/{id}/reply", post(routes::ticket_reply))
         .route("/api/v1/tickets/{id}/release", post(routes::ticket_release))
         .route("/api/v1/tickets/{id}/assign", post(routes::ticket_assign))
+        .merge(console::router())
 }

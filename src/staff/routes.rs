@@ -10,36 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::actions::{self, find};
 use super::auth::StaffUser;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::scope;
 use super::view::{AttachmentJson, EventJson, TicketDetail, TicketJson};
-use crate::domain::Locale;
-use crate::queue::Queues;
 use crate::state::AppState;
-use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::repository::{self, Actor};
 use crate::ticket::{Department, Kind, Role, Status, Ticket};
-
-fn department(s: &str) -> Result<Department, ApiError> {
-    Department::parse(s).ok_or_else(|| ApiError::NotFound(format!("no department `{s}`")))
-}
-
-/// A ticket by UUID or by number, visible to `user`.
-async fn find(state: &AppState, user: &StaffUser, key: &str) -> Result<Ticket, ApiError> {
-    let mut conn = state.db.acquire().await?;
-    let found = match Uuid::parse_str(key) {
-        Ok(id) => repository::get(&mut conn, id).await?,
-        Err(_) => repository::get_by_number(&mut conn, key).await?,
-    };
-    let t = found.ok_or_else(|| ApiError::NotFound(format!("no ticket `{key}`")))?;
-    if !scope::can_see_ticket(user, &t) {
-        return Err(ApiError::Forbidden(
-            "this ticket is outside your scope".into(),
-        ));
-    }
-    Ok(t)
-}
 
 fn ticket_response(t: &Ticket) -> Response {
     Json(TicketJson::from(t)).into_response()
@@ -50,11 +26,7 @@ pub async fn queue_list(
     user: StaffUser,
     ApiPath(dept): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let d = department(&dept)?;
-    if !scope::can_use_queue(&user, d) {
-        return Err(ApiError::Forbidden(format!("not your department: {d}")));
-    }
-    let tickets = Queues::from_state(&state).list(d).await?;
+    let tickets = actions::queue(&state, &user, actions::department(&dept)?).await?;
     Ok(Json(tickets.iter().map(TicketJson::from).collect::<Vec<_>>()).into_response())
 }
 
@@ -63,11 +35,7 @@ pub async fn queue_claim(
     user: StaffUser,
     ApiPath(dept): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let d = department(&dept)?;
-    if !scope::can_use_queue(&user, d) {
-        return Err(ApiError::Forbidden(format!("not your department: {d}")));
-    }
-    match Queues::from_state(&state).claim_first(user.id, d).await? {
+    match actions::claim_first(&state, &user, actions::department(&dept)?).await? {
         Some(t) => Ok(ticket_response(&t)),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
@@ -79,12 +47,7 @@ pub async fn ticket_claim(
     ApiPath(key): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let t = find(&state, &user, &key).await?;
-    if !scope::can_use_queue(&user, *t.department) {
-        return Err(ApiError::Forbidden(
-            "only its department takes this ticket".into(),
-        ));
-    }
-    let t = Queues::from_state(&state).claim(user.id, &t).await?;
+    let t = actions::claim(&state, &user, &t).await?;
     Ok(ticket_response(&t))
 }
 
@@ -105,24 +68,7 @@ pub async fn ticket_status(
     let to = Status::parse(&body.status)
         .ok_or_else(|| ApiError::BadRequest(format!("unknown status `{}`", body.status)))?;
     let t = find(&state, &user, &key).await?;
-    let queues = Queues::from_state(&state);
-    let t = if to == Status::Claimed && t.status.is_queued() {
-        if !scope::can_use_queue(&user, *t.department) {
-            return Err(ApiError::Forbidden(
-                "only its department takes this ticket".into(),
-            ));
-        }
-        queues.claim(user.id, &t).await?
-    } else {
-        let note = body
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        queues
-            .transition(t.id, Actor::Staff(user.id), to, note)
-            .await?
-    };
+    let t = actions::change_status(&state, &user, &t, to, body.note.as_deref()).await?;
     Ok(ticket_response(&t))
 }
 
@@ -138,49 +84,17 @@ pub async fn ticket_reply(
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> Result<Response, ApiError> {
-    let text = body.text.trim();
-    if text.is_empty() {
+    if body.text.trim().is_empty() {
         return Err(ApiError::BadRequest("`text` is empty".into()));
     }
     let t = find(&state, &user, &key).await?;
-    if !scope::can_reply(&user, &t) {
-        return Err(ApiError::Forbidden(
-            "your role does not write to residents".into(),
-        ));
-    }
-    let now = state.clock.now();
-    let locale = Locale::parse(&t.locale).unwrap_or_default();
-    let message = state.prompts.render(
-        locale,
-        "ticket.reply",
-        &[("number", &t.number), ("text", text)],
-    );
-    let mut tx = state.db.begin().await?;
-    let id = notify::to_resident(
-        &mut tx,
-        t.resident_id,
-        Notice {
-            kind: NoticeKind::Reply,
-            ticket_id: Some(t.id),
-            text: &message,
-            dedup_key: None,
-        },
-        now,
+    let replied = actions::reply(&state, &user, &t, &body.text).await?;
+    Ok(
+        Json(
+            json!({ "outbox_id": replied.outbox_id, "ticket": t.number, "text": replied.message }),
+        )
+        .into_response(),
     )
-    .await?;
-    repository::record_event(
-        &mut tx,
-        t.id,
-        now,
-        Actor::Staff(user.id),
-        "reply",
-        None,
-        None,
-        Some(text),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(json!({ "outbox_id": id, "ticket": t.number, "text": message })).into_response())
 }
 
 pub async fn ticket_release(
@@ -189,14 +103,7 @@ pub async fn ticket_release(
     ApiPath(key): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let t = find(&state, &user, &key).await?;
-    let t = Queues::from_state(&state)
-        .transition(
-            t.id,
-            Actor::Staff(user.id),
-            Status::Queued,
-            Some("released"),
-        )
-        .await?;
+    let t = actions::release(&state, &user, &t).await?;
     Ok(ticket_response(&t))
 }
 
@@ -213,32 +120,7 @@ pub async fn ticket_assign(
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Response, ApiError> {
     let t = find(&state, &user, &key).await?;
-    if !scope::can_assign(&user, *t.department) {
-        return Err(ApiError::Forbidden(
-            "only a supervisor or manager assigns tickets".into(),
-        ));
-    }
-    let target: Option<(String, String)> =
-        sqlx::query_as("SELECT department, role FROM staff WHERE id = $1 AND active")
-            .bind(body.staff_id)
-            .fetch_optional(&state.db)
-            .await?;
-    let Some((target_department, _)) = target else {
-        return Err(ApiError::BadRequest(format!(
-            "no active staff member {}",
-            body.staff_id
-        )));
-    };
-    if target_department != t.department.as_str() {
-        return Err(ApiError::BadRequest(format!(
-            "staff {} is in {target_department}, the ticket in {}",
-            body.staff_id,
-            t.department.as_str()
-        )));
-    }
-    let t = Queues::from_state(&state)
-        .assign(user.id, &t, body.staff_id)
-        .await?;
+    let t = actions::assign(&state, &user, &t, body.staff_id).await?;
     Ok(ticket_response(&t))
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real app on a random port, a fresh PostgreSQL database and its own
 //! Redis key prefix per test. The only stand-in is the messaging platform.
 
+mod console;
 mod delivery;
 mod dialogue;
 mod health;

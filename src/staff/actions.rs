@@ -1,0 +1,194 @@
+//! What staff do to tickets, whichever door they come in by: the JSON API (`routes`) and
+//! the browser console (`console`) both call these, so scope checks, claims, replies and
+//! status changes live in one place.
+
+use uuid::Uuid;
+
+use super::auth::StaffUser;
+use super::error::ApiError;
+use super::scope;
+use crate::domain::Locale;
+use crate::queue::Queues;
+use crate::state::AppState;
+use crate::ticket::notify::{self, Notice, NoticeKind};
+use crate::ticket::repository::{self, Actor};
+use crate::ticket::{Department, Status, Ticket};
+
+pub fn department(s: &str) -> Result<Department, ApiError> {
+    Department::parse(s).ok_or_else(|| ApiError::NotFound(format!("no department `{s}`")))
+}
+
+/// A ticket by UUID or by number, visible to `user`.
+pub async fn find(state: &AppState, user: &StaffUser, key: &str) -> Result<Ticket, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let found = match Uuid::parse_str(key) {
+        Ok(id) => repository::get(&mut conn, id).await?,
+        Err(_) => repository::get_by_number(&mut conn, key).await?,
+    };
+    let t = found.ok_or_else(|| ApiError::NotFound(format!("no ticket `{key}`")))?;
+    if !scope::can_see_ticket(user, &t) {
+        return Err(ApiError::Forbidden(
+            "this ticket is outside your scope".into(),
+        ));
+    }
+    Ok(t)
+}
+
+fn check_queue(user: &StaffUser, d: Department) -> Result<(), ApiError> {
+    if scope::can_use_queue(user, d) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("not your department: {d}")))
+    }
+}
+
+/// The department's waiting tickets, in queue order.
+pub async fn queue(
+    state: &AppState,
+    user: &StaffUser,
+    d: Department,
+) -> Result<Vec<Ticket>, ApiError> {
+    check_queue(user, d)?;
+    Ok(Queues::from_state(state).list(d).await?)
+}
+
+/// Takes the first waiting ticket of the department; `None` when the queue is empty.
+pub async fn claim_first(
+    state: &AppState,
+    user: &StaffUser,
+    d: Department,
+) -> Result<Option<Ticket>, ApiError> {
+    check_queue(user, d)?;
+    Ok(Queues::from_state(state).claim_first(user.id, d).await?)
+}
+
+/// Takes a named ticket (抢单).
+pub async fn claim(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Ticket, ApiError> {
+    if !scope::can_use_queue(user, *t.department) {
+        return Err(ApiError::Forbidden(
+            "only its department takes this ticket".into(),
+        ));
+    }
+    Ok(Queues::from_state(state).claim(user.id, t).await?)
+}
+
+/// Moves a ticket to `to` with an optional note; `claimed` on a waiting ticket is a claim.
+pub async fn change_status(
+    state: &AppState,
+    user: &StaffUser,
+    t: &Ticket,
+    to: Status,
+    note: Option<&str>,
+) -> Result<Ticket, ApiError> {
+    if to == Status::Claimed && t.status.is_queued() {
+        return claim(state, user, t).await;
+    }
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    Ok(Queues::from_state(state)
+        .transition(t.id, Actor::Staff(user.id), to, note)
+        .await?)
+}
+
+/// Puts a held ticket back in its queue.
+pub async fn release(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Ticket, ApiError> {
+    Ok(Queues::from_state(state)
+        .transition(
+            t.id,
+            Actor::Staff(user.id),
+            Status::Queued,
+            Some("released"),
+        )
+        .await?)
+}
+
+/// A reply written to the resident, as queued in the outbox.
+#[derive(Debug, Clone)]
+pub struct Replied {
+    pub outbox_id: Option<Uuid>,
+    /// The message as the resident receives it (the locale's reply template around `text`).
+    pub message: String,
+}
+
+/// Writes to the ticket's resident through the outbox and records a `reply` event.
+pub async fn reply(
+    state: &AppState,
+    user: &StaffUser,
+    t: &Ticket,
+    text: &str,
+) -> Result<Replied, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::BadRequest("`text` is empty".into()));
+    }
+    if !scope::can_reply(user, t) {
+        return Err(ApiError::Forbidden(
+            "your role does not write to residents".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let locale = Locale::parse(&t.locale).unwrap_or_default();
+    let message = state.prompts.render(
+        locale,
+        "ticket.reply",
+        &[("number", &t.number), ("text", text)],
+    );
+    let mut tx = state.db.begin().await?;
+    let outbox_id = notify::to_resident(
+        &mut tx,
+        t.resident_id,
+        Notice {
+            kind: NoticeKind::Reply,
+            ticket_id: Some(t.id),
+            text: &message,
+            dedup_key: None,
+        },
+        now,
+    )
+    .await?;
+    repository::record_event(
+        &mut tx,
+        t.id,
+        now,
+        Actor::Staff(user.id),
+        "reply",
+        None,
+        None,
+        Some(text),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Replied { outbox_id, message })
+}
+
+/// Hands a ticket to another active member of its department (supervisors and managers).
+pub async fn assign(
+    state: &AppState,
+    user: &StaffUser,
+    t: &Ticket,
+    staff_id: Uuid,
+) -> Result<Ticket, ApiError> {
+    if !scope::can_assign(user, *t.department) {
+        return Err(ApiError::Forbidden(
+            "only a supervisor or manager assigns tickets".into(),
+        ));
+    }
+    let target: Option<(String,)> =
+        sqlx::query_as("SELECT department FROM staff WHERE id = $1 AND active")
+            .bind(staff_id)
+            .fetch_optional(&state.db)
+            .await?;
+    let Some((target_department,)) = target else {
+        return Err(ApiError::BadRequest(format!(
+            "no active staff member {staff_id}"
+        )));
+    };
+    if target_department != t.department.as_str() {
+        return Err(ApiError::BadRequest(format!(
+            "staff {staff_id} is in {target_department}, the ticket in {}",
+            t.department.as_str()
+        )));
+    }
+    Ok(Queues::from_state(state)
+        .assign(user.id, t, staff_id)
+        .await?)
+}
