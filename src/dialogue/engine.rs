@@ -82,7 +82,7 @@ impl Dialogue for Engine {
             if let Some(reply) =
                 ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
             {
-                return Ok(self.survey_answered(conn, resident.id, reply).await?);
+                return self.survey_answered(conn, resident.id, reply).await;
             }
         }
         let draft = residents::load_draft(conn, resident.id)
