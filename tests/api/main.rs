@@ -5,6 +5,7 @@ mod delivery;
 mod dialogue;
 mod health;
 mod helpers;
+mod hostile;
 mod ingest;
 mod platform;
 mod queue;
