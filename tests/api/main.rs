@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod ingest;
+mod instances;
 mod platform;
 mod queue;
 mod report;
