@@ -37,7 +37,7 @@ cleanup() {
   fi
   [[ "${KEEP_WORK:-0}" == 1 ]] || rm -rf "$WORK"
 }
-trap cleanup EXIT
+trap 'cleanup; cleanup_redis' EXIT
 
 build() {
   if [[ -z "${FAULT_BIN_DIR:-}" ]]; then
@@ -151,4 +151,58 @@ finish() {
     exit 1
   fi
   log "RESULT: PASS"
+}
+
+# A private redis-server on a free port (never the shared one); sets REDIS_PORT, REDIS_URL.
+start_private_redis() {
+  REDIS_PORT=${REDIS_PORT:-$(free_port)}
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --daemonize yes --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
+  local i
+  for i in $(seq 1 50); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  REDIS_PIDS+=("$(cat "$WORK/redis.pid")")
+  export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+stop_private_redis() {
+  local pid
+  pid=$(cat "$WORK/redis.pid")
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+REDIS_PIDS=()
+cleanup_redis() {
+  local pid
+  for pid in "${REDIS_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+
+# `n` queued tickets spread over the four departments, as the dialogue would have filed them.
+seed_queued_tickets() {
+  local n=$1
+  sql "INSERT INTO residents (id, channel, external_id, locale) VALUES ('00000000-0000-4000-8000-000000000001', 'webhook:demo', 'fault-seed', 'zh-Hans')"
+  sql "INSERT INTO tickets (id, number, resident_id, kind, category, urgency, department, status, summary, description, created_at, updated_at)
+       SELECT gen_random_uuid(), 'F' || lpad(i::text, 6, '0'), '00000000-0000-4000-8000-000000000001', 'repair', 'equipment', 'normal',
+              (ARRAY['engineering','environment','security','customer_service'])[1 + i % 4], 'queued', '故障演练 ' || i, '故障演练', now(), now()
+       FROM generate_series(1, $n) i"
+}
+
+# Every queued ticket is in its department's queue, and the queues hold nothing else.
+check_queues() {
+  local missing=0 total=0 d id queued
+  queued=$(sql "SELECT count(*) FROM tickets WHERE status IN ('queued', 'reopened')")
+  while IFS='|' read -r id d; do
+    if [[ -z "$(redis-cli -p "$REDIS_PORT" ZSCORE "{$KEY_PREFIX:q:$d}" "$id")" ]]; then
+      missing=$((missing + 1))
+    fi
+  done < <(sql "SELECT id, department FROM tickets WHERE status IN ('queued', 'reopened')")
+  for d in engineering environment security customer_service; do
+    total=$((total + $(redis-cli -p "$REDIS_PORT" ZCARD "{$KEY_PREFIX:q:$d}")))
+  done
+  log "queued tickets $queued, in Redis queues $total, missing $missing"
+  [[ "$missing" == 0 ]] || fail "$missing queued tickets are not in their queue"
+  [[ "$total" == "$queued" ]] || fail "the queues hold $total entries for $queued queued tickets"
 }
