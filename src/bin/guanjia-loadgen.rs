@@ -199,7 +199,9 @@ async fn main() -> anyhow::Result<()> {
                 };
                 tally.latencies_us.push(t0.elapsed().as_micros() as u64);
                 if recording {
-                    tally.record.push((status.clone(), dedup_key(&target, &sent)));
+                    tally
+                        .record
+                        .push((status.clone(), dedup_key(&target, &sent)));
                 }
                 *tally.statuses.entry(status).or_default() += 1;
             }

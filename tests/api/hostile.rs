@@ -373,3 +373,66 @@ async fn injected_text_comes_back_inert_from_the_staff_api_and_the_report() {
     assert!(!html.contains("<script>alert"), "raw script in the report");
     assert!(!html.contains("<img src=x"), "raw img in the report");
 }
+
+/// The fuzz targets' functions (see fuzz/) over the corpus and fixed-seed mutations of it,
+/// so the same ground is covered by plain `cargo test` where libFuzzer cannot run.
+#[test]
+fn the_fuzzed_functions_survive_the_corpus_and_seeded_mutations() {
+    use guanjia::channel::webhook::message::WebhookMessage;
+    use guanjia::understanding::Classifier;
+    use rand::{Rng, SeedableRng};
+
+    let key = AesKey::parse(AES_KEY).unwrap();
+    let classifier = Classifier::load(Path::new("config/lexicon.toml")).expect("the lexicon loads");
+    let seeds: Vec<Vec<u8>> = ["xml", "json", "texts"]
+        .iter()
+        .flat_map(|sub| corpus(sub))
+        .map(|i| i.body)
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x6775_616e_6a69_61);
+    let run = |data: &[u8]| {
+        let lossy = String::from_utf8_lossy(data);
+        let _ = xml::parse_push(&lossy);
+        let _ = xml::parse_envelope(&lossy);
+        let _ = crypto::decrypt(&key, APPID, &lossy);
+        let sealed = crypto::encrypt(&key, APPID, &lossy);
+        assert_eq!(
+            crypto::decrypt(&key, APPID, &sealed).as_deref(),
+            Ok(&*lossy)
+        );
+        if let Ok(m) = WebhookMessage::parse(data) {
+            assert!(!m.text.contains('\0'));
+        }
+        let good = webhook_sig::sign(b"secret", "1700000000", data);
+        assert!(webhook_sig::verify(b"secret", "1700000000", data, &good));
+        let c = classifier.classify(&lossy);
+        assert!(c.confidence.is_finite());
+    };
+    for seed in &seeds {
+        run(seed);
+    }
+    for _ in 0..3_000 {
+        let mut data = seeds[rng.gen_range(0..seeds.len())].clone();
+        if data.len() > 4_096 {
+            let start = rng.gen_range(0..data.len() - 4_096);
+            data = data[start..start + 4_096].to_vec();
+        }
+        for _ in 0..rng.gen_range(1..8) {
+            match rng.gen_range(0..4) {
+                0 if !data.is_empty() => {
+                    let i = rng.gen_range(0..data.len());
+                    data[i] = rng.gen();
+                }
+                1 if !data.is_empty() => data.truncate(rng.gen_range(0..data.len())),
+                2 => {
+                    let other = &seeds[rng.gen_range(0..seeds.len())];
+                    let at = rng.gen_range(0..=data.len());
+                    let take = other.len().min(64);
+                    data.splice(at..at, other[..take].iter().copied());
+                }
+                _ => data.extend((0..rng.gen_range(0..32)).map(|_| rng.gen::<u8>())),
+            }
+        }
+        run(&data);
+    }
+}

@@ -94,7 +94,11 @@ async fn one_msgid_sent_twenty_times_over_two_instances_is_stored_once() {
             Err(_) => body.clone(),
         })
         .collect();
-    assert_eq!(replies.len(), 1, "retries got different replies: {replies:?}");
+    assert_eq!(
+        replies.len(),
+        1,
+        "retries got different replies: {replies:?}"
+    );
     assert_eq!(count(&a.db, "inbound_messages").await, 1);
     assert_eq!(count(&a.db, "residents").await, 1);
     let tickets: i64 =
@@ -103,12 +107,11 @@ async fn one_msgid_sent_twenty_times_over_two_instances_is_stored_once() {
             .await
             .unwrap();
     assert!(tickets <= 1, "{tickets} tickets from one message");
-    let processed: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM inbound_messages WHERE processed_at IS NOT NULL",
-    )
-    .fetch_one(&a.db)
-    .await
-    .unwrap();
+    let processed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM inbound_messages WHERE processed_at IS NOT NULL")
+            .fetch_one(&a.db)
+            .await
+            .unwrap();
     assert_eq!(processed, 1);
 }
 
@@ -166,7 +169,11 @@ async fn queue_claims_spread_over_two_instances_hand_out_each_ticket_once() {
     });
     let claimed: Vec<Uuid> = join_all(claimers).await.into_iter().flatten().collect();
     let distinct: HashSet<Uuid> = claimed.iter().copied().collect();
-    assert_eq!(distinct.len(), claimed.len(), "a ticket was handed out twice");
+    assert_eq!(
+        distinct.len(),
+        claimed.len(),
+        "a ticket was handed out twice"
+    );
     assert_eq!(distinct, filed.into_iter().collect(), "tickets were lost");
     let s = spread(&counts);
     assert!(s[0] > 5 && s[1] > 5, "both instances took claims: {s:?}");
