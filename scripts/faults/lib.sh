@@ -29,7 +29,16 @@ cleanup() {
   for pid in "${PIDS[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
+  # A graceful shutdown gets 10 s; a drill must stay bounded in time.
+  local i
+  for i in $(seq 1 100); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [[ "$alive" == 0 ]] && break
+    sleep 0.1
+  done
   for pid in "${PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   if [[ -n "${DB_NAME:-}" && "${KEEP_DB:-0}" != 1 ]]; then
