@@ -39,6 +39,12 @@ pub async fn connect_redis(settings: &Settings) -> anyhow::Result<redis::aio::Co
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_connection_timeout(Duration::from_secs(2))
         .set_response_timeout(Duration::from_secs(2))
+        // Every command waits on a reconnect in progress, and redis 0.32 feeds `factor`
+        // (default 100) to a backoff starting at 1 s: 1 s, then 60 s, 60 s — a Redis blip
+        // stalled every caller for two minutes (scripts/faults/redis.sh). Retry each
+        // second instead; the response timeout bounds each attempt.
+        .set_factor(1)
+        .set_max_delay(1000)
         .set_number_of_retries(3);
     redis::aio::ConnectionManager::new_with_config(client, config)
         .await

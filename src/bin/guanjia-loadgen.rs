@@ -80,6 +80,10 @@ struct Args {
     /// Percent of chit-chat / inquiries / new requests in the message mix.
     #[arg(long, default_value = "40,30,30")]
     mix: String,
+    /// Write one line per request to this file: the status (or `timeout`/`error`) and the
+    /// message's dedup key, so a fault script can check every acknowledged message was kept.
+    #[arg(long)]
+    record: Option<std::path::PathBuf>,
 }
 
 /// What one resident said, kept so it can be delivered again.
@@ -105,6 +109,8 @@ struct Tally {
     latencies_us: Vec<u64>,
     statuses: BTreeMap<String, u64>,
     replies: u64,
+    /// (status, dedup key) per request, kept only with `--record`.
+    record: Vec<(String, String)>,
 }
 
 #[tokio::main]
@@ -145,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
             pacer.clone(),
         );
         let (max, residents, dup_share) = (args.requests, args.residents, args.duplicates);
+        let recording = args.record.is_some();
         workers.push(tokio::spawn(async move {
             let mut rng = StdRng::from_entropy();
             let mut tally = Tally::default();
@@ -191,6 +198,11 @@ async fn main() -> anyhow::Result<()> {
                     Err(_) => "error".to_owned(),
                 };
                 tally.latencies_us.push(t0.elapsed().as_micros() as u64);
+                if recording {
+                    tally
+                        .record
+                        .push((status.clone(), dedup_key(&target, &sent)));
+                }
                 *tally.statuses.entry(status).or_default() += 1;
             }
             tally
@@ -201,12 +213,30 @@ async fn main() -> anyhow::Result<()> {
         let t = w.await.context("worker")?;
         all.latencies_us.extend(t.latencies_us);
         all.replies += t.replies;
+        all.record.extend(t.record);
         for (k, v) in t.statuses {
             *all.statuses.entry(k).or_default() += v;
         }
     }
     report(&args, &all, started.elapsed());
+    if let Some(path) = &args.record {
+        let lines: String = all
+            .record
+            .iter()
+            .map(|(status, key)| format!("{status} {key}\n"))
+            .collect();
+        std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
+}
+
+/// The key the service deduplicates this message by (`inbound_messages.dedup_key`).
+fn dedup_key(t: &Target, sent: &Sent) -> String {
+    if t.webhook {
+        format!("load-{}", sent.msg_id)
+    } else {
+        format!("{}|{}|{}", t.appid, sent.user, sent.msg_id)
+    }
 }
 
 fn check_loopback(target: &str) -> anyhow::Result<()> {

@@ -31,6 +31,10 @@ impl WebhookMessage {
             serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
         let message_id = id(wire.message_id, "message_id")?;
         let user_id = id(wire.user_id, "user_id")?;
+        // PostgreSQL text cannot hold NUL: refuse it here (400), not at the insert (503).
+        if wire.text.contains('\0') {
+            return Err("text must not contain NUL characters".into());
+        }
         Ok(Self {
             message_id,
             user_id,
@@ -109,5 +113,12 @@ mod tests {
             br#"{"message_id":"m","user_id":"u","sent_at":"yesterday"}"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn nul_in_the_text_is_refused() {
+        let err = WebhookMessage::parse(br#"{"message_id":"m","user_id":"u","text":"a\u0000b"}"#)
+            .unwrap_err();
+        assert!(err.contains("NUL"), "{err}");
     }
 }

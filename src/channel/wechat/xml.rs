@@ -49,6 +49,11 @@ impl Fields {
 }
 
 pub fn parse_fields(xml: &str) -> Result<Fields, XmlError> {
+    // XML 1.0 has no NUL, and PostgreSQL text cannot hold one: refuse it here (a 400)
+    // rather than fail at the insert (a 503 the platform would retry forever).
+    if xml.contains('\0') {
+        return Err(XmlError::Malformed("NUL character".into()));
+    }
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(false);
     let mut fields = BTreeMap::new();
@@ -271,6 +276,20 @@ pub fn parse_envelope(xml: &str) -> Result<String, XmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_anywhere_is_malformed() {
+        for xml in [
+            "<xml><Content><![CDATA[a\0b]]></Content></xml>",
+            "<xml><A\0>x</A\0></xml>",
+            "<xml><Content>a\0</Content></xml>",
+        ] {
+            assert!(
+                matches!(parse_fields(xml), Err(XmlError::Malformed(_))),
+                "{xml:?}"
+            );
+        }
+    }
 
     fn push(msg_type: &str, extra: &str) -> String {
         format!(
