@@ -229,3 +229,11 @@ fn extra_set_seven_report() {
         "the seventh extra set should have at least 40 lines"
     );
 }
+
+/// The fresh batch written for the statistical backoff (before it was run). Reported,
+/// not gated.
+#[test]
+fn fresh_set_report() {
+    let f = evaluate("fresh set", "tests/data/nlu-fresh.jsonl");
+    assert!(f.n >= 80, "the fresh set should have at least 80 lines");
+}
