@@ -47,6 +47,22 @@ pub struct Settings {
     pub resolved_factor: f32,
     /// Who wins a tie, first first.
     pub kind_priority: Vec<Kind>,
+    /// The statistical model overrules weak lexicon evidence (best kind below
+    /// `min_score`) only when it is at least this sure of its kind.
+    #[serde(default = "default_model_min_probability")]
+    pub model_min_probability: f32,
+    /// Lexicon kinds within this much of the best one are a close call, settled by the
+    /// model's probabilities.
+    #[serde(default = "default_model_margin")]
+    pub model_margin: f32,
+}
+
+fn default_model_min_probability() -> f32 {
+    0.5
+}
+
+fn default_model_margin() -> f32 {
+    1.0
 }
 
 /// What a kind implies when no cue says otherwise.
