@@ -261,7 +261,10 @@ const BATCHES: [&str; 9] = [
 #[test]
 fn fresh_set_two_report() {
     let f = evaluate("fresh set 2", "tests/data/nlu-fresh2.jsonl");
-    assert!(f.n >= 40, "the second fresh set should have at least 40 lines");
+    assert!(
+        f.n >= 40,
+        "the second fresh set should have at least 40 lines"
+    );
 }
 
 /// Leave-one-batch-out: for each batch, the model is trained on the dev set and every
@@ -309,5 +312,48 @@ fn leave_one_batch_out() {
             f.non_emergencies
         );
         assert_eq!(f.emergencies, l.emergencies);
+    }
+}
+
+/// The combination's two knobs swept over every batch with leave-one-batch-out training:
+/// kind accuracy summed over the extra batches (lexicon tuned on them) and over the fresh
+/// ones. A tuning aid, reported, not gated; slow in a debug build, so run on demand with
+/// `cargo test --lib understanding::eval::combination_sweep -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn combination_sweep() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    for margin in [0.0f32, 1.0, 2.0] {
+        for over in [1.1f32, 0.999, 0.99, 0.95, 0.9] {
+            let (mut extra, mut fresh, mut n_extra, mut n_fresh, mut dev) = (0, 0, 0, 0, 0);
+            for held in BATCHES {
+                let mut training = read("tests/data/nlu-dev.jsonl");
+                for other in BATCHES
+                    .iter()
+                    .filter(|b| **b != held && !b.contains("fresh"))
+                {
+                    training.push_str(&read(other));
+                }
+                let mut lexicon = super::Lexicon::load(&root.join("config/lexicon.toml")).unwrap();
+                lexicon.settings.model_margin = margin;
+                lexicon.settings.model_override_probability = over;
+                let c = Classifier::with_training(lexicon, &training).unwrap();
+                let f = evaluate_with(&c, held, held, false);
+                if held.contains("fresh") {
+                    fresh += f.kind;
+                    n_fresh += f.n;
+                } else {
+                    extra += f.kind;
+                    n_extra += f.n;
+                }
+                if held.ends_with("fresh2.jsonl") {
+                    dev = evaluate_with(&c, "dev", "tests/data/nlu-dev.jsonl", false).kind;
+                }
+            }
+            println!(
+                "margin {margin:.1} override {over:.3}: extra {extra}/{n_extra}  fresh {fresh}/{n_fresh}  dev {dev}/160"
+            );
+        }
     }
 }

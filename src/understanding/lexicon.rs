@@ -55,6 +55,14 @@ pub struct Settings {
     /// model's probabilities.
     #[serde(default = "default_model_margin")]
     pub model_margin: f32,
+    /// At this probability the model's kind wins over any lexicon reading that is not
+    /// authoritative (an emergency, an "already fixed"); above 1 it never does.
+    #[serde(default = "default_model_override_probability")]
+    pub model_override_probability: f32,
+}
+
+fn default_model_override_probability() -> f32 {
+    1.1
 }
 
 fn default_model_min_probability() -> f32 {

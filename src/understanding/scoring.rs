@@ -266,7 +266,9 @@ pub fn read(lex: &Lexicon, text: &str, guess: Option<&Guess>) -> Reading {
     let (kind, confidence) = match guess {
         Some(g) if !authoritative => {
             let (model_kind, p) = g.best_kind();
-            if top < settings.min_score {
+            if p >= settings.model_override_probability {
+                (model_kind, p.min(0.9))
+            } else if top < settings.min_score {
                 if p >= settings.model_min_probability {
                     (model_kind, p.min(0.9))
                 } else {
