@@ -47,6 +47,30 @@ pub struct Settings {
     pub resolved_factor: f32,
     /// Who wins a tie, first first.
     pub kind_priority: Vec<Kind>,
+    /// The statistical model overrules weak lexicon evidence (best kind below
+    /// `min_score`) only when it is at least this sure of its kind.
+    #[serde(default = "default_model_min_probability")]
+    pub model_min_probability: f32,
+    /// Lexicon kinds within this much of the best one are a close call, settled by the
+    /// model's probabilities.
+    #[serde(default = "default_model_margin")]
+    pub model_margin: f32,
+    /// At this probability the model's kind wins over any lexicon reading that is not
+    /// authoritative (an emergency, an "already fixed"); above 1 it never does.
+    #[serde(default = "default_model_override_probability")]
+    pub model_override_probability: f32,
+}
+
+fn default_model_override_probability() -> f32 {
+    1.1
+}
+
+fn default_model_min_probability() -> f32 {
+    0.5
+}
+
+fn default_model_margin() -> f32 {
+    1.0
 }
 
 /// What a kind implies when no cue says otherwise.

@@ -4,9 +4,13 @@
 //!
 //! The path of a message: [`normalize`] folds width, case and script and applies the
 //! lexicon's dialect/typo table; [`scoring`] matches the lexicon's terms (one
-//! Aho-Corasick pass) and weighs them; [`slots`] scans the place, phone and time.
+//! Aho-Corasick pass) and weighs them; [`model`], a naive Bayes trained at load time on
+//! labelled lines shipped beside the lexicon, settles the kind (and a complaint's
+//! department) where the lexicon's evidence is weak or close; [`slots`] scans the place,
+//! phone and time.
 
 mod lexicon;
+mod model;
 mod normalize;
 mod scoring;
 mod script;
@@ -21,7 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 
+use anyhow::Context;
+
 pub use lexicon::Lexicon;
+use model::Model;
 pub use script::{detect_locale, to_simplified};
 
 /// What the classifier read in one message (contract.md's `classify` line).
@@ -55,6 +62,17 @@ impl Slots {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     lexicon: Lexicon,
+    model: Model,
+}
+
+/// The training file's name, looked for beside the lexicon.
+pub const TRAINING_FILE: &str = "nlu-training.jsonl";
+
+#[derive(Deserialize)]
+struct TrainingLine {
+    text: String,
+    kind: Kind,
+    department: Department,
 }
 
 impl Default for Classifier {
@@ -63,19 +81,50 @@ impl Default for Classifier {
     fn default() -> Self {
         let lexicon = Lexicon::parse(include_str!("../../config/lexicon.toml"))
             .expect("the shipped config/lexicon.toml compiles");
-        Self { lexicon }
+        Self::with_training(lexicon, include_str!("../../config/nlu-training.jsonl"))
+            .expect("the shipped config/nlu-training.jsonl parses")
     }
 }
 
 impl Classifier {
-    /// Reads and compiles the lexicon; a malformed file is an error that names the file
-    /// and what is wrong with it.
+    /// Reads and compiles the lexicon and trains the model on `nlu-training.jsonl` in the
+    /// same folder (without that file the lexicon works alone); a malformed file is an
+    /// error that names the file and what is wrong with it.
     pub fn load(lexicon: &std::path::Path) -> anyhow::Result<Self> {
-        let lexicon = Lexicon::load(lexicon)?;
         // The script converter builds its tables on first use; pay that here, not on
         // the first resident's message.
         to_simplified("預熱");
-        Ok(Self { lexicon })
+        let training_path = lexicon.with_file_name(TRAINING_FILE);
+        let lexicon = Lexicon::load(lexicon)?;
+        let training = match std::fs::read_to_string(&training_path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot read {}", training_path.display())))
+            }
+        };
+        Self::with_training(lexicon, &training)
+            .with_context(|| format!("malformed {}", training_path.display()))
+    }
+
+    /// The lexicon plus a model trained on JSON lines `{"text","kind","department",…}`.
+    pub fn with_training(lexicon: Lexicon, jsonl: &str) -> anyhow::Result<Self> {
+        let mut samples = Vec::new();
+        for (n, line) in jsonl.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let l: TrainingLine =
+                serde_json::from_str(line).with_context(|| format!("line {}", n + 1))?;
+            samples.push(model::Sample {
+                canonical: normalize::canonical(head(&l.text), &lexicon.replacer),
+                kind: l.kind,
+                department: l.department,
+            });
+        }
+        let model = Model::train(&samples);
+        Ok(Self { lexicon, model })
     }
 
     pub fn classify(&self, text: &str) -> Classification {
@@ -83,7 +132,8 @@ impl Classifier {
         // Width, case and script are folded once and shared by the scorer and the slots.
         let prepared = normalize::prepare(head);
         let canonical = normalize::canonical_prepared(&prepared, &self.lexicon.replacer);
-        let reading = scoring::read(&self.lexicon, &canonical);
+        let guess = self.model.guess(&canonical);
+        let reading = scoring::read(&self.lexicon, &canonical, guess.as_ref());
         Classification {
             text: text.to_owned(),
             kind: reading.kind,
@@ -98,7 +148,12 @@ impl Classifier {
     /// The decision with the names of the cues that made it, for tuning the lexicon.
     pub fn explain(&self, text: &str) -> (String, Vec<String>) {
         let canonical = normalize::canonical(head(text), &self.lexicon.replacer);
-        let reading = scoring::read(&self.lexicon, &canonical);
+        let guess = self.model.guess(&canonical);
+        let mut reading = scoring::read(&self.lexicon, &canonical, guess.as_ref());
+        if let Some(g) = guess {
+            let (k, p) = g.best_kind();
+            reading.cues.push(format!("model: {k} {p:.2}"));
+        }
         (canonical, reading.cues)
     }
 }

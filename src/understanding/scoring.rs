@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::lexicon::{Lexicon, Role, Usage};
+use super::model::Guess;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 /// The labels the engine settled on.
@@ -189,7 +190,7 @@ fn mark_negated(lex: &Lexicon, text: &str, hits: &mut [Hit]) {
     }
 }
 
-pub fn read(lex: &Lexicon, text: &str) -> Reading {
+pub fn read(lex: &Lexicon, text: &str, guess: Option<&Guess>) -> Reading {
     let mut hits = find_hits(lex, text);
     drop_contained(&mut hits);
     mark_negated(lex, text, &mut hits);
@@ -252,12 +253,43 @@ pub fn read(lex: &Lexicon, text: &str) -> Reading {
         .fold(0f32, f32::max);
     let weak = top < settings.min_score
         && !(top >= settings.backoff_score && length(text) >= settings.backoff_length);
-    let (kind, confidence) = if weak {
+    let (lexicon_kind, lexicon_confidence) = if weak {
         (Kind::Other, 0.4)
     } else if top < settings.min_score {
         (best, 0.3)
     } else {
         (best, (top / (top + second + 1.0)).clamp(0.05, 0.99))
+    };
+    // The lexicon's explicit rules stay authoritative: an emergency cue or a "it's fixed
+    // already" keep its reading whatever the model thinks.
+    let authoritative = resolved || urgencies.iter().any(|(_, u)| *u == Urgency::Emergency);
+    let (kind, confidence) = match guess {
+        Some(g) if !authoritative => {
+            let (model_kind, p) = g.best_kind();
+            if p >= settings.model_override_probability {
+                (model_kind, p.min(0.9))
+            } else if top < settings.min_score {
+                if p >= settings.model_min_probability {
+                    (model_kind, p.min(0.9))
+                } else {
+                    (lexicon_kind, lexicon_confidence)
+                }
+            } else {
+                // A close call between kinds the lexicon saw: the model picks among them.
+                let mut pick = best;
+                for &k in Kind::ALL {
+                    let s = score(k);
+                    if s > 0.0
+                        && top - s < settings.model_margin
+                        && g.kind[index(Kind::ALL, k)] > g.kind[index(Kind::ALL, pick)]
+                    {
+                        pick = k;
+                    }
+                }
+                (pick, lexicon_confidence)
+            }
+        }
+        _ => (lexicon_kind, lexicon_confidence),
     };
 
     let rule = &lex.kinds[&kind];
@@ -279,7 +311,14 @@ pub fn read(lex: &Lexicon, text: &str) -> Reading {
         _ => Urgency::Normal,
     };
     let department = if rule.department_cues {
-        strongest(Department::ALL, &dept_score).unwrap_or(rule.department)
+        strongest(Department::ALL, &dept_score)
+            .or_else(|| {
+                (kind == Kind::Complaint)
+                    .then(|| guess.and_then(Guess::best_complaint_department))
+                    .flatten()
+                    .map(|(d, _)| d)
+            })
+            .unwrap_or(rule.department)
     } else {
         rule.department
     };

@@ -347,3 +347,88 @@ fn phone_digits_are_not_read_as_a_room() {
     let s = slots("电话 13812345678");
     assert_eq!((s.phone.as_deref(), s.room), (Some("13812345678"), None));
 }
+
+fn shipped_lexicon() -> super::Lexicon {
+    super::Lexicon::parse(include_str!("../../config/lexicon.toml")).unwrap()
+}
+
+fn line(text: &str, kind: &str, department: &str) -> String {
+    format!("{{\"text\":\"{text}\",\"kind\":\"{kind}\",\"department\":\"{department}\"}}\n")
+}
+
+#[test]
+fn the_model_reads_wording_the_lexicon_does_not_know() {
+    let training = [
+        line("zorblax 咕噜了", "repair", "engineering"),
+        line("zorblax 又咕噜", "repair", "engineering"),
+        line("zorblax 咕噜咕噜", "repair", "engineering"),
+        line("flimflam 哒哒", "complaint", "environment"),
+        line("flimflam 哒哒哒", "complaint", "environment"),
+    ]
+    .concat();
+    let alone = Classifier::with_training(shipped_lexicon(), "").unwrap();
+    let both = Classifier::with_training(shipped_lexicon(), &training).unwrap();
+    assert_eq!(alone.classify("zorblax 咕噜").kind, Kind::Other);
+    let r = both.classify("zorblax 咕噜");
+    assert_eq!(
+        (r.kind, r.department),
+        (Kind::Repair, Department::Engineering)
+    );
+    // A complaint's department comes from the model when no lexicon cue names one.
+    let r = both.classify("flimflam 哒哒");
+    assert_eq!(
+        (r.kind, r.department),
+        (Kind::Complaint, Department::Environment)
+    );
+}
+
+#[test]
+fn an_emergency_cue_outranks_the_model() {
+    let training = [
+        line("厨房着火 谢谢", "suggestion", "customer_service"),
+        line("着火 谢谢你们", "suggestion", "customer_service"),
+        line("着火了 感谢", "suggestion", "customer_service"),
+    ]
+    .concat();
+    let c = Classifier::with_training(shipped_lexicon(), &training).unwrap();
+    let r = c.classify("厨房着火了");
+    assert_eq!((r.kind, r.urgency), (Kind::Repair, Urgency::Emergency));
+}
+
+#[test]
+fn load_trains_on_the_file_beside_the_lexicon_and_names_a_bad_one() {
+    let dir = std::env::temp_dir().join(format!("nlu-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lexicon = dir.join("lexicon.toml");
+    std::fs::write(&lexicon, include_str!("../../config/lexicon.toml")).unwrap();
+    // No training file: the lexicon works alone.
+    assert_eq!(
+        Classifier::load(&lexicon).unwrap().classify("zorblax").kind,
+        Kind::Other
+    );
+    std::fs::write(
+        dir.join(super::TRAINING_FILE),
+        [
+            line("zorblax 咕噜", "inquiry", "customer_service"),
+            line("zorblax 咕噜吗", "inquiry", "customer_service"),
+            line("flimflam 哒哒", "complaint", "environment"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    assert_eq!(
+        Classifier::load(&lexicon).unwrap().classify("zorblax").kind,
+        Kind::Inquiry
+    );
+    std::fs::write(
+        dir.join(super::TRAINING_FILE),
+        "{\"text\":\"x\",\"kind\":\"nope\"}\n",
+    )
+    .unwrap();
+    let err = format!("{:#}", Classifier::load(&lexicon).unwrap_err());
+    assert!(
+        err.contains(super::TRAINING_FILE) && err.contains("line 1"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
