@@ -24,6 +24,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub async fn connect_db(settings: &Settings) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(settings.database.max_connections)
+        // sqlx pings every connection it hands out by default: one extra round trip per
+        // acquire, two per message. A connection that died is reported by the statement
+        // that uses it instead, and the pool drops it.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(3))
         .connect(settings.database.url.expose_secret())
         .await

@@ -24,7 +24,17 @@ use tokio::sync::Mutex;
 const MAX_REQUESTS: u64 = 1_000_000;
 const MAX_DURATION: Duration = Duration::from_secs(600);
 
-const CHIT_CHAT: &[&str] = &["你好", "谢谢", "在吗", "好的,辛苦了", "早上好", "hello"];
+/// Greetings, thanks and "how is my request doing" (a status lookup).
+const CHIT_CHAT: &[&str] = &[
+    "你好",
+    "谢谢",
+    "在吗",
+    "好的,辛苦了",
+    "早上好",
+    "hello",
+    "查询进度",
+    "我的工单",
+];
 const INQUIRIES: &[&str] = &[
     "物业费怎么交",
     "停车卡怎么办理",
@@ -156,9 +166,13 @@ async fn main() -> anyhow::Result<()> {
             let mut rng = StdRng::from_entropy();
             let mut tally = Tally::default();
             loop {
-                if let Some(p) = &pacer {
-                    p.lock().await.tick().await;
-                }
+                // At a fixed rate, latency counts from when the request was due, not from
+                // when it went out: a server that stalls is charged for the requests that
+                // queued behind the stall (no coordinated omission).
+                let due = match &pacer {
+                    Some(p) => Some(p.lock().await.tick().await.into_std()),
+                    None => None,
+                };
                 if Instant::now() >= deadline || issued.fetch_add(1, Ordering::Relaxed) >= max {
                     break;
                 }
@@ -184,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
                     }
                 };
                 let request = build(&client, &target, &sent, &mut rng, repeat);
-                let t0 = Instant::now();
+                let t0 = due.unwrap_or_else(Instant::now);
                 let status = match request.send().await {
                     Ok(res) => {
                         let status = res.status().as_u16().to_string();

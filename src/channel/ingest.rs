@@ -193,10 +193,15 @@ async fn process(
     msg: &InboundMessage,
     passive_limit: Option<usize>,
 ) -> anyhow::Result<Option<Processed>> {
-    let mut tx = state.db.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(resident_lock(msg.resident_id))
-        .execute(&mut *tx)
+    // BEGIN and the per-resident lock travel in one round trip (a simple query; the key is
+    // an integer we format ourselves). The check below is a statement of its own, so its
+    // snapshot is taken after the lock is held.
+    let mut tx = state
+        .db
+        .begin_with(format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({})",
+            resident_lock(msg.resident_id)
+        ))
         .await?;
     let pending: Option<(bool,)> =
         sqlx::query_as("SELECT processed_at IS NULL FROM inbound_messages WHERE id = $1")

@@ -50,7 +50,11 @@ impl Dialogue for Engine {
         msg: &InboundMessage,
     ) -> anyhow::Result<Outcome> {
         let now = self.clock.now();
-        let resident = residents::get(conn, msg.resident_id)
+        let residents::DialogueContext {
+            resident,
+            draft,
+            handoff,
+        } = residents::dialogue_context(conn, msg.resident_id)
             .await?
             .with_context(|| format!("no resident {}", msg.resident_id))?;
         let known_locale = resident.locale();
@@ -85,22 +89,18 @@ impl Dialogue for Engine {
                 return self.survey_answered(conn, resident.id, reply).await;
             }
         }
-        let draft = residents::load_draft(conn, resident.id)
-            .await?
-            .and_then(|d| {
-                serde_json::from_value::<Request>(d.payload)
-                    .ok()
-                    .map(|req| Draft {
-                        req,
-                        updated_at: d.updated_at,
-                    })
-            });
-        let handoff = residents::open_handoff(conn, resident.id)
-            .await?
-            .map(|h| HandoffView {
-                id: h.id,
-                last_activity_at: h.last_activity_at,
-            });
+        let draft = draft.and_then(|d| {
+            serde_json::from_value::<Request>(d.payload)
+                .ok()
+                .map(|req| Draft {
+                    req,
+                    updated_at: d.updated_at,
+                })
+        });
+        let handoff = handoff.map(|(id, last_activity_at)| HandoffView {
+            id,
+            last_activity_at,
+        });
         let on_record = (resident.building.is_some() || resident.room.is_some()).then(|| Place {
             building: resident.building.clone(),
             unit: resident.unit.clone(),

@@ -38,6 +38,57 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Resid
     .await
 }
 
+/// Everything the dialogue reads about a resident before stepping: the resident, the
+/// unfinished request and the open conversation with a concierge — one round trip instead
+/// of three, as every message needs all of them.
+#[derive(Debug, Clone)]
+pub struct DialogueContext {
+    pub resident: Resident,
+    pub draft: Option<StoredDraft>,
+    /// The open handoff's id and last activity.
+    pub handoff: Option<(Uuid, DateTime<Utc>)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    #[sqlx(flatten)]
+    resident: Resident,
+    draft_payload: Option<serde_json::Value>,
+    draft_updated_at: Option<DateTime<Utc>>,
+    handoff_id: Option<Uuid>,
+    handoff_last_activity_at: Option<DateTime<Utc>>,
+}
+
+pub async fn dialogue_context(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<DialogueContext>> {
+    let row: Option<ContextRow> = sqlx::query_as(
+        "SELECT r.id, r.channel, r.external_id, r.display_name, r.phone, r.building, r.unit,
+                r.room, r.locale,
+                d.payload AS draft_payload, d.updated_at AS draft_updated_at,
+                h.id AS handoff_id, h.last_activity_at AS handoff_last_activity_at
+         FROM residents r
+         LEFT JOIN drafts d ON d.resident_id = r.id
+         LEFT JOIN handoffs h ON h.resident_id = r.id AND h.ended_at IS NULL
+         WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| DialogueContext {
+        resident: r.resident,
+        draft: r
+            .draft_payload
+            .zip(r.draft_updated_at)
+            .map(|(payload, updated_at)| StoredDraft {
+                payload,
+                updated_at,
+            }),
+        handoff: r.handoff_id.zip(r.handoff_last_activity_at),
+    }))
+}
+
 /// Records the resident's home unit, given once and used as the default place afterwards.
 pub async fn remember_unit(
     conn: &mut PgConnection,
