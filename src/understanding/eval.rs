@@ -168,7 +168,7 @@ fn dev_set_meets_the_quality_floor() {
     );
 }
 
-/// Hand-written held-out style messages: reported, not gated (see BENCHMARKS-classifier.md).
+/// Hand-written held-out style messages: reported, not gated (see BENCHMARKS.md, "Classifier").
 #[test]
 fn extra_set_report() {
     let f = evaluate("extra set", "tests/data/nlu-extra.jsonl");
