@@ -341,3 +341,16 @@ pub async fn outbox_status(db: &PgPool, id: Uuid) -> String {
         .unwrap();
     s
 }
+
+/// Whether every outbox row is delivered within `timeout`.
+pub async fn outbox_drained(db: &PgPool, timeout: Duration) -> bool {
+    wait_until(timeout, || async {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM outbox WHERE status <> 'delivered'")
+                .fetch_one(db)
+                .await
+                .unwrap();
+        n == 0
+    })
+    .await
+}

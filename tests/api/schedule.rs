@@ -363,17 +363,7 @@ async fn two_instances_fire_each_timer_once() {
         assert_eq!(alerts(&a.db, *t).await.len(), 2);
     }
     // And every survey reaches its resident once, with two delivery workers running.
-    assert!(
-        wait_until(Duration::from_secs(15), || async {
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT count(*) FROM outbox WHERE status <> 'delivered'")
-                    .fetch_one(&a.db)
-                    .await
-                    .unwrap();
-            n == 0
-        })
-        .await
-    );
+    assert!(platform::outbox_drained(&a.db, Duration::from_secs(15)).await);
     let accepted = platform.accepted_by_id();
     assert_eq!(accepted.len(), 15);
     assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");

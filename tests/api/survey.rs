@@ -395,17 +395,7 @@ async fn the_whole_walk_from_resolution_to_reopening_and_escalation() {
         vec![Some(concierge), Some(eng), Some(cs), Some(manager)]
     );
     // Every message reaches the resident's channel.
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT count(*) FROM outbox WHERE status <> 'delivered'")
-                    .fetch_one(&app.db)
-                    .await
-                    .unwrap();
-            n == 0
-        })
-        .await
-    );
+    assert!(platform::outbox_drained(&app.db, Duration::from_secs(10)).await);
     assert!(platform.accepted_by_id().values().all(|n| *n == 1));
 }
 
