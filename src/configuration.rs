@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
+    #[serde(default)]
+    pub ingest: IngestSettings,
     pub redis: RedisSettings,
     pub locale: LocaleSettings,
     pub service: ServiceSettings,
@@ -35,6 +37,28 @@ pub struct Settings {
     pub severity: SeveritySettings,
     #[serde(default)]
     pub buildings: Vec<BuildingSettings>,
+}
+
+/// How inbound messages are grouped for storing and processing (group commit).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct IngestSettings {
+    /// At most this many messages share one commit.
+    pub max_batch: usize,
+    /// Batches in flight at once; each holds a database connection while it runs.
+    pub in_flight: usize,
+    /// Arrivals that may wait for a batch before requests wait to hand theirs over.
+    pub queue: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            max_batch: 64,
+            in_flight: 4,
+            queue: 4096,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

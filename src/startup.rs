@@ -114,7 +114,9 @@ impl Application {
                 queue: queue.clone(),
             })?,
         };
+        let (ingest, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);
         let state = AppState {
+            ingest,
             settings: settings.clone(),
             db,
             redis,
@@ -124,6 +126,14 @@ impl Application {
             queue,
             metrics: crate::telemetry::metrics_handle(),
         };
+        tokio::spawn(crate::channel::ingest::batch::run(
+            state.clone(),
+            ingest_jobs,
+            crate::channel::ingest::Limits {
+                max_batch: settings.ingest.max_batch,
+                in_flight: settings.ingest.in_flight,
+            },
+        ));
         let router = router(state.clone());
         let listener = TcpListener::bind(&settings.server.addr)
             .await

@@ -22,6 +22,8 @@ pub struct AppState {
     pub dialogue: Arc<dyn Dialogue>,
     pub queue: Arc<dyn TicketQueue>,
     pub metrics: PrometheusHandle,
+    /// Where requests hand their arrivals to be stored and processed in batches.
+    pub ingest: crate::channel::ingest::Batcher,
 }
 
 impl AppState {

@@ -160,6 +160,33 @@ pub trait Dialogue: Send + Sync {
         conn: &mut sqlx::PgConnection,
         msg: &InboundMessage,
     ) -> anyhow::Result<Outcome>;
+
+    /// Several messages in one transaction, stepped in order (one resident's messages keep
+    /// their order). The default handles them one by one.
+    async fn handle_many(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        msgs: &[InboundMessage],
+    ) -> anyhow::Result<ManyOutcome> {
+        let mut outcomes = Vec::with_capacity(msgs.len());
+        for msg in msgs {
+            outcomes.push(self.handle(conn, msg).await?);
+        }
+        Ok(ManyOutcome {
+            outcomes,
+            undo: None,
+        })
+    }
+}
+
+/// What [`Dialogue::handle_many`] produced: an outcome per message, in order.
+#[derive(Default)]
+pub struct ManyOutcome {
+    pub outcomes: Vec<Outcome>,
+    /// Puts back what the batch changed outside PostgreSQL (dialogue sessions in Redis);
+    /// run when the transaction does not commit, before it releases its locks, so the
+    /// messages can be handled again from where they started.
+    pub undo: Option<BoxFuture<'static, ()>>,
 }
 
 /// Acknowledges every message. Used where no real dialogue is wired (some tests).

@@ -2,12 +2,14 @@
 //! handoff), steps it, and executes its effects inside the message's transaction — tickets,
 //! drafts, handoffs, the unit on record — then renders the replies and saves the session.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use super::faq::Faq;
 use super::machine::{
@@ -17,7 +19,7 @@ use super::machine::{
 use super::render::Renderer;
 use super::session::{self, Stored};
 use super::{words, Understanding};
-use crate::channel::{Dialogue, InboundMessage, MessageBody, Outcome, PlatformEvent};
+use crate::channel::{Dialogue, InboundMessage, ManyOutcome, MessageBody, Outcome, PlatformEvent};
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
 use crate::domain::Locale;
@@ -49,14 +51,111 @@ impl Dialogue for Engine {
         conn: &mut PgConnection,
         msg: &InboundMessage,
     ) -> anyhow::Result<Outcome> {
+        // A single message needs no undo: a retry of it starts from the session kept
+        // before it (`Stored::start_for`).
+        let mut many = self.handle_many(conn, std::slice::from_ref(msg)).await?;
+        many.outcomes
+            .pop()
+            .context("the dialogue answered no outcome")
+    }
+
+    /// Reads every resident's context and session once for the batch, steps the messages
+    /// in order (a resident's later message sees what the earlier one wrote), then saves
+    /// the sessions in one round trip.
+    async fn handle_many(
+        &self,
+        conn: &mut PgConnection,
+        msgs: &[InboundMessage],
+    ) -> anyhow::Result<ManyOutcome> {
+        let mut residents: Vec<Uuid> = msgs.iter().map(|m| m.resident_id).collect();
+        residents.sort_unstable();
+        residents.dedup();
+        let mut contexts: HashMap<Uuid, residents::DialogueContext> =
+            residents::dialogue_contexts(conn, &residents)
+                .await?
+                .into_iter()
+                .map(|c| (c.resident.id, c))
+                .collect();
+        let prefix = &self.settings.redis.key_prefix;
+        let keys: Vec<String> = residents
+            .iter()
+            .map(|id| session::key(prefix, *id))
+            .collect();
+        let mut redis = self.redis.clone();
+        let loaded = session::load_many(&mut redis, &keys)
+            .await
+            .unwrap_or_else(|e| {
+                // Without Redis the conversation loses its thread but still answers.
+                tracing::warn!(error = %e, "loading dialogue sessions");
+                keys.iter().map(|_| (Stored::default(), None)).collect()
+            });
+        let mut originals = Vec::with_capacity(keys.len());
+        let mut sessions: HashMap<Uuid, Stored> = HashMap::with_capacity(keys.len());
+        for ((id, key), (stored, raw)) in residents.iter().zip(keys).zip(loaded) {
+            sessions.insert(*id, stored);
+            originals.push((key, raw));
+        }
+
+        let mut outcomes = Vec::with_capacity(msgs.len());
+        let mut changed: Vec<Uuid> = Vec::new();
+        for msg in msgs {
+            // A resident's second message in the batch reads what the first one wrote.
+            let context = match contexts.remove(&msg.resident_id) {
+                Some(c) => c,
+                None => residents::dialogue_context(conn, msg.resident_id)
+                    .await?
+                    .with_context(|| format!("no resident {}", msg.resident_id))?,
+            };
+            let stored = sessions.remove(&msg.resident_id).unwrap_or_default();
+            let (outcome, next) = self.step_one(conn, msg, context, stored).await?;
+            if !changed.contains(&msg.resident_id) {
+                changed.push(msg.resident_id);
+            }
+            sessions.insert(msg.resident_id, next);
+            outcomes.push(outcome);
+        }
+
+        let ttl = self.session_ttl();
+        let writes: Vec<(String, Stored)> = changed
+            .iter()
+            .filter_map(|id| sessions.remove(id).map(|s| (session::key(prefix, *id), s)))
+            .collect();
+        if let Err(e) = session::save_many(&mut redis, &writes, ttl).await {
+            tracing::warn!(error = %e, "saving dialogue sessions");
+        }
+        let undo = move || async move {
+            if let Err(e) = session::restore(&mut redis, &originals, ttl).await {
+                tracing::warn!(error = %e, "restoring dialogue sessions after a failed batch");
+            }
+        };
+        Ok(ManyOutcome {
+            outcomes,
+            undo: Some(Box::pin(undo())),
+        })
+    }
+}
+
+impl Engine {
+    fn session_ttl(&self) -> std::time::Duration {
+        let d = &self.settings.dialogue;
+        d.idle_timeout.max(d.handoff_idle_timeout) + std::time::Duration::from_secs(3600)
+    }
+
+    /// Steps one message from `stored` and executes its effects; returns the outcome and
+    /// the session to keep.
+    async fn step_one(
+        &self,
+        conn: &mut PgConnection,
+        msg: &InboundMessage,
+        context: residents::DialogueContext,
+        stored: Stored,
+    ) -> anyhow::Result<(Outcome, Stored)> {
         let now = self.clock.now();
         let residents::DialogueContext {
             resident,
             draft,
             handoff,
-        } = residents::dialogue_context(conn, msg.resident_id)
-            .await?
-            .with_context(|| format!("no resident {}", msg.resident_id))?;
+        } = context;
         let known_locale = resident.locale();
         let text = msg.body.text().map(str::trim).filter(|t| !t.is_empty());
         let locale = match text {
@@ -71,13 +170,6 @@ impl Dialogue for Engine {
             clock: self.clock.clone(),
             prompts: self.prompts.clone(),
         };
-        let key = session::key(&self.settings.redis.key_prefix, resident.id);
-        let mut redis = self.redis.clone();
-        let stored = session::load(&mut redis, &key).await.unwrap_or_else(|e| {
-            // Without Redis the conversation loses its thread but still answers.
-            tracing::warn!(error = %e, "loading dialogue session");
-            Stored::default()
-        });
         let start = stored.start_for(msg.id);
         // A survey answer is read only when the resident is not in the middle of a request:
         // "1" or "好" answering a read-back confirms it, it does not rate a finished ticket.
@@ -86,7 +178,8 @@ impl Dialogue for Engine {
             if let Some(reply) =
                 ticket::revisit::intercept(conn, &tctx, resident.id, t, locale).await?
             {
-                return self.survey_answered(conn, resident.id, reply).await;
+                let outcome = self.survey_answered(conn, resident.id, reply).await?;
+                return Ok((outcome, stored));
             }
         }
         let draft = draft.and_then(|d| {
@@ -137,12 +230,8 @@ impl Dialogue for Engine {
             last_message_id: Some(msg.id),
             previous: start,
         };
-        let ttl = d.idle_timeout.max(d.handoff_idle_timeout) + std::time::Duration::from_secs(3600);
-        if let Err(e) = session::save(&mut redis, &key, &stored, ttl).await {
-            tracing::warn!(error = %e, "saving dialogue session");
-        }
         edge.outcome.reply = edge.replies.join("\n");
-        Ok(edge.outcome)
+        Ok((edge.outcome, stored))
     }
 }
 

@@ -34,29 +34,66 @@ pub fn key(prefix: &str, resident_id: Uuid) -> String {
     format!("{prefix}:session:{resident_id}")
 }
 
-pub async fn load(redis: &mut ConnectionManager, key: &str) -> anyhow::Result<Stored> {
-    let raw: Option<String> = redis::cmd("GET").arg(key).query_async(redis).await?;
-    Ok(match raw {
-        // An unreadable session (e.g. after a format change) is a fresh start, not an error.
-        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
-        None => Stored::default(),
-    })
+/// Reads a stored session; an unreadable one (e.g. after a format change) is a fresh start,
+/// not an error.
+fn parse(raw: Option<&str>) -> Stored {
+    raw.and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
 }
 
-pub async fn save(
+/// The sessions under `keys` in one round trip, with the raw values as found (what
+/// [`restore`] puts back).
+pub async fn load_many(
     redis: &mut ConnectionManager,
-    key: &str,
-    stored: &Stored,
+    keys: &[String],
+) -> anyhow::Result<Vec<(Stored, Option<String>)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    // MGET with one key still answers with a list.
+    let raw: Vec<Option<String>> = redis::cmd("MGET").arg(keys).query_async(redis).await?;
+    Ok(raw.into_iter().map(|r| (parse(r.as_deref()), r)).collect())
+}
+
+/// Writes the sessions in one round trip.
+pub async fn save_many(
+    redis: &mut ConnectionManager,
+    sessions: &[(String, Stored)],
     ttl: std::time::Duration,
 ) -> anyhow::Result<()> {
-    let json = serde_json::to_string(stored)?;
-    let () = redis::cmd("SET")
-        .arg(key)
-        .arg(json)
-        .arg("EX")
-        .arg(ttl.as_secs().max(1))
-        .query_async(redis)
-        .await?;
+    let mut pipe = redis::pipe();
+    for (key, stored) in sessions {
+        pipe.cmd("SET")
+            .arg(key)
+            .arg(serde_json::to_string(stored)?)
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
+            .ignore();
+    }
+    let () = pipe.query_async(redis).await?;
+    Ok(())
+}
+
+/// Puts raw session values back as [`load_many`] found them (`None`: there was none).
+pub async fn restore(
+    redis: &mut ConnectionManager,
+    originals: &[(String, Option<String>)],
+    ttl: std::time::Duration,
+) -> anyhow::Result<()> {
+    let mut pipe = redis::pipe();
+    for (key, raw) in originals {
+        match raw {
+            Some(raw) => pipe
+                .cmd("SET")
+                .arg(key)
+                .arg(raw)
+                .arg("EX")
+                .arg(ttl.as_secs().max(1))
+                .ignore(),
+            None => pipe.cmd("DEL").arg(key).ignore(),
+        };
+    }
+    let () = pipe.query_async(redis).await?;
     Ok(())
 }
 

@@ -59,34 +59,53 @@ struct ContextRow {
     handoff_last_activity_at: Option<DateTime<Utc>>,
 }
 
+const CONTEXT_SELECT: &str = "SELECT DISTINCT ON (r.id)
+        r.id, r.channel, r.external_id, r.display_name, r.phone, r.building, r.unit, r.room,
+        r.locale, d.payload AS draft_payload, d.updated_at AS draft_updated_at,
+        h.id AS handoff_id, h.last_activity_at AS handoff_last_activity_at
+     FROM residents r
+     LEFT JOIN drafts d ON d.resident_id = r.id
+     LEFT JOIN handoffs h ON h.resident_id = r.id AND h.ended_at IS NULL";
+
+impl From<ContextRow> for DialogueContext {
+    fn from(r: ContextRow) -> Self {
+        DialogueContext {
+            resident: r.resident,
+            draft: r
+                .draft_payload
+                .zip(r.draft_updated_at)
+                .map(|(payload, updated_at)| StoredDraft {
+                    payload,
+                    updated_at,
+                }),
+            handoff: r.handoff_id.zip(r.handoff_last_activity_at),
+        }
+    }
+}
+
 pub async fn dialogue_context(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<DialogueContext>> {
-    let row: Option<ContextRow> = sqlx::query_as(
-        "SELECT r.id, r.channel, r.external_id, r.display_name, r.phone, r.building, r.unit,
-                r.room, r.locale,
-                d.payload AS draft_payload, d.updated_at AS draft_updated_at,
-                h.id AS handoff_id, h.last_activity_at AS handoff_last_activity_at
-         FROM residents r
-         LEFT JOIN drafts d ON d.resident_id = r.id
-         LEFT JOIN handoffs h ON h.resident_id = r.id AND h.ended_at IS NULL
-         WHERE r.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
+    let row: Option<ContextRow> = sqlx::query_as(&format!("{CONTEXT_SELECT} WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(DialogueContext::from))
+}
+
+/// [`dialogue_context`] for several residents in one round trip (a batch of messages).
+pub async fn dialogue_contexts(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<DialogueContext>> {
+    let rows: Vec<ContextRow> = sqlx::query_as(&format!(
+        "{CONTEXT_SELECT} WHERE r.id = ANY($1) ORDER BY r.id, h.last_activity_at DESC"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
     .await?;
-    Ok(row.map(|r| DialogueContext {
-        resident: r.resident,
-        draft: r
-            .draft_payload
-            .zip(r.draft_updated_at)
-            .map(|(payload, updated_at)| StoredDraft {
-                payload,
-                updated_at,
-            }),
-        handoff: r.handoff_id.zip(r.handoff_last_activity_at),
-    }))
+    Ok(rows.into_iter().map(DialogueContext::from).collect())
 }
 
 /// Records the resident's home unit, given once and used as the default place afterwards.

@@ -239,3 +239,156 @@ async fn the_recovery_worker_finishes_stranded_messages_by_itself() {
         .unwrap();
     assert_eq!(texts, vec!["echo: 门禁坏了".to_owned()]);
 }
+
+/// Holds its batch on "hold" (so the next arrivals queue up into one batch) and fails on
+/// "boom"; echoes everything else.
+struct HoldAndBoom;
+
+#[async_trait]
+impl Dialogue for HoldAndBoom {
+    async fn handle(
+        &self,
+        _: &mut sqlx::PgConnection,
+        msg: &InboundMessage,
+    ) -> anyhow::Result<Outcome> {
+        let text = msg.body.text().unwrap_or_default();
+        match text {
+            "hold" => tokio::time::sleep(Duration::from_millis(400)).await,
+            "boom" => anyhow::bail!("cannot handle this one"),
+            _ => {}
+        }
+        Ok(Outcome::reply(format!("echo: {text}")))
+    }
+}
+
+async fn text_reply(app: &crate::helpers::TestApp, from: &str, msg_id: &str, text: &str) -> String {
+    let body = post_plain(app, &text_push(from, msg_id, text))
+        .await
+        .text()
+        .await
+        .unwrap();
+    guanjia::channel::wechat::xml::parse_fields(&body)
+        .ok()
+        .and_then(|f| f.get("Content").map(|c| c.to_owned()))
+        .unwrap_or(body)
+}
+
+#[tokio::test]
+async fn one_failing_message_in_a_batch_does_not_hold_up_the_others() {
+    let app = spawn_app_with_dialogue(Arc::new(HoldAndBoom), |s| {
+        s.ingest.in_flight = 1;
+    })
+    .await;
+    // "hold" occupies the only batch slot; the arrivals behind it form one batch.
+    let hold = tokio::spawn({
+        let (client, address) = (app.client.clone(), app.address.clone());
+        async move {
+            client
+                .post(format!(
+                    "{address}/wechat/demo?{}",
+                    crate::wechat::signed_query("12345")
+                ))
+                .body(text_push("o_hold", "3000", "hold"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let texts: Vec<String> = (0..12)
+        .map(|i| {
+            if i == 5 {
+                "boom".into()
+            } else {
+                format!("m{i}")
+            }
+        })
+        .collect();
+    let answers = futures::future::join_all(texts.iter().enumerate().map(|(i, t)| {
+        let app = &app;
+        async move { text_reply(app, &format!("o_b{i}"), &format!("31{i:02}"), t).await }
+    }))
+    .await;
+    assert_eq!(hold.await.unwrap(), 200);
+    for (text, answer) in texts.iter().zip(&answers) {
+        if text == "boom" {
+            assert_eq!(
+                answer, "success",
+                "the failed one is acknowledged, not answered"
+            );
+        } else {
+            assert_eq!(answer, &format!("echo: {text}"));
+        }
+    }
+    let (stored, processed): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(processed_at) FROM inbound_messages")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (stored, processed),
+        (13, 12),
+        "all stored; all but the failed one processed"
+    );
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("guanjia_ingest_batch_fallbacks_total"),
+        "the failure was met in a batch, not alone"
+    );
+}
+
+#[tokio::test]
+async fn many_residents_at_once_are_each_stored_and_answered_once() {
+    let app = crate::helpers::spawn_app_with(|s| s.ingest.in_flight = 2).await;
+    // 30 residents × 2 messages, all at once, and a retry of every third message.
+    let mut sends = Vec::new();
+    for r in 0..30 {
+        for m in 0..2 {
+            sends.push((
+                format!("o_many{r}"),
+                format!("4{r:02}{m}"),
+                "你好".to_owned(),
+            ));
+        }
+    }
+    let retries: Vec<_> = sends.iter().step_by(3).cloned().collect();
+    sends.extend(retries);
+    let answers = futures::future::join_all(sends.iter().map(|(from, id, text)| {
+        let app = &app;
+        async move { (id.clone(), text_reply(app, from, id, text).await) }
+    }))
+    .await;
+    assert_eq!(count(&app.db, "inbound_messages").await, 60);
+    let unprocessed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM inbound_messages WHERE processed_at IS NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(unprocessed, 0);
+    assert_eq!(count(&app.db, "residents").await, 30);
+    // Every answer is a real reply, and a retry got what the first delivery got.
+    let mut by_id = std::collections::HashMap::new();
+    for (id, answer) in answers {
+        assert!(!answer.is_empty() && answer != "success", "{id}: {answer}");
+        let stored: String = sqlx::query_scalar(
+            "SELECT reply FROM inbound_messages WHERE dedup_key LIKE '%|' || $1",
+        )
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(answer, stored);
+        if let Some(first) = by_id.insert(id.clone(), answer.clone()) {
+            assert_eq!(first, answer, "{id}: a retry answered differently");
+        }
+    }
+}

@@ -2,28 +2,34 @@
 //! is acknowledged, and a repeated delivery returns the first one's reply.
 //!
 //! The path of one message:
-//! 1. [`ingest`] upserts the resident and inserts the message in one statement; the unique
+//! 1. [`ingest`] hands the arrival to the [`batch`] dispatcher, which stores it together
+//!    with whatever else arrived meanwhile (one statement, one commit); the unique
 //!    `(channel, dedup_key)` makes a platform retry land on the row already there.
-//! 2. A new row is processed in a spawned task (it outlives a client that hangs up): one
-//!    transaction, serialised per resident by an advisory lock, runs the dialogue and marks
-//!    the row processed with its reply.
-//! 3. The request waits for that task up to the reply budget. When the budget runs out it
-//!    flags the row `reply_deferred`; the task then sends the reply through the outbox
+//! 2. The same batch then runs the dialogue over its new rows in one transaction,
+//!    serialised per resident by advisory locks, and marks them processed with their
+//!    replies ([`process`]).
+//! 3. The request waits for that up to the reply budget. When the budget runs out it flags
+//!    the row `reply_deferred`; processing then sends the reply through the outbox
 //!    instead, in the same transaction that records it.
 //! 4. [`recovery_worker`] finishes rows a crash left unprocessed, replying via the outbox.
+
+pub mod batch;
+mod process;
+mod store;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
+pub use batch::{Batcher, Limits};
+use process::{Processed, Work};
+
 use super::{ChannelRef, InboundMessage, MessageBody};
 use crate::state::AppState;
-use crate::ticket::notify::{self, Notice, NoticeKind};
 
 /// How often the recovery worker looks for stranded messages.
 const RECOVERY_EVERY: Duration = Duration::from_secs(3);
@@ -79,198 +85,109 @@ async fn ingest_inner(
     arrival: Arrival,
     deadline: Instant,
 ) -> Result<(&'static str, Answer), sqlx::Error> {
-    let now = state.clock.now();
-    let stored = store(&state.db, &arrival, now).await?;
+    let received_at = state.clock.now();
+    let id = Uuid::now_v7();
+    let (channel, dedup_key) = (arrival.channel.clone(), arrival.dedup_key.clone());
+    let pending = match state.ingest.submit(id, received_at, arrival.clone()).await {
+        Some(pending) => pending,
+        // No dispatcher (it only goes away with the process): store and process here.
+        None => return ingest_alone(state, arrival, id, received_at, deadline).await,
+    };
+    // Acknowledging waits for the store however long it takes: an unstored message must
+    // never be answered.
+    let stored = pending.stored.await.map_err(|_| {
+        sqlx::Error::Protocol("the ingest dispatcher dropped a message unstored".into())
+    })??;
     let Some(message_id) = stored.message_id else {
-        let answer = await_duplicate(state, &arrival, deadline).await?;
+        let answer = await_duplicate(state, &channel, &dedup_key, deadline).await?;
         return Ok(("duplicate", answer));
     };
-    let msg = InboundMessage {
-        id: message_id,
-        channel: arrival.channel.clone(),
-        resident_id: stored.resident_id,
-        external_user: arrival.external_user.clone(),
-        received_at: now,
-        body: arrival.body.clone(),
+    let result = match tokio::time::timeout_at(deadline, pending.processed).await {
+        Ok(Ok(r)) => Finished::Done(r),
+        Ok(Err(_)) => Finished::Died,
+        Err(_) => Finished::OutOfTime,
     };
-    let span = tracing::info_span!(
-        "inbound",
-        message_id = %msg.id,
-        channel = %msg.channel.key(),
-        resident_id = %msg.resident_id,
-        msg_type = %msg.body.type_name(),
-    );
+    answer_from(state, message_id, result).await
+}
+
+/// Without the dispatcher: store, then process in a task of its own (it outlives a client
+/// that hangs up).
+async fn ingest_alone(
+    state: &AppState,
+    arrival: Arrival,
+    id: Uuid,
+    received_at: DateTime<Utc>,
+    deadline: Instant,
+) -> Result<(&'static str, Answer), sqlx::Error> {
+    let item = store::ToStore {
+        id,
+        received_at,
+        arrival: &arrival,
+    };
+    let stored = store::store_one(&state.db, &item).await?;
+    let Some(message_id) = stored.message_id else {
+        let answer = await_duplicate(state, &arrival.channel, &arrival.dedup_key, deadline).await?;
+        return Ok(("duplicate", answer));
+    };
+    let work = Work {
+        msg: InboundMessage {
+            id: message_id,
+            channel: arrival.channel,
+            resident_id: stored.resident_id,
+            external_user: arrival.external_user,
+            received_at,
+            body: arrival.body,
+        },
+        passive_limit: arrival.passive_limit,
+    };
     let task = {
         let state = state.clone();
-        let limit = arrival.passive_limit;
-        tokio::spawn(async move { process(&state, &msg, limit).await }.instrument(span.clone()))
+        tokio::spawn(async move { process::process(&state, &work).await })
     };
-    match tokio::time::timeout_at(deadline, task).await {
-        Ok(Ok(Ok(Some(done)))) if !done.deferred => Ok(("processed", Answer::Reply(done.reply))),
-        Ok(Ok(Ok(Some(_)))) => Ok(("deferred", Answer::Later)),
-        Ok(Ok(Ok(None))) => Ok(("processed", stored_answer(state, message_id).await?)),
-        Ok(Ok(Err(e))) => {
+    let result = match tokio::time::timeout_at(deadline, task).await {
+        Ok(Ok(r)) => Finished::Done(r),
+        Ok(Err(_)) => Finished::Died,
+        Err(_) => Finished::OutOfTime,
+    };
+    answer_from(state, message_id, result).await
+}
+
+/// How the wait for processing ended.
+enum Finished {
+    Done(anyhow::Result<Option<Processed>>),
+    /// The task processing it went away without an answer.
+    Died,
+    /// The reply budget ran out first.
+    OutOfTime,
+}
+
+async fn answer_from(
+    state: &AppState,
+    message_id: Uuid,
+    result: Finished,
+) -> Result<(&'static str, Answer), sqlx::Error> {
+    let span = tracing::info_span!("inbound", message_id = %message_id);
+    match result {
+        Finished::Done(Ok(Some(done))) if !done.deferred => {
+            Ok(("processed", Answer::Reply(done.reply)))
+        }
+        Finished::Done(Ok(Some(_))) => Ok(("deferred", Answer::Later)),
+        Finished::Done(Ok(None)) => Ok(("processed", stored_answer(state, message_id).await?)),
+        Finished::Done(Err(e)) => {
             span.in_scope(|| tracing::error!(error = %mask(&format!("{e:#}")), "processing failed; left for recovery"));
             defer(state, message_id).await.map(|a| ("failed", a))
         }
-        Ok(Err(join)) => {
-            span.in_scope(
-                || tracing::error!(error = %join, "processing task died; left for recovery"),
-            );
+        Finished::Died => {
+            span.in_scope(|| tracing::error!("processing task died; left for recovery"));
             defer(state, message_id).await.map(|a| ("failed", a))
         }
-        Err(_) => {
+        Finished::OutOfTime => {
             span.in_scope(|| {
                 tracing::warn!("reply budget ran out; the reply goes through the outbox")
             });
             defer(state, message_id).await.map(|a| ("deferred", a))
         }
     }
-}
-
-struct Stored {
-    resident_id: Uuid,
-    /// `None` when the message was already there (a repeated delivery).
-    message_id: Option<Uuid>,
-}
-
-/// One round trip: upsert the resident, insert the message unless it is a repeat. A repeat
-/// leaves the resident's 48-hour window and send counter alone.
-async fn store(
-    db: &sqlx::PgPool,
-    arrival: &Arrival,
-    now: DateTime<Utc>,
-) -> Result<Stored, sqlx::Error> {
-    let payload = serde_json::json!({ "body": arrival.body, "raw": arrival.raw });
-    let (resident_id, message_id): (Uuid, Option<Uuid>) = sqlx::query_as(
-        "WITH seen AS (
-             SELECT EXISTS (SELECT 1 FROM inbound_messages WHERE channel = $2 AND dedup_key = $6) AS repeat
-         ), resident AS (
-             INSERT INTO residents (id, channel, external_id, last_inbound_at, sent_since_inbound)
-             VALUES ($1, $2, $3, $4, 0)
-             ON CONFLICT (channel, external_id) DO UPDATE SET
-                 last_inbound_at = CASE WHEN (SELECT repeat FROM seen) THEN residents.last_inbound_at
-                                        ELSE EXCLUDED.last_inbound_at END,
-                 sent_since_inbound = CASE WHEN (SELECT repeat FROM seen) THEN residents.sent_since_inbound
-                                           ELSE 0 END
-             RETURNING id
-         ), message AS (
-             INSERT INTO inbound_messages (id, channel, dedup_key, resident_id, msg_type, content, payload, received_at)
-             SELECT $5, $2, $6, resident.id, $7, $8, $9, $4 FROM resident
-             ON CONFLICT (channel, dedup_key) DO NOTHING
-             RETURNING id
-         )
-         SELECT resident.id, message.id FROM resident LEFT JOIN message ON TRUE",
-    )
-    .bind(Uuid::now_v7())
-    .bind(arrival.channel.key())
-    .bind(&arrival.external_user)
-    .bind(now)
-    .bind(Uuid::now_v7())
-    .bind(&arrival.dedup_key)
-    .bind(arrival.body.type_name())
-    .bind(arrival.body.text())
-    .bind(payload)
-    .fetch_one(db)
-    .await?;
-    Ok(Stored {
-        resident_id,
-        message_id,
-    })
-}
-
-/// The outcome of processing one message.
-struct Processed {
-    reply: String,
-    /// The request had already given up waiting, so the reply went to the outbox.
-    deferred: bool,
-}
-
-/// Runs the dialogue for `msg` and records the result, all in one transaction. `None`
-/// when someone else (a recovery pass) processed it first.
-async fn process(
-    state: &AppState,
-    msg: &InboundMessage,
-    passive_limit: Option<usize>,
-) -> anyhow::Result<Option<Processed>> {
-    // BEGIN and the per-resident lock travel in one round trip (a simple query; the key is
-    // an integer we format ourselves). The check below is a statement of its own, so its
-    // snapshot is taken after the lock is held.
-    let mut tx = state
-        .db
-        .begin_with(format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({})",
-            resident_lock(msg.resident_id)
-        ))
-        .await?;
-    let pending: Option<(bool,)> =
-        sqlx::query_as("SELECT processed_at IS NULL FROM inbound_messages WHERE id = $1")
-            .bind(msg.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if !matches!(pending, Some((true,))) {
-        return Ok(None);
-    }
-    let outcome = state.dialogue.handle(&mut tx, msg).await?;
-    let now = state.clock.now();
-    let row: Option<(bool,)> = sqlx::query_as(
-        "UPDATE inbound_messages SET reply = $2, processed_at = $3
-         WHERE id = $1 AND processed_at IS NULL
-         RETURNING reply_deferred",
-    )
-    .bind(msg.id)
-    .bind(&outcome.reply)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((deferred,)) = row else {
-        return Ok(None);
-    };
-    send_by_outbox(&mut tx, msg, &outcome.reply, deferred, passive_limit, now).await?;
-    tx.commit().await?;
-    for job in outcome.after_commit {
-        job.await;
-    }
-    tracing::debug!(deferred, reply = %mask(&outcome.reply), "processed");
-    Ok(Some(Processed {
-        reply: outcome.reply,
-        deferred,
-    }))
-}
-
-/// The part of a reply that cannot travel in the HTTP response goes to the outbox: all of
-/// it when the request stopped waiting, else what exceeds the passive-reply limit.
-async fn send_by_outbox(
-    conn: &mut PgConnection,
-    msg: &InboundMessage,
-    reply: &str,
-    deferred: bool,
-    passive_limit: Option<usize>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    if reply.is_empty() {
-        return Ok(());
-    }
-    let (text, dedup_key) = if deferred {
-        (reply, format!("reply:{}", msg.id))
-    } else {
-        let Some(limit) = passive_limit else {
-            return Ok(());
-        };
-        let (_, rest) = super::wechat::reply::split(reply, limit);
-        if rest.is_empty() {
-            return Ok(());
-        }
-        (rest, format!("reply:{}:rest", msg.id))
-    };
-    let notice = Notice {
-        kind: NoticeKind::Reply,
-        ticket_id: None,
-        text,
-        dedup_key: Some(dedup_key),
-    };
-    notify::to_resident(conn, msg.resident_id, notice, now).await?;
-    Ok(())
 }
 
 /// The request stops waiting. If processing has not finished, it is told to reply through
@@ -305,17 +222,18 @@ async fn stored_answer(state: &AppState, message_id: Uuid) -> Result<Answer, sql
 /// budget; never process it again.
 async fn await_duplicate(
     state: &AppState,
-    arrival: &Arrival,
+    channel: &ChannelRef,
+    dedup_key: &str,
     deadline: Instant,
 ) -> Result<Answer, sqlx::Error> {
-    let key = arrival.channel.key();
+    let key = channel.key();
     loop {
         let row: Option<(bool, Option<String>, bool)> = sqlx::query_as(
             "SELECT processed_at IS NOT NULL, reply, reply_deferred FROM inbound_messages
              WHERE channel = $1 AND dedup_key = $2",
         )
         .bind(&key)
-        .bind(&arrival.dedup_key)
+        .bind(dedup_key)
         .fetch_optional(&state.db)
         .await?;
         match row {
@@ -328,13 +246,6 @@ async fn await_duplicate(
         }
         tokio::time::sleep(DUPLICATE_POLL).await;
     }
-}
-
-/// The advisory-lock key that serialises one resident's messages.
-fn resident_lock(resident_id: Uuid) -> i64 {
-    let b = resident_id.as_bytes();
-    // The low half of a v7 UUID is random, so it spreads well.
-    i64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]])
 }
 
 fn mask(text: &str) -> String {
@@ -415,10 +326,17 @@ pub async fn recover_once(state: &AppState) -> anyhow::Result<usize> {
             received_at,
             body,
         };
-        match process(state, &msg, None).instrument(span.clone()).await {
+        let work = Work {
+            msg,
+            passive_limit: None,
+        };
+        match process::process(state, &work)
+            .instrument(span.clone())
+            .await
+        {
             Ok(Some(_)) => {
                 done += 1;
-                metrics::counter!("guanjia_inbound_messages_total", "channel" => msg.channel.key(), "outcome" => "recovered").increment(1);
+                metrics::counter!("guanjia_inbound_messages_total", "channel" => work.msg.channel.key(), "outcome" => "recovered").increment(1);
             }
             Ok(None) => {}
             Err(e) => span
@@ -426,16 +344,4 @@ pub async fn recover_once(state: &AppState) -> anyhow::Result<usize> {
         }
     }
     Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_keys_differ_between_residents() {
-        let a = resident_lock(Uuid::now_v7());
-        let b = resident_lock(Uuid::now_v7());
-        assert_ne!(a, b);
-    }
 }

@@ -1,0 +1,264 @@
+//! Running the dialogue over stored messages and recording the result, in one transaction
+//! serialised per resident by advisory locks.
+//!
+//! [`process_many`] is the path under load: one transaction (one commit) for a whole batch.
+//! If anything in it fails, the batch is undone and each message is retried on its own
+//! with [`process`], so one message that cannot be handled does not hold up the others.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::channel::{InboundMessage, ManyOutcome};
+use crate::state::AppState;
+use crate::ticket::notify::{self, Notice, NoticeKind};
+
+/// The outcome of processing one message.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub reply: String,
+    /// The request had already given up waiting, so the reply went to the outbox.
+    pub deferred: bool,
+}
+
+/// A stored message waiting to be processed, with what its channel allows in the reply.
+#[derive(Debug, Clone)]
+pub struct Work {
+    pub msg: InboundMessage,
+    pub passive_limit: Option<usize>,
+}
+
+/// The advisory-lock key that serialises one resident's messages.
+pub(super) fn resident_lock(resident_id: Uuid) -> i64 {
+    let b = resident_id.as_bytes();
+    // The low half of a v7 UUID is random, so it spreads well.
+    i64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]])
+}
+
+/// `BEGIN` and the residents' locks in one round trip (a simple query; the keys are
+/// integers we format ourselves). Keys are taken in ascending order, so two batches that
+/// share residents cannot deadlock.
+async fn begin_locked(
+    state: &AppState,
+    residents: impl Iterator<Item = Uuid>,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut keys: Vec<i64> = residents.map(resident_lock).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let list = keys
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    state
+        .db
+        .begin_with(format!(
+            "BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{{{list}}}'::int8[]) AS k"
+        ))
+        .await
+}
+
+/// Runs the dialogue for `work` and records the result, all in one transaction. `None`
+/// when someone else (a recovery pass) processed it first.
+pub async fn process(state: &AppState, work: &Work) -> anyhow::Result<Option<Processed>> {
+    let msg = &work.msg;
+    let mut tx = begin_locked(state, std::iter::once(msg.resident_id)).await?;
+    // Its own statement, so its snapshot is taken after the lock is held.
+    let pending: Option<(bool,)> =
+        sqlx::query_as("SELECT processed_at IS NULL FROM inbound_messages WHERE id = $1")
+            .bind(msg.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if !matches!(pending, Some((true,))) {
+        return Ok(None);
+    }
+    let outcome = state.dialogue.handle(&mut tx, msg).await?;
+    let now = state.clock.now();
+    let mut recorded = record(&mut tx, &[(work, outcome.reply.as_str())], now).await?;
+    let Some(deferred) = recorded.pop().flatten() else {
+        return Ok(None);
+    };
+    tx.commit().await?;
+    for job in outcome.after_commit {
+        job.await;
+    }
+    tracing::debug!(deferred, reply = %super::mask(&outcome.reply), "processed");
+    Ok(Some(Processed {
+        reply: outcome.reply,
+        deferred,
+    }))
+}
+
+/// Processes `batch` (stored messages, in arrival order) in one transaction; the answer is
+/// in the order of `batch`. Falls back to [`process`] one by one when the batch fails.
+pub async fn process_many(
+    state: &AppState,
+    batch: &[Work],
+) -> Vec<anyhow::Result<Option<Processed>>> {
+    if batch.len() == 1 {
+        return vec![process(state, &batch[0]).await];
+    }
+    match try_many(state, batch).await {
+        Ok(done) => done.into_iter().map(Ok).collect(),
+        Err(e) => {
+            tracing::warn!(error = %super::mask(&format!("{e:#}")), size = batch.len(),
+                "batch processing failed; processing its messages one by one");
+            metrics::counter!("guanjia_ingest_batch_fallbacks_total").increment(1);
+            let mut results = Vec::with_capacity(batch.len());
+            for work in batch {
+                results.push(process(state, work).await);
+            }
+            results
+        }
+    }
+}
+
+async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option<Processed>>> {
+    let mut tx = begin_locked(state, batch.iter().map(|w| w.msg.resident_id)).await?;
+    let ids: Vec<Uuid> = batch.iter().map(|w| w.msg.id).collect();
+    let pending: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM inbound_messages WHERE id = ANY($1) AND processed_at IS NULL",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let pending: std::collections::HashSet<Uuid> = pending.into_iter().map(|(id,)| id).collect();
+    let todo: Vec<&Work> = batch
+        .iter()
+        .filter(|w| pending.contains(&w.msg.id))
+        .collect();
+    let msgs: Vec<InboundMessage> = todo.iter().map(|w| w.msg.clone()).collect();
+    let ManyOutcome { outcomes, undo } = state.dialogue.handle_many(&mut tx, &msgs).await?;
+    // Replies and after-commit jobs part ways here: the jobs are not `Sync`, so nothing that
+    // holds them may be borrowed across an await.
+    let (replies, jobs): (Vec<String>, Vec<_>) = outcomes
+        .into_iter()
+        .map(|o| (o.reply, o.after_commit))
+        .unzip();
+    let finish = async {
+        anyhow::ensure!(
+            replies.len() == todo.len(),
+            "the dialogue answered {} of {} messages",
+            replies.len(),
+            todo.len()
+        );
+        let pairs: Vec<(&Work, &str)> = todo
+            .iter()
+            .zip(&replies)
+            .map(|(w, r)| (*w, r.as_str()))
+            .collect();
+        record(&mut tx, &pairs, state.clock.now())
+            .await
+            .map_err(anyhow::Error::from)
+    }
+    .await;
+    let recorded = match finish {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(undo) = undo {
+                undo.await;
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = tx.commit().await {
+        // The locks went with the failed commit; the sessions are put back all the same,
+        // since the messages will be stepped again.
+        if let Some(undo) = undo {
+            undo.await;
+        }
+        return Err(e.into());
+    }
+    let mut by_id = std::collections::HashMap::with_capacity(todo.len());
+    for (((work, reply), after_commit), deferred) in
+        todo.iter().zip(replies).zip(jobs).zip(recorded)
+    {
+        for job in after_commit {
+            job.await;
+        }
+        if let Some(deferred) = deferred {
+            by_id.insert(work.msg.id, Processed { reply, deferred });
+        }
+    }
+    Ok(batch.iter().map(|w| by_id.remove(&w.msg.id)).collect())
+}
+
+/// Marks the messages processed with their replies (one statement) and sends through the
+/// outbox what cannot go in the HTTP response. Per message: `Some(deferred)` when this
+/// transaction processed it, `None` when it was already processed.
+async fn record(
+    tx: &mut PgConnection,
+    replies: &[(&Work, &str)],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Option<bool>>> {
+    let ids: Vec<Uuid> = replies.iter().map(|(w, _)| w.msg.id).collect();
+    let texts: Vec<&str> = replies.iter().map(|(_, r)| *r).collect();
+    let rows: Vec<(Uuid, bool)> = sqlx::query_as(
+        "UPDATE inbound_messages m SET reply = u.reply, processed_at = $3
+         FROM unnest($1::uuid[], $2::text[]) AS u(id, reply)
+         WHERE m.id = u.id AND m.processed_at IS NULL
+         RETURNING m.id, m.reply_deferred",
+    )
+    .bind(&ids)
+    .bind(&texts)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let deferred: std::collections::HashMap<Uuid, bool> = rows.into_iter().collect();
+    let mut out = Vec::with_capacity(replies.len());
+    for (work, reply) in replies {
+        let d = deferred.get(&work.msg.id).copied();
+        if let Some(d) = d {
+            send_by_outbox(tx, work, reply, d, now).await?;
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// The part of a reply that cannot travel in the HTTP response goes to the outbox: all of
+/// it when the request stopped waiting, else what exceeds the passive-reply limit.
+async fn send_by_outbox(
+    conn: &mut PgConnection,
+    work: &Work,
+    reply: &str,
+    deferred: bool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let msg = &work.msg;
+    if reply.is_empty() {
+        return Ok(());
+    }
+    let (text, dedup_key) = if deferred {
+        (reply, format!("reply:{}", msg.id))
+    } else {
+        let Some(limit) = work.passive_limit else {
+            return Ok(());
+        };
+        let (_, rest) = crate::channel::wechat::reply::split(reply, limit);
+        if rest.is_empty() {
+            return Ok(());
+        }
+        (rest, format!("reply:{}:rest", msg.id))
+    };
+    let notice = Notice {
+        kind: NoticeKind::Reply,
+        ticket_id: None,
+        text,
+        dedup_key: Some(dedup_key),
+    };
+    notify::to_resident(conn, msg.resident_id, notice, now).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_differ_between_residents() {
+        let a = resident_lock(Uuid::now_v7());
+        let b = resident_lock(Uuid::now_v7());
+        assert_ne!(a, b);
+    }
+}
