@@ -112,6 +112,7 @@ impl Application {
                 clock: clock.clone(),
                 prompts: prompts.clone(),
                 queue: queue.clone(),
+                db: db.clone(),
             })?,
         };
         let (ingest, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);

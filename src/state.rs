@@ -37,6 +37,7 @@ impl AppState {
             settings: self.settings.clone(),
             clock: self.clock.clone(),
             prompts: self.prompts.clone(),
+            db: self.db.clone(),
         }
     }
 }

@@ -32,6 +32,7 @@ pub struct Engine {
     pub(super) redis: ConnectionManager,
     pub(super) clock: SharedClock,
     pub(super) prompts: Arc<Prompts>,
+    pub(super) db: sqlx::PgPool,
     pub(super) queue: Arc<dyn TicketQueue>,
     pub(super) understanding: Arc<dyn Understanding>,
     pub(super) faq: Arc<Faq>,
@@ -169,6 +170,7 @@ impl Engine {
             settings: self.settings.clone(),
             clock: self.clock.clone(),
             prompts: self.prompts.clone(),
+            db: self.db.clone(),
         };
         let start = stored.start_for(msg.id);
         // A survey answer is read only when the resident is not in the middle of a request:

@@ -31,6 +31,8 @@ pub struct Deps {
     pub clock: SharedClock,
     pub prompts: Arc<Prompts>,
     pub queue: Arc<dyn TicketQueue>,
+    /// For ticket numbers, which are taken outside the message's transaction.
+    pub db: sqlx::PgPool,
 }
 
 /// Reading a message: what it asks for and which script it is written in. Production uses
@@ -67,6 +69,7 @@ pub fn build_with(
         clock: deps.clock,
         prompts: deps.prompts,
         queue: deps.queue,
+        db: deps.db,
         understanding,
         faq: Arc::new(faq),
     }))

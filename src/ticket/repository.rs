@@ -45,8 +45,14 @@ pub struct Deadlines {
 }
 
 /// The next human-friendly number for `kind` on the property's local `day`: `R2611220001`.
+///
+/// Taken in a short transaction of its own, not the caller's: the day's counter row is the
+/// one row every new ticket writes, and holding its lock until a whole batch of messages
+/// commits would serialise batches (and deadlock two batches filing tickets of two kinds in
+/// opposite orders). A caller that rolls back leaves a gap in the day's numbers; numbers
+/// identify tickets, they do not count them.
 pub async fn next_number(
-    conn: &mut PgConnection,
+    db: &sqlx::PgPool,
     kind: Kind,
     day: chrono::NaiveDate,
 ) -> sqlx::Result<String> {
@@ -58,7 +64,7 @@ pub async fn next_number(
     )
     .bind(day)
     .bind(&letter)
-    .fetch_one(&mut *conn)
+    .fetch_one(db)
     .await?;
     Ok(format!("{letter}{}{n:04}", day.format("%y%m%d")))
 }

@@ -59,13 +59,19 @@ struct ContextRow {
     handoff_last_activity_at: Option<DateTime<Utc>>,
 }
 
-const CONTEXT_SELECT: &str = "SELECT DISTINCT ON (r.id)
-        r.id, r.channel, r.external_id, r.display_name, r.phone, r.building, r.unit, r.room,
-        r.locale, d.payload AS draft_payload, d.updated_at AS draft_updated_at,
+/// Per resident id in `$1`: LATERAL lookups with LIMIT are index probes whatever plan is
+/// cached; as joins, a plan cached while the tables were small reads them whole.
+const CONTEXTS: &str = "SELECT r.id, r.channel, r.external_id, r.display_name, r.phone,
+        r.building, r.unit, r.room, r.locale,
+        d.payload AS draft_payload, d.updated_at AS draft_updated_at,
         h.id AS handoff_id, h.last_activity_at AS handoff_last_activity_at
-     FROM residents r
-     LEFT JOIN drafts d ON d.resident_id = r.id
-     LEFT JOIN handoffs h ON h.resident_id = r.id AND h.ended_at IS NULL";
+     FROM unnest($1::uuid[]) AS ids(id)
+     CROSS JOIN LATERAL (SELECT * FROM residents WHERE id = ids.id LIMIT 1) r
+     LEFT JOIN LATERAL (SELECT payload, updated_at FROM drafts
+                        WHERE resident_id = ids.id LIMIT 1) d ON TRUE
+     LEFT JOIN LATERAL (SELECT id, last_activity_at FROM handoffs
+                        WHERE resident_id = ids.id AND ended_at IS NULL
+                        ORDER BY last_activity_at DESC LIMIT 1) h ON TRUE";
 
 impl From<ContextRow> for DialogueContext {
     fn from(r: ContextRow) -> Self {
@@ -87,11 +93,7 @@ pub async fn dialogue_context(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<DialogueContext>> {
-    let row: Option<ContextRow> = sqlx::query_as(&format!("{CONTEXT_SELECT} WHERE r.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.map(DialogueContext::from))
+    Ok(dialogue_contexts(conn, &[id]).await?.pop())
 }
 
 /// [`dialogue_context`] for several residents in one round trip (a batch of messages).
@@ -99,10 +101,8 @@ pub async fn dialogue_contexts(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<DialogueContext>> {
-    let rows: Vec<ContextRow> = sqlx::query_as(&format!(
-        "{CONTEXT_SELECT} WHERE r.id = ANY($1) ORDER BY r.id, h.last_activity_at DESC"
-    ))
-    .bind(ids)
+    let rows: Vec<ContextRow> = sqlx::query_as(CONTEXTS)
+        .bind(ids)
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(DialogueContext::from).collect())

@@ -21,6 +21,8 @@ pub struct TicketContext {
     pub clock: SharedClock,
     /// The texts of notices that status changes send to residents and staff.
     pub prompts: Arc<Prompts>,
+    /// For what must not wait for the caller's transaction (ticket numbers).
+    pub db: sqlx::PgPool,
 }
 
 /// Files a new ticket: number, deadlines and severity are computed here.
@@ -32,7 +34,7 @@ pub async fn create(
     let now = ctx.clock.now();
     let offset = ctx.settings.locale.offset();
     let day = now.with_timezone(&offset).date_naive();
-    let number = repository::next_number(conn, new.kind, day).await?;
+    let number = repository::next_number(&ctx.db, new.kind, day).await?;
     let deadlines = sla::deadlines(&ctx.settings.sla, new.kind, new.urgency, now, offset);
     let ticket =
         repository::insert(conn, &new, &number, severity::ORDINARY, deadlines, now).await?;

@@ -118,6 +118,7 @@ fn engine(app: &TestApp) -> Arc<dyn Dialogue> {
         clock: app.state.clock.clone(),
         prompts: app.state.prompts.clone(),
         queue: app.state.queue.clone(),
+        db: app.state.db.clone(),
     };
     build_with(deps, Arc::new(Fake)).unwrap()
 }

@@ -116,8 +116,11 @@ pub async fn process_many(
 async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option<Processed>>> {
     let mut tx = begin_locked(state, batch.iter().map(|w| w.msg.resident_id)).await?;
     let ids: Vec<Uuid> = batch.iter().map(|w| w.msg.id).collect();
+    // LATERAL with LIMIT: an index probe per id whatever plan is cached (see store.rs).
     let pending: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT id FROM inbound_messages WHERE id = ANY($1) AND processed_at IS NULL",
+        "SELECT m.id FROM unnest($1::uuid[]) AS u(id)
+         CROSS JOIN LATERAL (SELECT id FROM inbound_messages
+                             WHERE id = u.id AND processed_at IS NULL LIMIT 1) m",
     )
     .bind(&ids)
     .fetch_all(&mut *tx)
@@ -194,9 +197,9 @@ async fn record(
     let ids: Vec<Uuid> = replies.iter().map(|(w, _)| w.msg.id).collect();
     let texts: Vec<&str> = replies.iter().map(|(_, r)| *r).collect();
     let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-        "UPDATE inbound_messages m SET reply = u.reply, processed_at = $3
-         FROM unnest($1::uuid[], $2::text[]) AS u(id, reply)
-         WHERE m.id = u.id AND m.processed_at IS NULL
+        "UPDATE inbound_messages m
+         SET reply = ($2::text[])[array_position($1::uuid[], m.id)], processed_at = $3
+         WHERE m.id = ANY($1::uuid[]) AND m.processed_at IS NULL
          RETURNING m.id, m.reply_deferred",
     )
     .bind(&ids)

@@ -129,6 +129,9 @@ pub async fn store_many(
 
     // `fresh` finds, per resident, the newest message that is not a repeat; only those
     // residents get their 48-hour window restarted (NULL in the insert means "leave it").
+    // The repeat check is a LATERAL probe with a LIMIT so that it is always an index lookup
+    // per message: as an anti-join, a plan cached while the table was small would hash it
+    // and read the whole table for every batch.
     let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
         "WITH m_in AS (
              SELECT * FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -136,8 +139,10 @@ pub async fn store_many(
                  AS m(id, channel, external_id, dedup_key, msg_type, content, payload, received_at)
          ), fresh AS (
              SELECT m.channel, m.external_id, max(m.received_at) AS at FROM m_in m
-             WHERE NOT EXISTS (SELECT 1 FROM inbound_messages x
-                               WHERE x.channel = m.channel AND x.dedup_key = m.dedup_key)
+             LEFT JOIN LATERAL (SELECT 1 AS found FROM inbound_messages x
+                                WHERE x.channel = m.channel AND x.dedup_key = m.dedup_key
+                                LIMIT 1) seen ON TRUE
+             WHERE seen.found IS NULL
              GROUP BY m.channel, m.external_id
          ), resident AS (
              INSERT INTO residents (id, channel, external_id, last_inbound_at, sent_since_inbound)
