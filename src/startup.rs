@@ -116,8 +116,10 @@ impl Application {
             })?,
         };
         let (ingest, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);
+        let shutdown = CancellationToken::new();
         let state = AppState {
             ingest,
+            shutdown: shutdown.clone(),
             settings: settings.clone(),
             db,
             redis,
@@ -139,7 +141,6 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.addr)
             .await
             .with_context(|| format!("binding {}", settings.server.addr))?;
-        let shutdown = CancellationToken::new();
         let workers = if options.workers {
             spawn_workers(&state, &shutdown)
         } else {

@@ -24,6 +24,9 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Where requests hand their arrivals to be stored and processed in batches.
     pub ingest: crate::channel::ingest::Batcher,
+    /// Cancelled when the server begins to stop: long-lived responses (the console's event
+    /// streams) end early instead of holding the shutdown up.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

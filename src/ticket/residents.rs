@@ -101,10 +101,7 @@ pub async fn dialogue_contexts(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> sqlx::Result<Vec<DialogueContext>> {
-    let rows: Vec<ContextRow> = sqlx::query_as(CONTEXTS)
-        .bind(ids)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<ContextRow> = sqlx::query_as(CONTEXTS).bind(ids).fetch_all(conn).await?;
     Ok(rows.into_iter().map(DialogueContext::from).collect())
 }
 

@@ -616,3 +616,31 @@ async fn managers_open_every_department_board() {
     assert!(board.contains("aria-current=\"page\""), "{board}");
     assert_eq!(m.get(&app, "/console/queue/nowhere").await.0, 404);
 }
+
+#[tokio::test]
+async fn an_open_event_stream_ends_when_the_server_stops() {
+    let app = spawn_app().await;
+    let (_, token) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
+    let me = sign_in(&app, &token).await;
+    let mut res = me
+        .client
+        .get(format!("{}/console/events", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let first = res.chunk().await.unwrap();
+    assert!(first.is_some(), "the stream is live");
+    app.shutdown.cancel();
+    // Without the shutdown signal the stream would run on for up to a minute.
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match res.chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => break,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended within 5 s of the stop");
+}

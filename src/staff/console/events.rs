@@ -14,8 +14,8 @@ use super::session::Console;
 use crate::state::AppState;
 
 const POLL: Duration = Duration::from_secs(2);
-/// Streams end after this long and the browser reconnects on its own, so a server that is
-/// shutting down never waits long for open consoles.
+/// Streams end after this long and the browser reconnects on its own (and at once when the
+/// server stops).
 const STREAM_FOR: Duration = Duration::from_secs(60);
 
 pub async fn stream(
@@ -32,7 +32,11 @@ pub async fn stream(
                     if started.elapsed() >= STREAM_FOR {
                         return None;
                     }
-                    tokio::time::sleep(POLL).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(POLL) => {}
+                        // The graceful shutdown waits for open responses: end now.
+                        _ = state.shutdown.cancelled() => return None,
+                    }
                 }
                 let current = match data::fingerprint(&state.db, &user).await {
                     Ok(f) => f,
