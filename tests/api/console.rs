@@ -634,12 +634,7 @@ async fn an_open_event_stream_ends_when_the_server_stops() {
     app.shutdown.cancel();
     // Without the shutdown signal the stream would run on for up to a minute.
     let ended = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match res.chunk().await {
-                Ok(Some(_)) => continue,
-                Ok(None) | Err(_) => break,
-            }
-        }
+        while let Ok(Some(_)) = res.chunk().await {}
     })
     .await;
     assert!(ended.is_ok(), "the stream ended within 5 s of the stop");
