@@ -117,13 +117,23 @@ async fn run_batch(state: AppState, jobs: Vec<Job>, _slot: OwnedSemaphorePermit)
     {
         Ok(all) => all.into_iter().map(Ok).collect(),
         // One at a time, so an arrival PostgreSQL refuses fails alone.
-        Err(e) => {
+        Err(e) if process::refused_by_database(&e) => {
             tracing::warn!(error = %e, size = items.len(), "batch store failed; storing one by one");
             let mut each = Vec::with_capacity(items.len());
             for item in &items {
                 each.push(store::store_one(&state.db, item).await);
             }
             each
+        }
+        // PostgreSQL unreachable: one by one would only wait out the pool's timeout once per
+        // arrival. Every request fails now (and the platform retries).
+        Err(e) => {
+            tracing::warn!(error = %e, size = items.len(), "batch store failed");
+            let text = e.to_string();
+            items
+                .iter()
+                .map(|_| Err(sqlx::Error::Io(std::io::Error::other(text.clone()))))
+                .collect()
         }
     };
     drop(items);

@@ -58,6 +58,12 @@ async fn begin_locked(
         .await
 }
 
+/// The server answered and refused this statement (a constraint, bad data, a deadlock), as
+/// opposed to not being reachable: only then is retrying message by message worthwhile.
+pub(super) fn refused_by_database(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(_))
+}
+
 /// Runs the dialogue for `work` and records the result, all in one transaction. `None`
 /// when someone else (a recovery pass) processed it first.
 pub async fn process(state: &AppState, work: &Work) -> anyhow::Result<Option<Processed>> {
@@ -100,6 +106,20 @@ pub async fn process_many(
     }
     match try_many(state, batch).await {
         Ok(done) => done.into_iter().map(Ok).collect(),
+        // PostgreSQL unreachable: retrying one by one would wait out the pool's timeout per
+        // message. They are stored; the recovery worker finishes them.
+        Err(e)
+            if e.downcast_ref::<sqlx::Error>()
+                .is_some_and(|e| !refused_by_database(e)) =>
+        {
+            tracing::warn!(error = %super::mask(&format!("{e:#}")), size = batch.len(),
+                "batch processing failed; left for recovery");
+            let text = format!("{e:#}");
+            batch
+                .iter()
+                .map(|_| Err(anyhow::anyhow!(text.clone())))
+                .collect()
+        }
         Err(e) => {
             tracing::warn!(error = %super::mask(&format!("{e:#}")), size = batch.len(),
                 "batch processing failed; processing its messages one by one");
