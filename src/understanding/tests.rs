@@ -326,6 +326,14 @@ fn emergency_families_added_after_fresh_batch_3() {
     assert_eq!(urgency("马桶塞死了 水浸到上来"), Urgency::Urgent);
 }
 
+/// A term that starts inside a negation is negated by it: 没有人被困 says nobody is
+/// trapped although 有人…困 is a trapped cue.
+#[test]
+fn a_negation_overlapping_the_start_of_a_term_cancels_it() {
+    assert_eq!(urgency("2号楼两部电梯都停了 没有人被困"), Urgency::Urgent);
+    assert_eq!(urgency("电梯停了 有人被困在里面"), Urgency::Emergency);
+}
+
 /// Contrast is not repair-done, rhetorical questions are complaints, and a question that
 /// proposes a change is a suggestion.
 #[test]
