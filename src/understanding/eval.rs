@@ -184,7 +184,7 @@ const BATCHES: [&str; 12] = [
 ];
 
 /// Every hand-written batch (extra sets 1–7, each written after the one before was used
-/// for tuning; the fresh sets, written before the statistical backoff was run on them):
+/// for tuning; the fresh sets, each written and labelled before its first run):
 /// reported, not gated — the honest generalisation figures are each batch's first run, in
 /// BENCHMARKS.md, "Classifier".
 #[test]
