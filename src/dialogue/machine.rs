@@ -200,10 +200,11 @@ pub enum State {
         nudged: bool,
     },
     /// Reminded of a kept draft; `held` is the message that started this session, dealt
-    /// with if the draft is dropped so the resident need not repeat it.
+    /// with if the draft is dropped so the resident need not repeat it. Boxed: a whole
+    /// classified message would make every state as large as this rare one.
     DraftOffered {
         req: Request,
-        held: Option<TextInput>,
+        held: Option<Box<TextInput>>,
     },
 }
 
@@ -482,7 +483,7 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
                 return on_event(State::idle(), event, ctx, fx);
             }
             let held = match w {
-                None if t.class.kind != Kind::Other => Some(t.clone()),
+                None if t.class.kind != Kind::Other => Some(Box::new(t.clone())),
                 _ => None,
             };
             fx.push(Effect::Reply(reminder(&req)));

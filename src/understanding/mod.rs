@@ -50,6 +50,10 @@ pub struct Slots {
     pub room: Option<String>,
     pub phone: Option<String>,
     pub time: Option<String>,
+    /// The storey (`12楼`, `B座12楼`, `12/F`, `floor 6`, `25th floor`): staff need it to find
+    /// a corridor or lift-lobby fault that has no room number.
+    #[serde(default)]
+    pub floor: Option<String>,
 }
 
 impl Slots {

@@ -170,22 +170,28 @@ fn drop_contained(hits: &mut [Hit]) {
 }
 
 fn mark_negated(lex: &Lexicon, text: &str, hits: &mut [Hit]) {
-    let mut negations: Vec<usize> = hits
+    let mut negations: Vec<(usize, usize)> = hits
         .iter()
         .filter(|h| !h.dropped && lex.cues[h.cue as usize].role == Role::Negation)
-        .map(|h| h.end)
+        .map(|h| (h.start, h.end))
         .collect();
     if negations.is_empty() {
         return;
     }
-    negations.sort_unstable();
+    negations.sort_unstable_by_key(|&(_, end)| end);
     let window = lex.settings.negation_window;
     for h in hits.iter_mut().filter(|h| !h.dropped) {
         if lex.cues[h.cue as usize].negatable {
             // Only the nearest negation before the term can reach it: any earlier one is
             // further away or behind the same clause break.
-            let before = negations.partition_point(|&end| end <= h.start);
-            h.negated = before > 0 && within(text, negations[before - 1], h.start, window);
+            let before = negations.partition_point(|&(_, end)| end <= h.start);
+            let nearest = before > 0 && within(text, negations[before - 1].1, h.start, window);
+            // A term that begins inside a negation shares its first word with it: 没有人被困
+            // holds the trapped cue 有人…困, and 没有 negates it.
+            let overlapping = negations[before..]
+                .iter()
+                .any(|&(start, _)| start < h.start);
+            h.negated = nearest || overlapping;
         }
     }
 }

@@ -128,6 +128,7 @@ impl SlotGrammar {
                 }
                 if let Some(len) = match_any(c, i, &self.floor_prefixes, true) {
                     if let Some((tok, end)) = token_after(c, i + len, false) {
+                        set(&mut slots.floor, tok.clone());
                         floor.get_or_insert(tok);
                         i = end;
                         continue;
@@ -175,8 +176,15 @@ impl SlotGrammar {
                 }
                 i = after + len;
             } else if let Some(len) = match_any(c, after, &self.floor_suffixes, false) {
+                // The first storey named is the resident's ("3楼到5楼" is read as 3); the
+                // latest one still pairs with a letter room right after it (12楼B室).
+                set(&mut slots.floor, tok.clone());
                 floor = Some(tok);
                 i = after + len;
+            } else if let Some(len) = self.ordinal_floor(c, end) {
+                set(&mut slots.floor, tok.clone());
+                floor = Some(tok);
+                i = end + len;
             } else {
                 let digits = tok.chars().all(|ch| ch.is_ascii_digit());
                 let is_quantity = match_any(c, after, &self.number_units, false).is_some()
@@ -196,6 +204,19 @@ impl SlotGrammar {
             slots.room = bare_room;
         }
         slots
+    }
+
+    /// "25th floor", "3rd level": an English ordinal suffix right after the digits, then
+    /// one of the floor words. Returns the length from the end of the digits.
+    fn ordinal_floor(&self, c: &[char], end: usize) -> Option<usize> {
+        let suffix: String = c.get(end..end + 2)?.iter().collect();
+        if !matches!(suffix.as_str(), "st" | "nd" | "rd" | "th")
+            || is_alpha(c.get(end + 2).copied())
+        {
+            return None;
+        }
+        let word = skip_spaces(c, end + 2);
+        match_any(c, word, &self.floor_prefixes, true).map(|len| word + len - end)
     }
 
     fn find_time(&self, c: &[char], used: &[bool]) -> Option<(usize, usize)> {
@@ -478,4 +499,78 @@ fn phone_shape(digits: &str, written: &[char]) -> Option<String> {
         return Some(written.iter().filter(|ch| !ch.is_whitespace()).collect());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Lexicon, Slots};
+
+    fn slots(text: &str) -> Slots {
+        let lexicon = Lexicon::parse(include_str!("../../config/lexicon.toml"))
+            .expect("the shipped lexicon compiles");
+        lexicon.slots.extract(text)
+    }
+
+    fn place(text: &str) -> (Option<String>, Option<String>, Option<String>) {
+        let s = slots(text);
+        (s.building, s.floor, s.room)
+    }
+
+    fn some(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn a_building_letter_then_a_storey() {
+        assert_eq!(
+            place("B座12楼 的 sensor灯不亮"),
+            (some("B"), some("12"), None)
+        );
+        assert_eq!(place("b座12樓走廊燈壞咗"), (some("B"), some("12"), None));
+        assert_eq!(place("A座 3层 电梯厅的灯"), (some("A"), some("3"), None));
+    }
+
+    #[test]
+    fn a_storey_then_a_building_letter() {
+        assert_eq!(
+            place("12楼B座的消防门关不上"),
+            (some("B"), some("12"), None)
+        );
+        assert_eq!(place("十二楼B座"), (some("B"), some("12"), None));
+    }
+
+    #[test]
+    fn hong_kong_and_english_storeys() {
+        assert_eq!(
+            place("lift lobby on 14/F is flooded"),
+            (None, some("14"), None)
+        );
+        assert_eq!(
+            place("Flat 1203, 12/F, Block 5"),
+            (some("5"), some("12"), some("1203"))
+        );
+        assert_eq!(place("we live on the 25th floor"), (None, some("25"), None));
+        assert_eq!(
+            place("tower 2, floor 6, no light"),
+            (some("2"), some("6"), None)
+        );
+        assert_eq!(place("3rd level car park"), (None, some("3"), None));
+    }
+
+    #[test]
+    fn the_first_storey_named_is_kept_and_a_letter_room_still_joins_it() {
+        assert_eq!(
+            place("楼道灯不亮了 3楼到5楼都是黑的"),
+            (None, some("3"), None)
+        );
+        assert_eq!(place("12樓B室 冷氣機滴水"), (None, some("12"), some("12B")));
+    }
+
+    #[test]
+    fn numbers_that_are_not_storeys() {
+        assert_eq!(slots("3号楼1101马桶堵了").floor, None);
+        assert_eq!(slots("等了3个月").floor, None);
+        assert_eq!(slots("the 5th time this month").floor, None);
+        assert_eq!(slots("rated 4th best estate").floor, None);
+    }
 }

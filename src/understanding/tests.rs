@@ -297,6 +297,56 @@ fn near_misses_are_not_emergencies() {
     }
 }
 
+/// Wording families that fresh batch 3 found missing: smoke from a socket, water pouring
+/// through a ceiling, falls and faints, Cantonese 晒/跌低/水浸, someone left inside a lift.
+#[test]
+fn emergency_families_added_after_fresh_batch_3() {
+    for t in [
+        "插座在冒青烟",
+        "the plug socket in the bedroom is smoking",
+        "water is pouring down from the ceiling light",
+        "天花板的水像瀑布一样",
+        "my grandma fell in the bathroom and cannot get up",
+        "阿婆喺走廊跌低咗 起唔到身",
+        "老人家晕咗喺大堂",
+        "成座停晒电",
+        "屋企水浸呀",
+        "lift stopped with my son inside",
+        "電錶箱跳火",
+    ] {
+        assert_eq!(urgency(t), Urgency::Emergency, "{t}");
+    }
+    for t in [
+        "地面太滑 老人差点摔倒",
+        "lifts are down and old people cannot get up the stairs",
+        "my neighbour keeps smoking on the balcony",
+    ] {
+        assert_ne!(urgency(t), Urgency::Emergency, "{t}");
+    }
+    assert_eq!(urgency("马桶塞死了 水浸到上来"), Urgency::Urgent);
+}
+
+/// A term that starts inside a negation is negated by it: 没有人被困 says nobody is
+/// trapped although 有人…困 is a trapped cue.
+#[test]
+fn a_negation_overlapping_the_start_of_a_term_cancels_it() {
+    assert_eq!(urgency("2号楼两部电梯都停了 没有人被困"), Urgency::Urgent);
+    assert_eq!(urgency("电梯停了 有人被困在里面"), Urgency::Emergency);
+}
+
+/// Contrast is not repair-done, rhetorical questions are complaints, and a question that
+/// proposes a change is a suggestion.
+#[test]
+fn cue_handling_added_after_fresh_batch_3() {
+    assert_eq!(kind("卧室空调不制冷 其他房间的都正常"), Kind::Repair);
+    assert_eq!(kind("客厅的灯不亮 别的房间都没问题"), Kind::Repair);
+    assert_eq!(kind("上次的灯修好了 现在一切正常 谢谢"), Kind::Suggestion);
+    assert_eq!(kind("可唔可以喺會所加多幾部跑步機"), Kind::Suggestion);
+    assert_eq!(kind("能不能把垃圾房搬远一点"), Kind::Suggestion);
+    assert_eq!(kind("怎么每次报修都要等一个星期"), Kind::Complaint);
+    assert_eq!(kind("物业电话打了十几次都是忙音"), Kind::Complaint);
+}
+
 #[test]
 fn same_day_repairs_are_urgent() {
     for t in [

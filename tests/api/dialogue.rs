@@ -76,6 +76,7 @@ impl Understanding for Fake {
             },
             phone: digits.iter().find(|d| d.len() == 11).cloned(),
             time: None,
+            floor: None,
         };
         Classification {
             text: text.to_owned(),
