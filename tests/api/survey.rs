@@ -452,3 +452,166 @@ async fn a_manual_revisit_recorded_by_staff_completes_the_survey() {
     .unwrap();
     assert!(!again);
 }
+
+/// `n` webhook residents with a repair ticket each, resolved at the clock's present time,
+/// written in two statements (thousands of tickets through `ticket::create` would be slow).
+/// Every `on_spot_every`-th was confirmed satisfied on the spot. Returns the ticket ids.
+async fn many_resolved_tickets(
+    app: &TestApp,
+    tag: &str,
+    n: usize,
+    on_spot_every: i32,
+) -> Vec<Uuid> {
+    let rows: Vec<(Uuid,)> = sqlx::query_as(
+        "WITH r AS (
+             INSERT INTO residents (id, channel, external_id, locale)
+             SELECT gen_random_uuid(), 'webhook:demo', $1 || '-' || g, 'zh-Hans'
+             FROM generate_series(1, $2) g
+             RETURNING id, external_id)
+         INSERT INTO tickets (id, number, resident_id, kind, category, urgency, department,
+                              status, summary, description, building, locale, created_at,
+                              resolved_at, updated_at, satisfied_on_spot)
+         SELECT gen_random_uuid(), r.external_id, r.id, 'repair', 'equipment', 'normal',
+                'engineering', 'resolved', '厨房水管漏水', '厨房水管漏水', '3', 'zh-Hans',
+                $3, $3, $3, split_part(r.external_id, '-', 2)::int % $4 = 0
+         FROM r
+         RETURNING id",
+    )
+    .bind(tag)
+    .bind(n as i32)
+    .bind(app.clock.now())
+    .bind(on_spot_every)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
+}
+
+async fn scalar(db: &PgPool, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db).await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn one_pass_over_more_tickets_than_a_batch_asks_every_one_exactly_once() {
+    use guanjia::schedule::survey::BATCH;
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    // Two full batches and a short one; every 40th ticket closes on the spot instead.
+    let n = 2 * BATCH + 37;
+    let tickets = many_resolved_tickets(&app, "bulk", n, 40).await;
+    assert_eq!(tickets.len(), n);
+    let on_spot = n / 40;
+    app.clock.advance(chrono::Duration::hours(3));
+
+    let fired = run_due(&app.state).await.unwrap();
+    assert_eq!(fired, n, "every ticket in one pass");
+    assert_eq!(
+        scalar(&app.db, "SELECT count(DISTINCT ticket_id) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT count(*) FROM surveys WHERE answered_by = 'on_spot'"
+        )
+        .await,
+        on_spot as i64
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT count(*) FROM tickets WHERE status = 'closed'"
+        )
+        .await,
+        on_spot as i64
+    );
+    // One question per asked ticket, each to that ticket's resident, with its key.
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT count(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id
+             WHERE o.kind = 'survey' AND o.recipient_kind = 'resident'
+               AND o.resident_id = t.resident_id AND o.dedup_key = 'survey:' || t.id || ':1'
+               AND o.text LIKE '%' || t.number || '%'"
+        )
+        .await,
+        (n - on_spot) as i64
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        (n - on_spot) as i64
+    );
+
+    // Nothing is asked twice, however often the scheduler comes back.
+    assert_eq!(run_due(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        (n - on_spot) as i64
+    );
+
+    // Every question reaches its resident once.
+    assert!(platform::outbox_drained(&app.db, Duration::from_secs(30)).await);
+    let accepted = platform.accepted_by_id();
+    let asked: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM outbox WHERE kind = 'survey'")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    for (id,) in &asked {
+        assert_eq!(accepted.get(&id.to_string()), Some(&1), "outbox {id}");
+    }
+}
+
+#[tokio::test]
+async fn a_backlog_is_split_across_passes_and_two_schedulers_ask_each_ticket_once() {
+    use guanjia::schedule::run_pass;
+    use guanjia::schedule::survey::MAX_PER_PASS;
+    let platform = Platform::start().await;
+    let a = app_for(&platform).await;
+    let b = crate::helpers::spawn_app_on(a.settings.clone(), a.clock.clone()).await;
+    let n = MAX_PER_PASS + 150;
+    many_resolved_tickets(&a, "backlog", n, 1_000_000).await;
+    a.clock.advance(chrono::Duration::hours(3));
+
+    // One scheduler stops at the cap and says there is more…
+    let first = run_pass(&a.state).await.unwrap();
+    assert_eq!(first.fired, MAX_PER_PASS);
+    assert!(first.more);
+    // …then two take the rest at the same time, each ticket once.
+    let mut passes = Vec::new();
+    for _ in 0..3 {
+        passes.push(run_pass(&a.state));
+        passes.push(run_pass(&b.state));
+    }
+    let rest: usize = futures::future::join_all(passes)
+        .await
+        .into_iter()
+        .map(|p| p.unwrap().fired)
+        .sum();
+    assert_eq!(rest, n - MAX_PER_PASS);
+    assert!(!run_pass(&a.state).await.unwrap().more);
+    assert_eq!(
+        scalar(&a.db, "SELECT count(*) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(
+            &a.db,
+            "SELECT count(DISTINCT dedup_key) FROM outbox WHERE kind = 'survey'"
+        )
+        .await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(&a.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        n as i64
+    );
+}
