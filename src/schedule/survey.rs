@@ -144,80 +144,69 @@ const DUE_FOR_SURVEY: &str = "FROM tickets t
 
 /// Surveys resolved tickets whose delay has passed (round = reopen count + 1); tickets the
 /// resident confirmed on the spot are closed without one.
+///
+/// The due tickets are found once per pass (up to `MAX_PER_PASS`, oldest first), then
+/// locked and asked `BATCH` at a time by id. Finding them means sorting every due ticket
+/// (there is no index on `resolved_at`), so doing that once per pass rather than once per
+/// batch keeps a large backlog from costing time quadratic in its size.
 pub async fn ask_due(state: &AppState) -> anyhow::Result<Progress> {
     let now = state.clock.now();
     let cutoff = now - chrono(state.settings.survey.delay);
-    in_batches(|| async move {
-        match ask_batch(state, cutoff, now, None).await {
-            Ok(done) => Ok(done),
-            Err(e) => {
-                // One bad ticket must not hold up the others: go through this batch one
-                // ticket at a time, and leave the rest to the next pass.
-                tracing::warn!(error = %e, "asking a batch of revisit surveys failed; asking one by one");
-                Ok((ask_one_by_one(state, cutoff, now).await?, 0))
-            }
-        }
-    })
-    .await
-}
-
-async fn ask_one_by_one(
-    state: &AppState,
-    cutoff: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<usize> {
-    let candidates: Vec<(Uuid,)> = sqlx::query_as(&format!(
+    let candidates: Vec<Uuid> = sqlx::query_scalar(&format!(
         "SELECT t.id {DUE_FOR_SURVEY} ORDER BY t.resolved_at LIMIT $2"
     ))
     .bind(cutoff)
-    .bind(BATCH as i64)
+    .bind(MAX_PER_PASS as i64)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
-    for (id,) in candidates {
-        match ask_batch(state, cutoff, now, Some(id)).await {
-            Ok((n, _)) => fired += n,
-            Err(e) => tracing::warn!(ticket = %id, error = %e, "revisit survey not sent"),
+    for batch in candidates.chunks(BATCH) {
+        match ask_batch(state, cutoff, now, batch).await {
+            Ok(n) => fired += n,
+            Err(e) => {
+                // One bad ticket must not hold up the others: this batch again, one
+                // ticket at a time.
+                tracing::warn!(error = %e, "asking a batch of revisit surveys failed; asking one by one");
+                for id in batch {
+                    match ask_batch(state, cutoff, now, std::slice::from_ref(id)).await {
+                        Ok(n) => fired += n,
+                        Err(e) => {
+                            tracing::warn!(ticket = %id, error = %e, "revisit survey not sent")
+                        }
+                    }
+                }
+            }
         }
     }
-    Ok(fired)
+    Ok(Progress {
+        fired,
+        more: candidates.len() == MAX_PER_PASS,
+    })
 }
 
-/// Locks up to `BATCH` due tickets (or just `only`), surveys or closes them, commits.
-/// Returns (fired, tickets locked).
+/// Locks those of `ids` that are still due and not locked by another pass (which is
+/// asking them), surveys or closes them, commits. Returns how many fired.
 async fn ask_batch(
     state: &AppState,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
-    only: Option<Uuid>,
-) -> anyhow::Result<(usize, usize)> {
+    ids: &[Uuid],
+) -> anyhow::Result<usize> {
     let mut tx = state.db.begin().await?;
-    let select = "SELECT t.id, t.number, t.summary, t.locale, t.resident_id, t.reopen_count,
-                         t.satisfied_on_spot";
-    let due: Vec<Resolved> = match only {
-        None => {
-            sqlx::query_as(&format!(
-                "{select} {DUE_FOR_SURVEY}
-                 ORDER BY t.resolved_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED"
-            ))
-            .bind(cutoff)
-            .bind(BATCH as i64)
-            .fetch_all(&mut *tx)
-            .await?
-        }
-        Some(id) => {
-            sqlx::query_as(&format!(
-                "{select} {DUE_FOR_SURVEY} AND t.id = $2 FOR UPDATE OF t SKIP LOCKED"
-            ))
-            .bind(cutoff)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?
-        }
-    };
-    let locked = due.len();
-    if locked == 0 {
-        return Ok((0, 0));
+    // Due is checked again under the lock: another pass may have asked, or staff closed,
+    // a ticket since the candidates were read.
+    let due: Vec<Resolved> = sqlx::query_as(&format!(
+        "SELECT t.id, t.number, t.summary, t.locale, t.resident_id, t.reopen_count,
+                t.satisfied_on_spot
+         {DUE_FOR_SURVEY} AND t.id = ANY ($2)
+         FOR UPDATE OF t SKIP LOCKED"
+    ))
+    .bind(cutoff)
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    if due.is_empty() {
+        return Ok(0);
     }
     let (on_spot, to_ask): (Vec<Resolved>, Vec<Resolved>) =
         due.into_iter().partition(|t| t.satisfied_on_spot);
@@ -239,7 +228,7 @@ async fn ask_batch(
     }
     fired += ask(&mut tx, state, &to_ask, now).await?;
     tx.commit().await?;
-    Ok((fired, locked))
+    Ok(fired)
 }
 
 /// Recorded as a revisit done on the spot, so the revisit rate counts it.

@@ -573,45 +573,90 @@ async fn one_pass_over_more_tickets_than_a_batch_asks_every_one_exactly_once() {
 #[tokio::test]
 async fn a_backlog_is_split_across_passes_and_two_schedulers_ask_each_ticket_once() {
     use guanjia::schedule::run_pass;
-    use guanjia::schedule::survey::MAX_PER_PASS;
+    use guanjia::schedule::survey::{BATCH, MAX_PER_PASS};
     let platform = Platform::start().await;
     let a = app_for(&platform).await;
     let b = crate::helpers::spawn_app_on(a.settings.clone(), a.clock.clone()).await;
-    let n = MAX_PER_PASS + 150;
-    many_resolved_tickets(&a, "backlog", n, 1_000_000).await;
+    let backlog = MAX_PER_PASS + 150;
+    many_resolved_tickets(&a, "backlog", backlog, 1_000_000).await;
     a.clock.advance(chrono::Duration::hours(3));
 
-    // One scheduler stops at the cap and says there is more…
+    // A pass stops at the cap and says there is more; the next takes the rest.
     let first = run_pass(&a.state).await.unwrap();
-    assert_eq!(first.fired, MAX_PER_PASS);
-    assert!(first.more);
-    // …then two take the rest at the same time, each ticket once.
+    assert_eq!((first.fired, first.more), (MAX_PER_PASS, true));
+    let second = run_pass(&a.state).await.unwrap();
+    assert_eq!((second.fired, second.more), (150, false));
+
+    // Two schedulers at once, over several batches: each ticket is asked by one of them.
+    let n = 3 * BATCH + 11;
+    many_resolved_tickets(&a, "pair", n, 1_000_000).await;
+    a.clock.advance(chrono::Duration::hours(3));
     let mut passes = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..2 {
         passes.push(run_pass(&a.state));
         passes.push(run_pass(&b.state));
     }
-    let rest: usize = futures::future::join_all(passes)
+    let fired: usize = futures::future::join_all(passes)
         .await
         .into_iter()
         .map(|p| p.unwrap().fired)
         .sum();
-    assert_eq!(rest, n - MAX_PER_PASS);
-    assert!(!run_pass(&a.state).await.unwrap().more);
+    assert_eq!(fired, n);
+
+    let total = (backlog + n) as i64;
+    assert_eq!(scalar(&a.db, "SELECT count(*) FROM surveys").await, total);
     assert_eq!(
-        scalar(&a.db, "SELECT count(*) FROM surveys").await,
-        n as i64
+        scalar(&a.db, "SELECT count(DISTINCT ticket_id) FROM surveys").await,
+        total
+    );
+    assert_eq!(
+        scalar(&a.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        total
     );
     assert_eq!(
         scalar(
             &a.db,
-            "SELECT count(DISTINCT dedup_key) FROM outbox WHERE kind = 'survey'"
+            "SELECT count(DISTINCT ticket_id) FROM outbox WHERE kind = 'survey'"
         )
         .await,
-        n as i64
+        total
     );
+}
+
+#[tokio::test]
+async fn a_ticket_that_cannot_be_asked_does_not_hold_up_its_batch() {
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let n = 30;
+    let tickets = many_resolved_tickets(&app, "poison", n, 1_000_000).await;
+    let bad = tickets[n / 2];
+    // Stands in for whatever might make one ticket's insert fail (and with it the
+    // batch's multi-row statement).
+    sqlx::raw_sql(&format!(
+        "CREATE FUNCTION refuse_survey() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.ticket_id = '{bad}' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_survey BEFORE INSERT ON surveys
+             FOR EACH ROW EXECUTE FUNCTION refuse_survey();"
+    ))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.clock.advance(chrono::Duration::hours(3));
+
+    assert_eq!(run_due(&app.state).await.unwrap(), n - 1);
+    assert_eq!(count(&app.db, SURVEY_NOTICES, bad).await, 0);
     assert_eq!(
-        scalar(&a.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
-        n as i64
+        scalar(&app.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        (n - 1) as i64
     );
+    // Still due, so tried again at the next pass, and asked once it can be.
+    sqlx::query("DROP TRIGGER refuse_survey ON surveys")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run_due(&app.state).await.unwrap(), 1);
+    assert_eq!(count(&app.db, SURVEY_NOTICES, bad).await, 1);
 }
