@@ -36,7 +36,13 @@ for _ in $(seq 100); do
 done
 sleep 1
 
+TCK=$(getconf CLK_TCK)
+ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+backends() { "${PSQL[@]}" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$DB' AND pid <> pg_backend_pid()"; }
+pg_ticks() { local t=0; for p in $(backends); do t=$((t + $(ticks "$p"))); done; echo $t; }
+
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+S0=$(ticks $SERVER); R0=$(ticks $RECEIVER); P0=$(pg_ticks)
 "${PSQL[@]}" -d "$DB" -f benches/survey_seed.sql >/dev/null
 SEEDED=$(date +%s.%N)
 
@@ -51,6 +57,7 @@ while (( pending > 0 )); do
                 + (SELECT count(*) FROM outbox WHERE status <> 'delivered')")"
     echo "$(date +%T) asked=$asked delivered=$delivered not_done=$pending load=$(cut -d' ' -f1 /proc/loadavg)"
 done
+S1=$(ticks $SERVER); R1=$(ticks $RECEIVER); P1=$(pg_ticks)
 sleep 1.5 # one more receiver report
 
 "${PSQL[@]}" -F' ' -d "$DB" -c \
@@ -75,5 +82,10 @@ sleep 1.5 # one more receiver report
     done
 echo "receiver: $(tail -1 "$OUT/receiver.log")"
 echo "server peak RSS: $(grep VmHWM /proc/$SERVER/status | tr -s ' ')"
+# CPU from just before the seed to the end (the seed's own backend is not counted; the
+# pool's backends that existed at the end are, from their start if they were new).
+echo "CPU seconds: server $(echo "($S1 - $S0) / $TCK" | bc -l | cut -c1-5)," \
+     "receiver $(echo "($R1 - $R0) / $TCK" | bc -l | cut -c1-5)," \
+     "PostgreSQL backends $(echo "($P1 - $P0) / $TCK" | bc -l | cut -c1-5)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "logs in $OUT"
