@@ -20,8 +20,8 @@ const BATCH: i64 = 24;
 const PARALLEL: usize = 8;
 /// Claim–send–record loops run side by side (`lane`), so up to `LANES × PARALLEL`
 /// messages are in flight. On the survey dispatch benchmark (BENCHMARKS.md; shared
-/// machine, load ~5) batch/parallel 16/8 with one lane delivered 1,400–1,700 msg/s,
-/// 16/8 with two 2,100–2,950, 24/8 with two 4,000–4,900. More at once than 16 connections
+/// machine, load ~5) batch/parallel 16/8 with one lane delivered 1,130–1,690 msg/s,
+/// 16/8 with two 2,075–2,950, 24/8 with two 4,016–4,902. More at once than 16 connections
 /// made the benchmark's receiver drop connection attempts (its listen backlog is 5).
 const LANES: usize = 2;
 /// How long a claimed row stays out of other workers' reach. Longer than the worst
