@@ -7,8 +7,12 @@
 //! marked, and their notices written with multi-row statements, all in the same
 //! transaction. A few round trips and one durable commit per batch, instead of several
 //! round trips and a commit per ticket, is what lets a backlog of thousands go out in
-//! seconds. A pass keeps taking batches while they come back full, up to `MAX_PER_PASS`,
-//! and then tells the scheduler there is more (`Progress::more`).
+//! seconds. A pass handles at most `MAX_PER_PASS` rows of each kind (asking finds its
+//! candidates once per pass, reminders and manual tasks take batches while they come back
+//! full) and then tells the scheduler there may be more (`Progress::more`).
+//!
+//! The outbox rows are written here with one multi-row statement per batch rather than
+//! through `ticket::notify` row by row; `notices_to_residents` mirrors its insert.
 
 use std::collections::{HashMap, HashSet};
 
@@ -41,7 +45,9 @@ pub struct Progress {
 }
 
 /// Runs `batch` until one comes back short of `BATCH` rows or `MAX_PER_PASS` is reached.
-/// `batch` returns (fired, rows taken).
+/// `batch` returns (fired, rows taken). Reminders and manual tasks use it; their queries
+/// sort all due rows for every batch (not measured at backlog sizes; asking, which did
+/// the same, spent ~16 ms per sort of 10,000).
 async fn in_batches<F, Fut>(mut batch: F) -> anyhow::Result<Progress>
 where
     F: FnMut() -> Fut,
