@@ -48,9 +48,10 @@ impl Claimed {
 }
 
 /// Claims up to `limit` due messages until `lease_until`, with their ticket number and
-/// resident. What is read alongside is as of the claim; the WeChat allowance count it
-/// includes was just as stale before (messages of a batch are sent concurrently), and is
-/// written back by each send.
+/// resident. What is read alongside is as of the claim: the WeChat allowance
+/// (`sent_since_inbound`) may be one batch out of date, as it already was for messages of
+/// a batch sent at the same time; a send past the allowance is refused by WeChat (45047)
+/// and goes out as a template instead (`route`).
 pub async fn claim(
     db: &PgPool,
     now: DateTime<Utc>,
@@ -83,13 +84,9 @@ pub async fn claim(
     .await
 }
 
-/// Records the delivery. Guarded by `attempts` so a worker whose lease ran out cannot
-/// overwrite what a later claim decided.
-pub async fn mark_delivered(db: &PgPool, row: &Claimed, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    Ok(mark_all_delivered(db, std::slice::from_ref(row), now).await? == 1)
-}
-
-/// `mark_delivered` for many rows in one statement; returns how many it marked.
+/// Records the deliveries of `rows` in one statement; returns how many it marked. Guarded
+/// by `attempts` so a worker whose lease ran out cannot overwrite what a later claim
+/// decided.
 pub async fn mark_all_delivered(
     db: &PgPool,
     rows: &[Claimed],

@@ -20,7 +20,7 @@ const BATCH: i64 = 24;
 const PARALLEL: usize = 8;
 /// Claim–send–record loops run side by side (`lane`), so up to `LANES × PARALLEL`
 /// messages are in flight. On the survey dispatch benchmark (BENCHMARKS.md; shared
-/// machine, load ~5) batch/parallel 16/8 with one lane delivered 1,130–1,690 msg/s,
+/// machine, load 4.7–6.5) batch/parallel 16/8 with one lane delivered 1,130–1,690 msg/s,
 /// 16/8 with two 2,075–2,950, 24/8 with two 4,016–4,902. More at once than 16 connections
 /// made the benchmark's receiver drop connection attempts (its listen backlog is 5).
 const LANES: usize = 2;
@@ -83,7 +83,7 @@ pub async fn run_batch(state: &AppState, http: &reqwest::Client) -> anyhow::Resu
             match route::deliver(state, http, &row).await {
                 Ok(()) => Some(row),
                 Err(failure) => {
-                    if let Err(e) = settle(state, &row, Err(failure)).await {
+                    if let Err(e) = settle(state, &row, failure).await {
                         tracing::warn!(outbox = %row.id, error = %e, "could not record a delivery result");
                     }
                     None
@@ -96,7 +96,7 @@ pub async fn run_batch(state: &AppState, http: &reqwest::Client) -> anyhow::Resu
         .await;
     if !delivered.is_empty() {
         // If this fails the rows go out again when their lease ends, under the same
-        // idempotency id, as when one `mark_delivered` failed.
+        // idempotency id, as when recording a single delivery failed.
         match outbox::mark_all_delivered(&state.db, &delivered, state.clock.now()).await {
             Ok(_) => {
                 for row in delivered {
@@ -112,25 +112,17 @@ pub async fn run_batch(state: &AppState, http: &reqwest::Client) -> anyhow::Resu
     Ok(n)
 }
 
-async fn settle(
-    state: &AppState,
-    row: &Claimed,
-    result: Result<(), Failure>,
-) -> anyhow::Result<()> {
+/// Records a send that did not succeed: retry later, fail, or postpone.
+async fn settle(state: &AppState, row: &Claimed, failure: Failure) -> anyhow::Result<()> {
     let now = state.clock.now();
     let settings = &state.settings.delivery;
-    let kind = row.kind.clone();
-    match result {
-        Ok(()) => {
-            outbox::mark_delivered(&state.db, row, now).await?;
-            metrics::counter!("guanjia_outbox_delivered_total", "kind" => kind).increment(1);
-        }
-        Err(Failure::Retry(e)) if row.attempts >= settings.max_attempts => {
+    match failure {
+        Failure::Retry(e) if row.attempts >= settings.max_attempts => {
             outbox::mark_failed(&state.db, row, &e).await?;
             metrics::counter!("guanjia_outbox_failed_total", "reason" => "exhausted").increment(1);
             tracing::error!(outbox = %row.id, attempts = row.attempts, error = %e, "message failed after its last attempt");
         }
-        Err(Failure::Retry(e)) => {
+        Failure::Retry(e) => {
             let jitter = rand::thread_rng().gen::<f64>();
             let wait = backoff::delay(
                 row.attempts,
@@ -142,13 +134,13 @@ async fn settle(
             metrics::counter!("guanjia_outbox_retries_total").increment(1);
             tracing::info!(outbox = %row.id, attempts = row.attempts, ?wait, error = %e, "delivery will be retried");
         }
-        Err(Failure::Permanent(e)) => {
+        Failure::Permanent(e) => {
             outbox::mark_failed(&state.db, row, &e).await?;
             metrics::counter!("guanjia_outbox_failed_total", "reason" => "unreachable")
                 .increment(1);
             tracing::warn!(outbox = %row.id, error = %e, "recipient unreachable, message failed");
         }
-        Err(Failure::Config(e)) => {
+        Failure::Config(e) => {
             outbox::mark_failed(&state.db, row, &e).await?;
             metrics::counter!("guanjia_outbox_failed_total", "reason" => "configuration")
                 .increment(1);
@@ -156,7 +148,7 @@ async fn settle(
                 .increment(1);
             tracing::error!(outbox = %row.id, error = %e, "ALERT: delivery configuration error, message failed");
         }
-        Err(Failure::Paused { for_, reason }) => {
+        Failure::Paused { for_, reason } => {
             outbox::postpone(
                 &state.db,
                 row,
