@@ -23,15 +23,10 @@ pub async fn deliver(
     http: &reqwest::Client,
     row: &Claimed,
 ) -> Result<(), Failure> {
-    let ticket = match row.ticket_id {
-        Some(id) => outbox::ticket_number(&state.db, id)
-            .await
-            .map_err(db_failure)?,
-        None => None,
-    };
+    let ticket = row.ticket_number.as_deref();
     match row.recipient_kind.as_str() {
-        "resident" => to_resident(state, http, row, ticket.as_deref()).await,
-        "staff" => to_staff(state, http, row, ticket.as_deref()).await,
+        "resident" => to_resident(state, http, row, ticket).await,
+        "staff" => to_staff(state, http, row, ticket).await,
         other => Err(Failure::Config(format!("unknown recipient kind {other}"))),
     }
 }
@@ -42,12 +37,11 @@ async fn to_resident(
     row: &Claimed,
     ticket: Option<&str>,
 ) -> Result<(), Failure> {
-    let resident_id = row
-        .resident_id
-        .ok_or_else(|| Failure::Config("resident message without resident".into()))?;
-    let resident = outbox::resident(&state.db, resident_id)
-        .await
-        .map_err(db_failure)?
+    if row.resident_id.is_none() {
+        return Err(Failure::Config("resident message without resident".into()));
+    }
+    let resident = row
+        .recipient()
         .ok_or_else(|| Failure::Permanent("resident no longer exists".into()))?;
     match ChannelRef::parse_key(&resident.channel) {
         Some(ChannelRef::Webhook { channel }) => {

@@ -15,11 +15,19 @@ use super::route;
 use crate::state::AppState;
 
 /// Rows taken per claim.
-const BATCH: i64 = 16;
+const BATCH: i64 = 24;
 /// Messages of one batch sent at the same time.
 const PARALLEL: usize = 8;
-/// How long a claimed row stays out of other workers' reach. Longer than the worst send
-/// (a token fetch plus two API calls, each bounded by `http_timeout`).
+/// Claim–send–record loops run side by side (`lane`), so up to `LANES × PARALLEL`
+/// messages are in flight. On the survey dispatch benchmark (BENCHMARKS.md; shared
+/// machine, load 4.7–6.5) batch/parallel 16/8 with one lane delivered 1,130–1,690 msg/s,
+/// 16/8 with two 2,075–2,950, 24/8 with two 4,016–4,902. More at once than 16 connections
+/// made the benchmark's receiver drop connection attempts (its listen backlog is 5).
+const LANES: usize = 2;
+/// How long a claimed row stays out of other workers' reach. Longer than the worst
+/// batch: `BATCH / PARALLEL` = 3 sends one after another in a slot, each a token fetch
+/// plus two API calls bounded by `http_timeout` (3 × 3 × 5 s = 45 s by default), since
+/// deliveries are recorded only when the whole batch is done.
 const LEASE: Duration = Duration::from_secs(60);
 
 pub async fn worker(state: AppState, shutdown: CancellationToken) {
@@ -30,9 +38,17 @@ pub async fn worker(state: AppState, shutdown: CancellationToken) {
             return;
         }
     };
+    let lanes = (0..LANES).map(|_| lane(&state, &http, &shutdown));
+    futures::future::join_all(lanes).await;
+}
+
+/// One claim–send–record loop. Several run side by side so that one batch's slowest
+/// send, and its claim and record round trips, do not leave the others idle; they share
+/// nothing but the table, where leases keep them apart as they keep instances apart.
+async fn lane(state: &AppState, http: &reqwest::Client, shutdown: &CancellationToken) {
     let idle = state.settings.delivery.poll_every;
     while !shutdown.is_cancelled() {
-        let pause = match run_batch(&state, &http).await {
+        let pause = match run_batch(state, http).await {
             Ok(n) if n as i64 == BATCH => Duration::ZERO,
             Ok(_) => idle,
             Err(e) => {
@@ -54,42 +70,59 @@ pub fn http_client(state: &AppState) -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-/// Claims and sends one batch; returns how many rows it took.
+/// Claims and sends one batch; returns how many rows it took. Deliveries are recorded
+/// together once the batch is sent (one statement instead of one per message); anything
+/// else is recorded as it happens.
 pub async fn run_batch(state: &AppState, http: &reqwest::Client) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let lease = chrono::Duration::from_std(LEASE)?;
     let rows = outbox::claim(&state.db, now, now + lease, BATCH).await?;
     let n = rows.len();
-    futures::stream::iter(rows)
-        .for_each_concurrent(PARALLEL, |row| async move {
-            let result = route::deliver(state, http, &row).await;
-            if let Err(e) = settle(state, &row, result).await {
-                tracing::warn!(outbox = %row.id, error = %e, "could not record a delivery result");
+    let delivered: Vec<Claimed> = futures::stream::iter(rows)
+        .map(|row| async move {
+            match route::deliver(state, http, &row).await {
+                Ok(()) => Some(row),
+                Err(failure) => {
+                    if let Err(e) = settle(state, &row, failure).await {
+                        tracing::warn!(outbox = %row.id, error = %e, "could not record a delivery result");
+                    }
+                    None
+                }
             }
         })
+        .buffer_unordered(PARALLEL)
+        .filter_map(std::future::ready)
+        .collect()
         .await;
+    if !delivered.is_empty() {
+        // If this fails the rows go out again when their lease ends, under the same
+        // idempotency id, as when recording a single delivery failed.
+        match outbox::mark_all_delivered(&state.db, &delivered, state.clock.now()).await {
+            Ok(_) => {
+                for row in delivered {
+                    metrics::counter!("guanjia_outbox_delivered_total", "kind" => row.kind)
+                        .increment(1);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(rows = delivered.len(), error = %e, "could not record deliveries")
+            }
+        }
+    }
     Ok(n)
 }
 
-async fn settle(
-    state: &AppState,
-    row: &Claimed,
-    result: Result<(), Failure>,
-) -> anyhow::Result<()> {
+/// Records a send that did not succeed: retry later, fail, or postpone.
+async fn settle(state: &AppState, row: &Claimed, failure: Failure) -> anyhow::Result<()> {
     let now = state.clock.now();
     let settings = &state.settings.delivery;
-    let kind = row.kind.clone();
-    match result {
-        Ok(()) => {
-            outbox::mark_delivered(&state.db, row, now).await?;
-            metrics::counter!("guanjia_outbox_delivered_total", "kind" => kind).increment(1);
-        }
-        Err(Failure::Retry(e)) if row.attempts >= settings.max_attempts => {
+    match failure {
+        Failure::Retry(e) if row.attempts >= settings.max_attempts => {
             outbox::mark_failed(&state.db, row, &e).await?;
             metrics::counter!("guanjia_outbox_failed_total", "reason" => "exhausted").increment(1);
             tracing::error!(outbox = %row.id, attempts = row.attempts, error = %e, "message failed after its last attempt");
         }
-        Err(Failure::Retry(e)) => {
+        Failure::Retry(e) => {
             let jitter = rand::thread_rng().gen::<f64>();
             let wait = backoff::delay(
                 row.attempts,
@@ -101,13 +134,13 @@ async fn settle(
             metrics::counter!("guanjia_outbox_retries_total").increment(1);
             tracing::info!(outbox = %row.id, attempts = row.attempts, ?wait, error = %e, "delivery will be retried");
         }
-        Err(Failure::Permanent(e)) => {
+        Failure::Permanent(e) => {
             outbox::mark_failed(&state.db, row, &e).await?;
             metrics::counter!("guanjia_outbox_failed_total", "reason" => "unreachable")
                 .increment(1);
             tracing::warn!(outbox = %row.id, error = %e, "recipient unreachable, message failed");
         }
-        Err(Failure::Config(e)) => {
+        Failure::Config(e) => {
             outbox::mark_failed(&state.db, row, &e).await?;
             metrics::counter!("guanjia_outbox_failed_total", "reason" => "configuration")
                 .increment(1);
@@ -115,7 +148,7 @@ async fn settle(
                 .increment(1);
             tracing::error!(outbox = %row.id, error = %e, "ALERT: delivery configuration error, message failed");
         }
-        Err(Failure::Paused { for_, reason }) => {
+        Failure::Paused { for_, reason } => {
             outbox::postpone(
                 &state.db,
                 row,

@@ -10,6 +10,8 @@ pub mod leader;
 pub mod survey;
 pub mod timers;
 
+use std::time::Duration;
+
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
@@ -24,12 +26,20 @@ pub async fn scheduler(state: AppState, shutdown: CancellationToken) {
             Ok(Some(mut lead)) => {
                 tracing::info!("this instance now runs the scheduler");
                 loop {
-                    if let Err(e) = run_due(&state).await {
-                        tracing::warn!(error = %e, "scheduler pass failed");
-                    }
+                    let more = match run_pass(&state).await {
+                        Ok(pass) => pass.more,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "scheduler pass failed");
+                            false
+                        }
+                    };
+                    // A pass that stopped at its cap goes again at once: a backlog is
+                    // worked off at full speed, and the other timers still get their turn
+                    // between rounds.
+                    let pause = if more { Duration::ZERO } else { tick };
                     tokio::select! {
                         _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(tick) => {}
+                        _ = tokio::time::sleep(pause) => {}
                     }
                     if !lead.still_leading().await {
                         tracing::warn!("lost the scheduler lock's connection");
@@ -48,13 +58,34 @@ pub async fn scheduler(state: AppState, shutdown: CancellationToken) {
     }
 }
 
+/// What one scheduler pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Timers fired.
+    pub fired: usize,
+    /// Some timer stopped at its per-pass cap with more still due.
+    pub more: bool,
+}
+
 /// One pass over everything that is due at `state.clock.now()`; returns how many timers
 /// fired. The scheduler loop calls it every tick; tests call it after moving the clock.
+/// Each kind of timer handles at most `survey::MAX_PER_PASS` (or its own cap) per pass.
 pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
+    Ok(run_pass(state).await?.fired)
+}
+
+/// `run_due`, also saying whether a timer left work for another pass.
+pub async fn run_pass(state: &AppState) -> anyhow::Result<Pass> {
     let mut fired = 0;
-    fired += survey::ask_due(state).await?;
-    fired += survey::remind_due(state).await?;
-    fired += survey::manual_due(state).await?;
+    let mut more = false;
+    for progress in [
+        survey::ask_due(state).await?,
+        survey::remind_due(state).await?,
+        survey::manual_due(state).await?,
+    ] {
+        fired += progress.fired;
+        more |= progress.more;
+    }
     fired += escalation::escalate_due(state).await?;
     fired += escalation::delay_notices_due(state).await?;
     fired += escalation::progress_due(state).await?;
@@ -63,7 +94,7 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
     if fired > 0 {
         metrics::counter!("guanjia_timers_fired_total").increment(fired as u64);
     }
-    Ok(fired)
+    Ok(Pass { fired, more })
 }
 
 /// Complaints still unresolved after `severity.unresolved_days` become level 3 (domain.md).

@@ -452,3 +452,211 @@ async fn a_manual_revisit_recorded_by_staff_completes_the_survey() {
     .unwrap();
     assert!(!again);
 }
+
+/// `n` webhook residents with a repair ticket each, resolved at the clock's present time,
+/// written in two statements (thousands of tickets through `ticket::create` would be slow).
+/// Every `on_spot_every`-th was confirmed satisfied on the spot. Returns the ticket ids.
+async fn many_resolved_tickets(
+    app: &TestApp,
+    tag: &str,
+    n: usize,
+    on_spot_every: i32,
+) -> Vec<Uuid> {
+    let rows: Vec<(Uuid,)> = sqlx::query_as(
+        "WITH r AS (
+             INSERT INTO residents (id, channel, external_id, locale)
+             SELECT gen_random_uuid(), 'webhook:demo', $1 || '-' || g, 'zh-Hans'
+             FROM generate_series(1, $2) g
+             RETURNING id, external_id)
+         INSERT INTO tickets (id, number, resident_id, kind, category, urgency, department,
+                              status, summary, description, building, locale, created_at,
+                              resolved_at, updated_at, satisfied_on_spot)
+         SELECT gen_random_uuid(), r.external_id, r.id, 'repair', 'equipment', 'normal',
+                'engineering', 'resolved', '厨房水管漏水', '厨房水管漏水', '3', 'zh-Hans',
+                $3, $3, $3, split_part(r.external_id, '-', 2)::int % $4 = 0
+         FROM r
+         RETURNING id",
+    )
+    .bind(tag)
+    .bind(n as i32)
+    .bind(app.clock.now())
+    .bind(on_spot_every)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
+}
+
+async fn scalar(db: &PgPool, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db).await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn one_pass_over_more_tickets_than_a_batch_asks_every_one_exactly_once() {
+    use guanjia::schedule::survey::BATCH;
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    // Two full batches and a short one; every 40th ticket closes on the spot instead.
+    let n = 2 * BATCH + 37;
+    let tickets = many_resolved_tickets(&app, "bulk", n, 40).await;
+    assert_eq!(tickets.len(), n);
+    let on_spot = n / 40;
+    app.clock.advance(chrono::Duration::hours(3));
+
+    let fired = run_due(&app.state).await.unwrap();
+    assert_eq!(fired, n, "every ticket in one pass");
+    assert_eq!(
+        scalar(&app.db, "SELECT count(DISTINCT ticket_id) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT count(*) FROM surveys WHERE answered_by = 'on_spot'"
+        )
+        .await,
+        on_spot as i64
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT count(*) FROM tickets WHERE status = 'closed'"
+        )
+        .await,
+        on_spot as i64
+    );
+    // One question per asked ticket, each to that ticket's resident, with its key.
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT count(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id
+             WHERE o.kind = 'survey' AND o.recipient_kind = 'resident'
+               AND o.resident_id = t.resident_id AND o.dedup_key = 'survey:' || t.id || ':1'
+               AND o.text LIKE '%' || t.number || '%'"
+        )
+        .await,
+        (n - on_spot) as i64
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        (n - on_spot) as i64
+    );
+
+    // Nothing is asked twice, however often the scheduler comes back.
+    assert_eq!(run_due(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM surveys").await,
+        n as i64
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        (n - on_spot) as i64
+    );
+
+    // Every question reaches its resident once.
+    assert!(platform::outbox_drained(&app.db, Duration::from_secs(30)).await);
+    let accepted = platform.accepted_by_id();
+    let asked: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM outbox WHERE kind = 'survey'")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    for (id,) in &asked {
+        assert_eq!(accepted.get(&id.to_string()), Some(&1), "outbox {id}");
+    }
+}
+
+#[tokio::test]
+async fn a_backlog_is_split_across_passes_and_two_schedulers_ask_each_ticket_once() {
+    use guanjia::schedule::run_pass;
+    use guanjia::schedule::survey::{BATCH, MAX_PER_PASS};
+    let platform = Platform::start().await;
+    let a = app_for(&platform).await;
+    let b = crate::helpers::spawn_app_on(a.settings.clone(), a.clock.clone()).await;
+    let backlog = MAX_PER_PASS + 150;
+    many_resolved_tickets(&a, "backlog", backlog, 1_000_000).await;
+    a.clock.advance(chrono::Duration::hours(3));
+
+    // A pass stops at the cap and says there is more; the next takes the rest.
+    let first = run_pass(&a.state).await.unwrap();
+    assert_eq!((first.fired, first.more), (MAX_PER_PASS, true));
+    let second = run_pass(&a.state).await.unwrap();
+    assert_eq!((second.fired, second.more), (150, false));
+
+    // Two schedulers at once, over several batches: each ticket is asked by one of them.
+    let n = 3 * BATCH + 11;
+    many_resolved_tickets(&a, "pair", n, 1_000_000).await;
+    a.clock.advance(chrono::Duration::hours(3));
+    let mut passes = Vec::new();
+    for _ in 0..2 {
+        passes.push(run_pass(&a.state));
+        passes.push(run_pass(&b.state));
+    }
+    let fired: usize = futures::future::join_all(passes)
+        .await
+        .into_iter()
+        .map(|p| p.unwrap().fired)
+        .sum();
+    assert_eq!(fired, n);
+
+    let total = (backlog + n) as i64;
+    assert_eq!(scalar(&a.db, "SELECT count(*) FROM surveys").await, total);
+    assert_eq!(
+        scalar(&a.db, "SELECT count(DISTINCT ticket_id) FROM surveys").await,
+        total
+    );
+    assert_eq!(
+        scalar(&a.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        total
+    );
+    assert_eq!(
+        scalar(
+            &a.db,
+            "SELECT count(DISTINCT ticket_id) FROM outbox WHERE kind = 'survey'"
+        )
+        .await,
+        total
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_that_cannot_be_asked_does_not_hold_up_its_batch() {
+    let platform = Platform::start().await;
+    let app = app_for(&platform).await;
+    let n = 30;
+    let tickets = many_resolved_tickets(&app, "poison", n, 1_000_000).await;
+    let bad = tickets[n / 2];
+    // Stands in for whatever might make one ticket's insert fail (and with it the
+    // batch's multi-row statement).
+    sqlx::raw_sql(&format!(
+        "CREATE FUNCTION refuse_survey() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.ticket_id = '{bad}' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_survey BEFORE INSERT ON surveys
+             FOR EACH ROW EXECUTE FUNCTION refuse_survey();"
+    ))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.clock.advance(chrono::Duration::hours(3));
+
+    assert_eq!(run_due(&app.state).await.unwrap(), n - 1);
+    assert_eq!(count(&app.db, SURVEY_NOTICES, bad).await, 0);
+    assert_eq!(
+        scalar(&app.db, "SELECT count(*) FROM outbox WHERE kind = 'survey'").await,
+        (n - 1) as i64
+    );
+    // Still due, so tried again at the next pass, and asked once it can be.
+    sqlx::query("DROP TRIGGER refuse_survey ON surveys")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run_due(&app.state).await.unwrap(), 1);
+    assert_eq!(count(&app.db, SURVEY_NOTICES, bad).await, 1);
+}
