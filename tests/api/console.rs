@@ -389,12 +389,7 @@ async fn the_event_stream_says_ready_then_change() {
         303,
         "the stream needs a session"
     );
-    let res = me
-        .client
-        .get(format!("{}/console/events", app.address))
-        .send()
-        .await
-        .unwrap();
+    let res = open_events(&app, &me).await;
     assert_eq!(res.status(), 200);
     assert!(res
         .headers()
@@ -617,17 +612,20 @@ async fn managers_open_every_department_board() {
     assert_eq!(m.get(&app, "/console/queue/nowhere").await.0, 404);
 }
 
+async fn open_events(app: &TestApp, me: &Session) -> reqwest::Response {
+    me.client
+        .get(format!("{}/console/events", app.address))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_open_event_stream_ends_when_the_server_stops() {
     let app = spawn_app().await;
     let (_, token) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
     let me = sign_in(&app, &token).await;
-    let mut res = me
-        .client
-        .get(format!("{}/console/events", app.address))
-        .send()
-        .await
-        .unwrap();
+    let mut res = open_events(&app, &me).await;
     assert_eq!(res.status(), 200);
     let first = res.chunk().await.unwrap();
     assert!(first.is_some(), "the stream is live");
