@@ -144,6 +144,71 @@ pub fn word(simplified: &str) -> Option<Word> {
         .iter()
         .find(|(list, _)| list.contains(&w.as_str()))
         .map(|(_, word)| *word)
+        .or_else(|| is_bare_thanks(&w).then_some(Word::Thanks))
+}
+
+/// Courtesies that make up a whole message such as "好的，辛苦了" or "收到谢谢": thanks that
+/// close a conversation. They are answered, not recorded as praise: praise worth passing on
+/// names someone or something ("谢谢保安小李帮我搬东西").
+const COURTESIES: &[&str] = &[
+    "好的",
+    "好",
+    "嗯",
+    "嗯嗯",
+    "收到",
+    "ok",
+    "okay",
+    "了解",
+    "明白",
+    "知道了",
+    "行",
+    "辛苦了",
+    "辛苦啦",
+    "辛苦晒",
+    "辛苦",
+    "麻烦了",
+    "麻烦你了",
+    "麻烦你们了",
+    "师傅",
+    "谢谢",
+    "谢谢你",
+    "谢谢您",
+    "谢谢你们",
+    "谢啦",
+    "多谢",
+    "多谢晒",
+    "唔该晒",
+    "唔该",
+    "感谢",
+    "thanks",
+    "thank you",
+    "thx",
+];
+const GRATEFUL: &[&str] = &["辛苦", "麻烦", "谢", "唔该", "感谢", "thank", "thx"];
+
+fn is_bare_thanks(w: &str) -> bool {
+    let mut rest = w;
+    let mut grateful = false;
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches(|c: char| {
+            c.is_whitespace()
+                || matches!(c, ',' | '，' | '、' | '!' | '！' | '~' | '～' | '.' | '。')
+        });
+        if rest.is_empty() {
+            break;
+        }
+        // Longest courtesy first, so "谢谢你们" is not read as "谢谢" + "你们".
+        let Some(c) = COURTESIES
+            .iter()
+            .filter(|c| rest.starts_with(**c))
+            .max_by_key(|c| c.len())
+        else {
+            return false;
+        };
+        grateful |= GRATEFUL.iter().any(|g| c.contains(g));
+        rest = &rest[c.len()..];
+    }
+    grateful
 }
 
 /// Lower case, without surrounding spaces and punctuation, so `好的!` and `OK.` match.
@@ -343,6 +408,15 @@ mod tests {
             ("你好", Some(Word::Greeting)),
             ("？", Some(Word::Greeting)),
             ("谢谢", Some(Word::Thanks)),
+            ("好的,辛苦了", Some(Word::Thanks)),
+            ("收到谢谢！", Some(Word::Thanks)),
+            ("好的 谢谢 辛苦了", Some(Word::Thanks)),
+            ("ok thanks", Some(Word::Thanks)),
+            ("唔该晒", Some(Word::Thanks)),
+            ("好的", Some(Word::Yes)),
+            ("好的好的", None),
+            ("谢谢保安小李帮我搬东西", None),
+            ("辛苦师傅把电梯修好了", None),
             ("厨房漏水", None),
             ("", None),
             ("12", None),
