@@ -146,10 +146,15 @@ async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option
     .fetch_all(&mut *tx)
     .await?;
     let pending: std::collections::HashSet<Uuid> = pending.into_iter().map(|(id,)| id).collect();
-    let todo: Vec<&Work> = batch
+    // Residents in the order the batch store locks their rows (channel, external id), so
+    // that a resident row updated here (the locale, the unit on record) and the next store
+    // batch's upsert cannot wait on each other in a cycle. The sort is stable: one
+    // resident's messages keep their order.
+    let mut todo: Vec<&Work> = batch
         .iter()
         .filter(|w| pending.contains(&w.msg.id))
         .collect();
+    todo.sort_by_cached_key(|w| (w.msg.channel.key(), w.msg.external_user.clone()));
     let msgs: Vec<InboundMessage> = todo.iter().map(|w| w.msg.clone()).collect();
     let ManyOutcome { outcomes, undo } = state.dialogue.handle_many(&mut tx, &msgs).await?;
     // Replies and after-commit jobs part ways here: the jobs are not `Sync`, so nothing that

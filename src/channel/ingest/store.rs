@@ -93,7 +93,9 @@ pub async fn store_many(
             }
         }
     }
-    // Residents in a fixed order, so two batches lock the same rows in the same order.
+    // Residents (and below, messages) in a fixed order, so two batches that share rows or
+    // keys — a platform retry landing in another batch — lock them in the same order
+    // instead of deadlocking.
     let mut residents: Vec<(String, &str)> = items
         .iter()
         .map(|i| (i.arrival.channel.key(), i.arrival.external_user.as_str()))
@@ -159,6 +161,7 @@ pub async fn store_many(
              INSERT INTO inbound_messages (id, channel, dedup_key, resident_id, msg_type, content, payload, received_at)
              SELECT m.id, m.channel, m.dedup_key, r.id, m.msg_type, m.content, m.payload, m.received_at
              FROM m_in m JOIN resident r ON r.channel = m.channel AND r.external_id = m.external_id
+             ORDER BY m.channel, m.dedup_key
              ON CONFLICT (channel, dedup_key) DO NOTHING
              RETURNING id
          )
