@@ -200,6 +200,7 @@ impl Engine {
             building: resident.building.clone(),
             unit: resident.unit.clone(),
             room: resident.room.clone(),
+            floor: None,
             label: None,
         });
         let d = &self.settings.dialogue;

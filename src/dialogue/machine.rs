@@ -18,6 +18,9 @@ pub struct Place {
     pub building: Option<String>,
     pub unit: Option<String>,
     pub room: Option<String>,
+    /// The storey, when no room says it ("B座12楼电梯厅").
+    #[serde(default)]
+    pub floor: Option<String>,
     /// Free text ("北门车库") or a shared location's label.
     pub label: Option<String>,
 }
@@ -28,6 +31,7 @@ impl Place {
             building: slots.building.clone(),
             unit: slots.unit.clone(),
             room: slots.room.clone(),
+            floor: slots.floor.clone(),
             label: None,
         })
     }

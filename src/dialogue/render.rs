@@ -91,6 +91,8 @@ impl Renderer<'_> {
         }
         if let Some(r) = &p.room {
             parts.push(self.text("place.room", &[("room", r.clone())]));
+        } else if let Some(f) = &p.floor {
+            parts.push(self.text("place.floor", &[("floor", f.clone())]));
         }
         let unit = parts.join(&self.text("place.sep", &[]));
         match (&p.label, unit.is_empty()) {
@@ -148,6 +150,7 @@ mod tests {
             building: Some("3".into()),
             unit: Some("2".into()),
             room: Some("1101".into()),
+            floor: None,
             label: None,
         };
         assert_eq!(
@@ -171,6 +174,28 @@ mod tests {
             "北门车库"
         );
         assert!(!renderer(&p, &faq, Locale::ZhHans).place(None).is_empty());
+        // A storey is said when no room says it.
+        let storey = Place {
+            building: Some("B".into()),
+            floor: Some("12".into()),
+            ..Place::default()
+        };
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHans).place(Some(&storey)),
+            "B栋12楼"
+        );
+        assert_eq!(
+            renderer(&p, &faq, Locale::En).place(Some(&storey)),
+            "Building B, Floor 12"
+        );
+        let with_room = Place {
+            room: Some("1203".into()),
+            ..storey
+        };
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHans).place(Some(&with_room)),
+            "B栋1203"
+        );
     }
 
     #[test]

@@ -77,6 +77,7 @@ fn request() -> Request {
     r.place = Some(Place {
         building: Some("3".into()),
         room: Some("1101".into()),
+        floor: None,
         ..Place::default()
     });
     r
@@ -655,6 +656,7 @@ fn the_unit_on_record_is_the_default_place_and_an_unknown_one_is_asked_and_remem
         on_record: Some(Place {
             building: Some("5".into()),
             room: Some("702".into()),
+            floor: None,
             ..Place::default()
         }),
         ..World::none()
@@ -956,6 +958,7 @@ fn an_emergency_uses_the_place_it_names_or_the_unit_on_record() {
         on_record: Some(Place {
             building: Some("5".into()),
             room: Some("702".into()),
+            floor: None,
             ..Place::default()
         }),
         ..World::none()
