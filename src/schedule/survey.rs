@@ -12,7 +12,7 @@
 //! full) and then tells the scheduler there may be more (`Progress::more`).
 //!
 //! The outbox rows are written here with one multi-row statement per batch rather than
-//! through `ticket::notify` row by row; `notices_to_residents` mirrors its insert.
+//! through `ticket::notify` (`to_residents`: many notices in one statement).
 
 use std::collections::{HashMap, HashSet};
 
@@ -75,60 +75,6 @@ fn chrono(d: std::time::Duration) -> chrono::Duration {
 
 fn locale_of(s: &str) -> Locale {
     Locale::parse(s).unwrap_or_default()
-}
-
-/// One message to a resident, for `notices_to_residents`.
-struct ResidentNotice {
-    resident_id: Uuid,
-    ticket_id: Uuid,
-    text: String,
-    dedup_key: String,
-}
-
-/// `notify::to_resident` for many notices in one statement (same columns, same
-/// `ON CONFLICT (dedup_key) DO NOTHING`), so a batch costs one round trip, not one per row.
-async fn notices_to_residents(
-    conn: &mut PgConnection,
-    kind: NoticeKind,
-    notices: Vec<ResidentNotice>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    if notices.is_empty() {
-        return Ok(0);
-    }
-    let n = notices.len();
-    let (mut ids, mut residents, mut tickets, mut texts, mut keys) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for notice in notices {
-        ids.push(Uuid::now_v7());
-        residents.push(notice.resident_id);
-        tickets.push(notice.ticket_id);
-        texts.push(notice.text);
-        keys.push(notice.dedup_key);
-    }
-    let done = sqlx::query(
-        "INSERT INTO outbox (id, recipient_kind, resident_id, ticket_id, kind, text, dedup_key,
-                             next_attempt_at, created_at)
-         SELECT u.id, 'resident', u.resident_id, u.ticket_id, $6, u.text, u.dedup_key, $7, $7
-         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
-              AS u (id, resident_id, ticket_id, text, dedup_key)
-         ON CONFLICT (dedup_key) DO NOTHING",
-    )
-    .bind(&ids)
-    .bind(&residents)
-    .bind(&tickets)
-    .bind(&texts)
-    .bind(&keys)
-    .bind(kind.as_str())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 #[derive(sqlx::FromRow)]
@@ -296,10 +242,10 @@ async fn ask(
     .fetch_all(&mut *conn)
     .await?;
     let inserted: HashSet<Uuid> = inserted.into_iter().map(|(id,)| id).collect();
-    let notices: Vec<ResidentNotice> = tickets
+    let notices: Vec<notify::ResidentNotice> = tickets
         .iter()
         .filter(|t| inserted.contains(&t.id))
-        .map(|t| ResidentNotice {
+        .map(|t| notify::ResidentNotice {
             resident_id: t.resident_id,
             ticket_id: t.id,
             text: state.prompts.render(
@@ -310,7 +256,7 @@ async fn ask(
             dedup_key: format!("survey:{}:{}", t.id, t.reopen_count + 1),
         })
         .collect();
-    notices_to_residents(conn, NoticeKind::Survey, notices, now).await?;
+    notify::to_residents(conn, NoticeKind::Survey, notices, now).await?;
     Ok(inserted.len())
 }
 
@@ -363,7 +309,7 @@ async fn remind_batch(
         .await?;
     let notices = due
         .iter()
-        .map(|s| ResidentNotice {
+        .map(|s| notify::ResidentNotice {
             resident_id: s.resident_id,
             ticket_id: s.ticket_id,
             text: state.prompts.render(
@@ -374,7 +320,7 @@ async fn remind_batch(
             dedup_key: format!("survey-reminder:{}:{}", s.ticket_id, s.round),
         })
         .collect();
-    notices_to_residents(&mut tx, NoticeKind::Survey, notices, now).await?;
+    notify::to_residents(&mut tx, NoticeKind::Survey, notices, now).await?;
     tx.commit().await?;
     Ok((due.len(), due.len()))
 }

@@ -84,3 +84,57 @@ async fn insert(
     .await?;
     Ok(row.map(|(id,)| id))
 }
+
+/// One message to a resident, for [`to_residents`].
+pub struct ResidentNotice {
+    pub resident_id: Uuid,
+    pub ticket_id: Uuid,
+    pub text: String,
+    pub dedup_key: String,
+}
+
+/// [`to_resident`] for many notices in one statement (same columns, same
+/// `ON CONFLICT (dedup_key) DO NOTHING`), so a batch costs one round trip, not one per row.
+pub async fn to_residents(
+    conn: &mut PgConnection,
+    kind: NoticeKind,
+    notices: Vec<ResidentNotice>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    if notices.is_empty() {
+        return Ok(0);
+    }
+    let n = notices.len();
+    let (mut ids, mut residents, mut tickets, mut texts, mut keys) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for notice in notices {
+        ids.push(Uuid::now_v7());
+        residents.push(notice.resident_id);
+        tickets.push(notice.ticket_id);
+        texts.push(notice.text);
+        keys.push(notice.dedup_key);
+    }
+    let done = sqlx::query(
+        "INSERT INTO outbox (id, recipient_kind, resident_id, ticket_id, kind, text, dedup_key,
+                             next_attempt_at, created_at)
+         SELECT u.id, 'resident', u.resident_id, u.ticket_id, $6, u.text, u.dedup_key, $7, $7
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+              AS u (id, resident_id, ticket_id, text, dedup_key)
+         ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&residents)
+    .bind(&tickets)
+    .bind(&texts)
+    .bind(&keys)
+    .bind(kind.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
