@@ -124,8 +124,11 @@ impl Request {
         }
     }
 
+    /// The problem in a line, without the address it may open with: the place is shown
+    /// (and filed) on its own, so "3栋2单元1101 厨房水管漏水" reads back as "厨房水管漏水".
     fn summary(&self) -> String {
-        summarise(self.problem.as_deref().unwrap_or_default())
+        let problem = self.problem.as_deref().unwrap_or_default();
+        summarise(without_leading_address(problem, self.place.as_ref()))
     }
 
     fn to_ticket(&self) -> TicketDraft {
@@ -150,6 +153,48 @@ impl Request {
 }
 
 /// The first line of what the resident wrote, cut to a read-back length.
+/// `text` without an opening address, when it opens with the place's room (or, with no
+/// room, its building) and nothing but address words before it. Anything else is kept as
+/// written: a place named later in the sentence may carry meaning ("在3栋门口").
+fn without_leading_address<'a>(text: &'a str, place: Option<&Place>) -> &'a str {
+    let Some(place) = place else {
+        return text;
+    };
+    let Some(token) = place.room.as_deref().or(place.building.as_deref()) else {
+        return text;
+    };
+    let trimmed = text.trim_start();
+    let Some(at) = trimmed.find(token) else {
+        return text;
+    };
+    let head = &trimmed[..at];
+    let address_words = [
+        "我家", "我是", "我住", "住在", "在", "block", "building", "flat", "unit", "room", "apt",
+    ];
+    let mut rest_of_head = head.to_lowercase();
+    for w in address_words {
+        rest_of_head = rest_of_head.replace(w, "");
+    }
+    let only_address = rest_of_head.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || c.is_whitespace()
+            || "-#/,，、栋棟幢座号號楼樓单單元室房层層期区區".contains(c)
+    });
+    if !only_address {
+        return text;
+    }
+    let after = trimmed[at + token.len()..]
+        .trim_start_matches(['室', '房', '号', '號', '栋', '棟', '幢', '座'])
+        .trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | '，' | '、' | ':' | '：' | '的' | '-')
+        });
+    if after.trim().is_empty() {
+        text
+    } else {
+        after
+    }
+}
+
 pub fn summarise(text: &str) -> String {
     const MAX: usize = 40;
     let line = text

@@ -634,7 +634,8 @@ fn a_repair_with_its_place_is_read_back_then_filed() {
         panic!("{fx:?}")
     };
     assert_eq!(key, "readback.repair");
-    assert!(vars.contains(&("summary", Var::Text("3栋1101 厨房水管漏水".into()))));
+    // The place is read back on its own, not again inside the summary.
+    assert!(vars.contains(&("summary", Var::Text("厨房水管漏水".into()))));
     let (s, fx) = go(Some(s), other("对"));
     assert_eq!(tag(&s.state), "idle");
     let t = created(&fx);
@@ -1235,4 +1236,52 @@ fn only_a_live_unfinished_request_is_pending() {
         idle
     ));
     assert!(!is_pending(None, t0(), idle));
+}
+
+#[test]
+fn an_opening_address_is_left_out_of_the_summary() {
+    let room = |r: &str| Place {
+        building: Some("3".into()),
+        room: Some(r.into()),
+        ..Place::default()
+    };
+    let building_only = Place {
+        building: Some("3".into()),
+        ..Place::default()
+    };
+    let cases: [(&str, Option<Place>, &str); 9] = [
+        (
+            "3栋2单元1101 厨房水管漏水",
+            Some(room("1101")),
+            "厨房水管漏水",
+        ),
+        ("我家3栋1101室的马桶堵了", Some(room("1101")), "马桶堵了"),
+        (
+            "Block 3 Flat 1203, kitchen sink leaking",
+            Some(room("1203")),
+            "kitchen sink leaking",
+        ),
+        ("3栋电梯坏了", Some(building_only.clone()), "电梯坏了"),
+        // Kept as written: the place comes later, or nothing follows it, or no place.
+        (
+            "厨房漏水，在3栋1101",
+            Some(room("1101")),
+            "厨房漏水，在3栋1101",
+        ),
+        ("3栋2单元1101", Some(room("1101")), "3栋2单元1101"),
+        (
+            "楼上3栋1101天天装修",
+            Some(room("1101")),
+            "楼上3栋1101天天装修",
+        ),
+        ("电梯坏了", Some(building_only), "电梯坏了"),
+        ("3栋1101 水管漏水", None, "3栋1101 水管漏水"),
+    ];
+    for (text, place, want) in cases {
+        assert_eq!(
+            without_leading_address(text, place.as_ref()),
+            want,
+            "{text}"
+        );
+    }
 }
