@@ -215,3 +215,53 @@ check_queues() {
   [[ "$missing" == 0 ]] || fail "$missing queued tickets are not in their queue"
   [[ "$total" == "$queued" ]] || fail "the queues hold $total entries for $queued queued tickets"
 }
+
+# The platform stand-in (scripts/faults/receiver.py) on a free port, answering 500 for the
+# first $1 seconds; points the app's WeChat API and webhook callback at it. Sets
+# PLATFORM_PORT. Call before start_app.
+start_platform() {
+  PLATFORM_PORT=$(free_port)
+  echo $(( $(date +%s) + $1 )) >"$WORK/down_until"
+  touch "$WORK/accepted.txt" "$WORK/calls.txt"
+  python3 "$ROOT/scripts/faults/receiver.py" --port "$PLATFORM_PORT" --down-until "$WORK/down_until" \
+    --accepted "$WORK/accepted.txt" --calls "$WORK/calls.txt" &
+  PIDS+=("$!")
+  export GUANJIA_WECHAT__ACCOUNTS__DEMO__API_BASE="http://127.0.0.1:$PLATFORM_PORT"
+  export GUANJIA_WEBHOOK__CHANNELS__DEMO__CALLBACK_URL="http://127.0.0.1:$PLATFORM_PORT/callback"
+}
+
+# Waits up to $1 seconds for no outbox row to be pending; sets pending and waited.
+wait_for_delivery() {
+  local limit=$1
+  waited=0
+  while :; do
+    pending=$(sql "SELECT count(*) FROM outbox WHERE status = 'pending'")
+    [[ "$pending" == 0 || "$waited" -ge "$limit" ]] && break
+    sleep 1; waited=$((waited + 1))
+  done
+  log "outbox drained after ${waited} s (pending $pending)"
+}
+
+# Every resident-bound outbox row was delivered, exactly once: the ids the platform
+# stand-in accepted are the delivered rows, none accepted twice, none pending or given up.
+# Sets accepted, accepted_distinct, calls_failed, resident_delivered.
+check_delivered_once() {
+  calls_failed=$(wc -l <"$WORK/calls.txt")
+  accepted=$(wc -l <"$WORK/accepted.txt")
+  accepted_distinct=$(sort -u "$WORK/accepted.txt" | wc -l)
+  # Staff alerts (emergencies in the load mix) go to the staff channel, not the platform.
+  sql "SELECT id FROM outbox WHERE status = 'delivered' AND recipient_kind = 'resident'" | sort >"$WORK/delivered.txt"
+  resident_delivered=$(wc -l <"$WORK/delivered.txt")
+  sort -u "$WORK/accepted.txt" >"$WORK/accepted_ids.txt"
+  echo "platform calls $calls_failed (including refused ones)"
+  echo "platform accepted $accepted, distinct ids $accepted_distinct"
+  local failed_rows
+  failed_rows=$(sql "SELECT count(*) FROM outbox WHERE status = 'failed'")
+  [[ "$pending" == 0 ]] || fail "$pending outbox rows still pending after $waited s"
+  [[ "$failed_rows" == 0 ]] || fail "$failed_rows outbox rows given up on"
+  [[ "$accepted" == "$accepted_distinct" ]] || fail "$((accepted - accepted_distinct)) messages delivered twice"
+  [[ "$accepted_distinct" == "$resident_delivered" ]] || fail "platform accepted $accepted_distinct ids, outbox says $resident_delivered delivered to residents"
+  if ! diff -q "$WORK/delivered.txt" "$WORK/accepted_ids.txt" >/dev/null; then
+    fail "delivered outbox ids differ from the ids the platform accepted"
+  fi
+}
