@@ -15,6 +15,8 @@ use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 /// Separates the parts of a term that may have a few words between them: `怎么…报修`.
 pub const GAP: char = '…';
+/// Separates parts that may be anywhere later in the message: `煤气……气味`.
+pub const WIDE_GAP: &str = "……";
 const MAX_PARTS: usize = 4;
 
 #[derive(Debug, Deserialize)]
@@ -144,11 +146,14 @@ pub enum Usage {
     Part { phrase: u32, part: u8 },
 }
 
-/// A term written `A…B`: its parts must appear in order, close together.
+/// A term written `A…B`: its parts must appear in order, close together. Written `A……B`
+/// they may be anywhere later in the message, across clauses: "煤气炉熄了火，但还有好大
+/// 一阵气味" names the gas and the smell far apart.
 #[derive(Debug, Clone)]
 pub struct Phrase {
     pub cue: u32,
     pub parts: u8,
+    pub anywhere: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -237,7 +242,9 @@ impl Lexicon {
             );
             let cue_id = cues.len() as u32;
             for term in &c.terms {
+                let anywhere = term.contains(WIDE_GAP);
                 let parts: Vec<String> = term
+                    .replace(WIDE_GAP, &GAP.to_string())
                     .split(GAP)
                     .map(|p| canonical_term(p, &replacer))
                     .collect();
@@ -253,6 +260,7 @@ impl Lexicon {
                     phrases.push(Phrase {
                         cue: cue_id,
                         parts: parts.len() as u8,
+                        anywhere,
                     });
                     phrases.len() as u32 - 1
                 });

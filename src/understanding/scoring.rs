@@ -120,7 +120,9 @@ fn find_hits(lex: &Lexicon, text: &str) -> Vec<Hit> {
             for k in 1..p.parts {
                 let next = found
                     .iter()
-                    .filter(|f| f.0 == k && f.1 >= end && within(text, end, f.1, gap))
+                    .filter(|f| {
+                        f.0 == k && f.1 >= end && (p.anywhere || within(text, end, f.1, gap))
+                    })
                     .min_by_key(|f| f.1);
                 match next {
                     Some(&(_, _, e)) => end = e,

@@ -482,3 +482,21 @@ fn load_trains_on_the_file_beside_the_lexicon_and_names_a_bad_one() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn gas_and_its_smell_far_apart_are_still_an_emergency() {
+    // `煤气……气味` reaches across clauses; the order still matters.
+    for text in [
+        "厨房的煤气灶已经关了，可是屋里还是有很重的一股气味",
+        "the gas hob is off but there's still a strong smell in the flat",
+    ] {
+        let c = classifier().classify(text);
+        assert_eq!(
+            (c.kind, c.urgency),
+            (Kind::Repair, Urgency::Emergency),
+            "{text}"
+        );
+    }
+    let c = classifier().classify("楼道里有股味道，顺便问下燃气费怎么交");
+    assert_ne!(c.urgency, Urgency::Emergency);
+}
