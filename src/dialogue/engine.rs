@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use sqlx::PgConnection;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::faq::Faq;
@@ -108,7 +109,16 @@ impl Dialogue for Engine {
                     .with_context(|| format!("no resident {}", msg.resident_id))?,
             };
             let stored = sessions.remove(&msg.resident_id).unwrap_or_default();
-            let (outcome, next) = self.step_one(conn, msg, context, stored).await?;
+            let span = tracing::info_span!(
+                "message",
+                message_id = %msg.id,
+                resident_id = %msg.resident_id,
+                msg_type = %msg.body.type_name(),
+            );
+            let (outcome, next) = self
+                .step_one(conn, msg, context, stored)
+                .instrument(span)
+                .await?;
             if !changed.contains(&msg.resident_id) {
                 changed.push(msg.resident_id);
             }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::process::{self, Processed, Work};
@@ -99,7 +100,8 @@ pub async fn run(state: AppState, Jobs(mut rx): Jobs, limits: Limits) {
                 Err(_) => break,
             }
         }
-        tokio::spawn(run_batch(state.clone(), jobs, slot));
+        let span = tracing::info_span!("ingest_batch", size = jobs.len());
+        tokio::spawn(run_batch(state.clone(), jobs, slot).instrument(span));
     }
 }
 
