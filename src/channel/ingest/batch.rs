@@ -57,13 +57,14 @@ impl Batcher {
         (Self { jobs: tx }, Jobs(rx))
     }
 
-    /// Queues `arrival`; `None` when the dispatcher is gone (the caller stores it itself).
+    /// Queues `arrival`; hands it back when the dispatcher is gone (the caller stores it
+    /// itself).
     pub async fn submit(
         &self,
         id: Uuid,
         received_at: DateTime<Utc>,
         arrival: Arrival,
-    ) -> Option<Pending> {
+    ) -> Result<Pending, Box<Arrival>> {
         let (stored_tx, stored_rx) = oneshot::channel();
         let (processed_tx, processed_rx) = oneshot::channel();
         let job = Job {
@@ -73,8 +74,10 @@ impl Batcher {
             stored: stored_tx,
             processed: processed_tx,
         };
-        self.jobs.send(job).await.ok()?;
-        Some(Pending {
+        if let Err(mpsc::error::SendError(job)) = self.jobs.send(job).await {
+            return Err(Box::new(job.arrival));
+        }
+        Ok(Pending {
             stored: stored_rx,
             processed: processed_rx,
         })

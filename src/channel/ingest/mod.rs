@@ -88,10 +88,10 @@ async fn ingest_inner(
     let received_at = state.clock.now();
     let id = Uuid::now_v7();
     let (channel, dedup_key) = (arrival.channel.clone(), arrival.dedup_key.clone());
-    let pending = match state.ingest.submit(id, received_at, arrival.clone()).await {
-        Some(pending) => pending,
+    let pending = match state.ingest.submit(id, received_at, arrival).await {
+        Ok(pending) => pending,
         // No dispatcher (it only goes away with the process): store and process here.
-        None => return ingest_alone(state, arrival, id, received_at, deadline).await,
+        Err(arrival) => return ingest_alone(state, *arrival, id, received_at, deadline).await,
     };
     // Acknowledging waits for the store however long it takes: an unstored message must
     // never be answered.

@@ -67,32 +67,8 @@ pub(super) fn refused_by_database(e: &sqlx::Error) -> bool {
 /// Runs the dialogue for `work` and records the result, all in one transaction. `None`
 /// when someone else (a recovery pass) processed it first.
 pub async fn process(state: &AppState, work: &Work) -> anyhow::Result<Option<Processed>> {
-    let msg = &work.msg;
-    let mut tx = begin_locked(state, std::iter::once(msg.resident_id)).await?;
-    // Its own statement, so its snapshot is taken after the lock is held.
-    let pending: Option<(bool,)> =
-        sqlx::query_as("SELECT processed_at IS NULL FROM inbound_messages WHERE id = $1")
-            .bind(msg.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if !matches!(pending, Some((true,))) {
-        return Ok(None);
-    }
-    let outcome = state.dialogue.handle(&mut tx, msg).await?;
-    let now = state.clock.now();
-    let mut recorded = record(&mut tx, &[(work, outcome.reply.as_str())], now).await?;
-    let Some(deferred) = recorded.pop().flatten() else {
-        return Ok(None);
-    };
-    tx.commit().await?;
-    for job in outcome.after_commit {
-        job.await;
-    }
-    tracing::debug!(deferred, reply = %super::mask(&outcome.reply), "processed");
-    Ok(Some(Processed {
-        reply: outcome.reply,
-        deferred,
-    }))
+    let mut done = try_many(state, std::slice::from_ref(work)).await?;
+    Ok(done.pop().flatten())
 }
 
 /// Processes `batch` (stored messages, in arrival order) in one transaction; the answer is
@@ -136,7 +112,8 @@ pub async fn process_many(
 async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option<Processed>>> {
     let mut tx = begin_locked(state, batch.iter().map(|w| w.msg.resident_id)).await?;
     let ids: Vec<Uuid> = batch.iter().map(|w| w.msg.id).collect();
-    // LATERAL with LIMIT: an index probe per id whatever plan is cached (see store.rs).
+    // Its own statement, so its snapshot is taken after the locks are held. LATERAL with
+    // LIMIT: an index probe per id whatever plan is cached (see store.rs).
     let pending: Vec<(Uuid,)> = sqlx::query_as(
         "SELECT m.id FROM unnest($1::uuid[]) AS u(id)
          CROSS JOIN LATERAL (SELECT id FROM inbound_messages

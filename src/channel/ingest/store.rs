@@ -2,8 +2,9 @@
 //!
 //! Under load arrivals are stored many at a time ([`store_many`]): one statement and one
 //! commit for the lot, which is what lets PostgreSQL keep up (a commit and a round trip per
-//! message were most of the cost per message). [`store_one`] is the same write for a
-//! single arrival, used when a batch fails so that one bad arrival cannot sink the others.
+//! message were most of the cost per message). [`store_one`] is a batch of one, used when a
+//! batch fails so that one bad arrival cannot sink the others. A repeat leaves the
+//! resident's 48-hour window and send counter alone.
 
 use std::collections::HashMap;
 
@@ -30,45 +31,12 @@ fn payload(arrival: &Arrival) -> serde_json::Value {
     serde_json::json!({ "body": arrival.body, "raw": arrival.raw })
 }
 
-/// One round trip: upsert the resident, insert the message unless it is a repeat. A repeat
-/// leaves the resident's 48-hour window and send counter alone.
+/// [`store_many`] for one arrival: the batch-of-one a failed batch falls back to.
 pub async fn store_one(db: &sqlx::PgPool, item: &ToStore<'_>) -> Result<Stored, sqlx::Error> {
-    let arrival = item.arrival;
-    let (resident_id, message_id): (Uuid, Option<Uuid>) = sqlx::query_as(
-        "WITH seen AS (
-             SELECT EXISTS (SELECT 1 FROM inbound_messages WHERE channel = $2 AND dedup_key = $6) AS repeat
-         ), resident AS (
-             INSERT INTO residents (id, channel, external_id, last_inbound_at, sent_since_inbound)
-             VALUES ($1, $2, $3, $4, 0)
-             ON CONFLICT (channel, external_id) DO UPDATE SET
-                 last_inbound_at = CASE WHEN (SELECT repeat FROM seen) THEN residents.last_inbound_at
-                                        ELSE EXCLUDED.last_inbound_at END,
-                 sent_since_inbound = CASE WHEN (SELECT repeat FROM seen) THEN residents.sent_since_inbound
-                                           ELSE 0 END
-             RETURNING id
-         ), message AS (
-             INSERT INTO inbound_messages (id, channel, dedup_key, resident_id, msg_type, content, payload, received_at)
-             SELECT $5, $2, $6, resident.id, $7, $8, $9, $4 FROM resident
-             ON CONFLICT (channel, dedup_key) DO NOTHING
-             RETURNING id
-         )
-         SELECT resident.id, message.id FROM resident LEFT JOIN message ON TRUE",
-    )
-    .bind(Uuid::now_v7())
-    .bind(arrival.channel.key())
-    .bind(&arrival.external_user)
-    .bind(item.received_at)
-    .bind(item.id)
-    .bind(&arrival.dedup_key)
-    .bind(arrival.body.type_name())
-    .bind(arrival.body.text())
-    .bind(payload(arrival))
-    .fetch_one(db)
-    .await?;
-    Ok(Stored {
-        resident_id,
-        message_id,
-    })
+    let mut stored = store_many(db, std::slice::from_ref(item)).await?;
+    stored
+        .pop()
+        .ok_or_else(|| sqlx::Error::Protocol("the store returned no row".into()))
 }
 
 /// Stores every arrival in one statement (one durable commit). The answer is in the order

@@ -18,7 +18,7 @@ use crate::report::{self, Format, Month};
 use crate::staff::{actions, ApiError, StaffUser};
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::{residents, Department, Role, Status};
+use crate::ticket::{residents, Department, Role, Status, Ticket};
 
 fn frame<'a>(state: &AppState, console: &'a Console) -> Frame<'a> {
     Frame {
@@ -123,6 +123,29 @@ pub async fn ticket(
     Ok(pages::ticket(&frame(&state, &console), &detail, None))
 }
 
+/// An action on one ticket from a console form: `checked` (the form's input, already
+/// read), then the ticket within the user's reach, then `act`. Afterwards back to where
+/// the action leads, or the ticket page with the reason it did not work.
+async fn on_ticket<T, F, Fut>(
+    state: &AppState,
+    console: &Console,
+    key: &str,
+    checked: Result<T, ApiError>,
+    act: F,
+) -> Result<Response, ConsoleError>
+where
+    F: FnOnce(Ticket, T) -> Fut,
+    Fut: std::future::Future<Output = Result<String, ApiError>>,
+{
+    let outcome = async {
+        let input = checked?;
+        let t = actions::find(state, &console.user, key).await?;
+        act(t, input).await
+    }
+    .await;
+    after(state, console, key, outcome).await
+}
+
 /// After an action on a ticket: back to the ticket when it worked, or the ticket page with
 /// the reason when it did not (an illegal move, someone else was faster, ...).
 async fn after(
@@ -158,13 +181,12 @@ pub async fn claim(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ConsoleError> {
     console.check_csrf(&form.csrf)?;
-    let outcome = async {
-        let t = actions::find(&state, &console.user, &key).await?;
-        let t = actions::claim(&state, &console.user, &t).await?;
+    let (s, user) = (&state, &console.user);
+    on_ticket(s, &console, &key, Ok(()), move |t, ()| async move {
+        let t = actions::claim(s, user, &t).await?;
         Ok(ticket_url(&t.number))
-    }
-    .await;
-    after(&state, &console, &key, outcome).await
+    })
+    .await
 }
 
 pub async fn claim_next(
@@ -188,13 +210,12 @@ pub async fn release(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ConsoleError> {
     console.check_csrf(&form.csrf)?;
-    let outcome = async {
-        let t = actions::find(&state, &console.user, &key).await?;
-        let t = actions::release(&state, &console.user, &t).await?;
+    let (s, user) = (&state, &console.user);
+    on_ticket(s, &console, &key, Ok(()), move |t, ()| async move {
+        let t = actions::release(s, user, &t).await?;
         Ok(format!("/console/queue/{}", t.department.as_str()))
-    }
-    .await;
-    after(&state, &console, &key, outcome).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,15 +233,14 @@ pub async fn status(
     Form(form): Form<StatusForm>,
 ) -> Result<Response, ConsoleError> {
     console.check_csrf(&form.csrf)?;
-    let outcome = async {
-        let to = Status::parse(&form.status)
-            .ok_or_else(|| ApiError::BadRequest(format!("unknown status `{}`", form.status)))?;
-        let t = actions::find(&state, &console.user, &key).await?;
-        let t = actions::change_status(&state, &console.user, &t, to, Some(&form.note)).await?;
+    let to = Status::parse(&form.status)
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown status `{}`", form.status)));
+    let (s, user, note) = (&state, &console.user, form.note.as_str());
+    on_ticket(s, &console, &key, to, move |t, to| async move {
+        let t = actions::change_status(s, user, &t, to, Some(note)).await?;
         Ok(ticket_url(&t.number))
-    }
-    .await;
-    after(&state, &console, &key, outcome).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,13 +256,12 @@ pub async fn reply(
     Form(form): Form<TextForm>,
 ) -> Result<Response, ConsoleError> {
     console.check_csrf(&form.csrf)?;
-    let outcome = async {
-        let t = actions::find(&state, &console.user, &key).await?;
-        actions::reply(&state, &console.user, &t, &form.text).await?;
+    let (s, user, text) = (&state, &console.user, form.text.as_str());
+    on_ticket(s, &console, &key, Ok(()), move |t, ()| async move {
+        actions::reply(s, user, &t, text).await?;
         Ok(ticket_url(&t.number))
-    }
-    .await;
-    after(&state, &console, &key, outcome).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,15 +277,14 @@ pub async fn assign(
     Form(form): Form<AssignForm>,
 ) -> Result<Response, ConsoleError> {
     console.check_csrf(&form.csrf)?;
-    let outcome = async {
-        let to = Uuid::parse_str(form.staff_id.trim())
-            .map_err(|_| ApiError::BadRequest("choose a staff member".into()))?;
-        let t = actions::find(&state, &console.user, &key).await?;
-        let t = actions::assign(&state, &console.user, &t, to).await?;
+    let to = Uuid::parse_str(form.staff_id.trim())
+        .map_err(|_| ApiError::BadRequest("choose a staff member".into()));
+    let (s, user) = (&state, &console.user);
+    on_ticket(s, &console, &key, to, move |t, to| async move {
+        let t = actions::assign(s, user, &t, to).await?;
         Ok(ticket_url(&t.number))
-    }
-    .await;
-    after(&state, &console, &key, outcome).await
+    })
+    .await
 }
 
 pub async fn concierge(
