@@ -60,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Options {
             run_migrations: true,
             workers: false,
+            scheduler: false,
         },
     )
     .await?;

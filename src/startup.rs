@@ -67,7 +67,12 @@ pub struct Application {
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub run_migrations: bool,
+    /// Recovery, queue reconciliation and delivery.
     pub workers: bool,
+    /// The timer loop (surveys, reminders, escalation). Apart from `workers` so that a test
+    /// which counts what a timer pass did can run the passes itself, with no second pass
+    /// racing it.
+    pub scheduler: bool,
 }
 
 impl Default for Options {
@@ -75,6 +80,7 @@ impl Default for Options {
         Self {
             run_migrations: true,
             workers: true,
+            scheduler: true,
         }
     }
 }
@@ -141,11 +147,16 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.addr)
             .await
             .with_context(|| format!("binding {}", settings.server.addr))?;
-        let workers = if options.workers {
-            spawn_workers(&state, &shutdown)
-        } else {
-            Vec::new()
-        };
+        let mut workers = Vec::new();
+        if options.workers {
+            workers.extend(spawn_workers(&state, &shutdown));
+        }
+        if options.scheduler {
+            workers.push(tokio::spawn(crate::schedule::scheduler(
+                state.clone(),
+                shutdown.clone(),
+            )));
+        }
         Ok(Self {
             listener,
             router,
@@ -207,7 +218,6 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHand
         )),
         tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),
         tokio::spawn(crate::delivery::worker(state.clone(), shutdown.clone())),
-        tokio::spawn(crate::schedule::scheduler(state.clone(), shutdown.clone())),
     ]
 }
 

@@ -53,13 +53,45 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .into();
     customise(&mut settings);
-    spawn_app_on(settings, ManualClock::new(Utc::now())).await
+    start(
+        settings,
+        ManualClock::new(Utc::now()),
+        None,
+        Workers::AllButScheduler,
+    )
+    .await
 }
 
 /// Starts another instance with exactly these settings (same database and Redis prefix as
 /// an earlier app, say) and this clock: a restart, or a second instance beside the first.
 pub async fn spawn_app_on(settings: Settings, clock: ManualClock) -> TestApp {
-    start(settings, clock, None, true).await
+    start(settings, clock, None, Workers::AllButScheduler).await
+}
+
+/// `spawn_app_with`, with the timer loop running too: only for tests of the loop itself
+/// (leadership, ticks). Every other test drives timers with `run_due`, so that no background
+/// pass races the one it counts.
+pub async fn spawn_app_with_scheduler(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings();
+    settings.database.url = create_database(settings.database.url.expose_secret())
+        .await
+        .into();
+    customise(&mut settings);
+    start(settings, ManualClock::new(Utc::now()), None, Workers::All).await
+}
+
+/// `spawn_app_on`, with the timer loop running.
+pub async fn spawn_app_on_with_scheduler(settings: Settings, clock: ManualClock) -> TestApp {
+    start(settings, clock, None, Workers::All).await
+}
+
+/// Which background loops a test app runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    None,
+    /// Recovery, reconciliation and delivery, but no timer loop.
+    AllButScheduler,
+    All,
 }
 
 /// `spawn_app_with`, but with the dialogue replaced and the background workers off (so a
@@ -81,6 +113,11 @@ pub async fn spawn_app_with_dialogue_and_workers(
         .await
         .into();
     customise(&mut settings);
+    let workers = if workers {
+        Workers::AllButScheduler
+    } else {
+        Workers::None
+    };
     start(
         settings,
         ManualClock::new(Utc::now()),
@@ -100,12 +137,13 @@ async fn start(
     settings: Settings,
     clock: ManualClock,
     dialogue: Option<Arc<dyn Dialogue>>,
-    workers: bool,
+    workers: Workers,
 ) -> TestApp {
     guanjia::telemetry::init_tracing(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()));
     let options = Options {
         run_migrations: true,
-        workers,
+        workers: workers != Workers::None,
+        scheduler: workers == Workers::All,
     };
     let app = Application::build_with_dialogue(
         settings.clone(),

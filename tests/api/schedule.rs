@@ -9,7 +9,9 @@ use guanjia::ticket::model::Kind;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app_on, spawn_app_with, TestApp};
+use crate::helpers::{
+    spawn_app_on, spawn_app_on_with_scheduler, spawn_app_with, spawn_app_with_scheduler, TestApp,
+};
 use crate::platform::{self, configure, wait_until, Platform};
 
 async fn app_for(platform: &Platform) -> TestApp {
@@ -385,7 +387,7 @@ async fn lock_holder(db: &PgPool) -> Option<i32> {
 async fn one_instance_runs_the_scheduler_and_another_takes_over_when_it_dies() {
     let platform = Platform::start().await;
     let base = platform.base.clone();
-    let a = spawn_app_with(move |s| {
+    let a = spawn_app_with_scheduler(move |s| {
         configure(s, &base);
         s.schedule.tick = Duration::from_millis(100);
         s.schedule.leader_retry = Duration::from_millis(200);
@@ -399,7 +401,7 @@ async fn one_instance_runs_the_scheduler_and_another_takes_over_when_it_dies() {
     );
     let first = lock_holder(&a.db).await;
 
-    let b = spawn_app_on(a.settings.clone(), a.clock.clone()).await;
+    let b = spawn_app_on_with_scheduler(a.settings.clone(), a.clock.clone()).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(lock_holder(&b.db).await, first, "still one scheduler");
     let (holders,): (i64,) = sqlx::query_as(
