@@ -41,6 +41,10 @@ pub struct Classification {
     pub category: Category,
     pub confidence: f32,
     pub slots: Slots,
+    /// Hazard evidence short of a sure emergency: the dialogue gives the safety guidance
+    /// and asks one yes/no question before filing (contract.md's `possible_emergency`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub possible_emergency: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -146,6 +150,7 @@ impl Classifier {
             category: reading.category,
             confidence: reading.confidence,
             slots: self.lexicon.slots.extract_prepared(head, &prepared),
+            possible_emergency: false,
         }
     }
 

@@ -93,6 +93,7 @@ impl Understanding for Fake {
             category: Category::Equipment,
             confidence: 0.9,
             slots,
+            possible_emergency: false,
         }
     }
 
