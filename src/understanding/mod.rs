@@ -9,12 +9,17 @@
 //! department) where the lexicon's evidence is weak or close; [`slots`] scans the place,
 //! phone and time.
 
+pub mod corpus;
+pub mod encoder;
+pub mod heads;
 mod lexicon;
 mod model;
 mod normalize;
 mod scoring;
+pub mod score;
 mod script;
 mod slots;
+pub mod train;
 
 #[cfg(test)]
 mod eval;
@@ -27,6 +32,7 @@ use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 use anyhow::Context;
 
+pub use heads::Heads;
 pub use lexicon::Lexicon;
 use model::Model;
 pub use script::{detect_locale, to_simplified};
@@ -66,11 +72,13 @@ impl Slots {
     }
 }
 
-/// The classifier with its lexicon loaded and compiled.
+/// The classifier with its lexicon loaded and compiled, and the semantic heads when a
+/// heads file is configured.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     lexicon: Lexicon,
     model: Model,
+    heads: Option<std::sync::Arc<Heads>>,
 }
 
 /// The training file's name, looked for beside the lexicon.
@@ -132,7 +140,73 @@ impl Classifier {
             });
         }
         let model = Model::train(&samples);
-        Ok(Self { lexicon, model })
+        Ok(Self {
+            lexicon,
+            model,
+            heads: None,
+        })
+    }
+
+    /// This classifier with the semantic heads read from `path`.
+    pub fn with_heads_file(self, path: &std::path::Path) -> anyhow::Result<Self> {
+        Ok(self.with_heads(Heads::load(path)?))
+    }
+
+    pub fn with_heads(mut self, heads: Heads) -> Self {
+        self.heads = Some(std::sync::Arc::new(heads));
+        self
+    }
+
+    pub fn heads(&self) -> Option<&Heads> {
+        self.heads.as_deref()
+    }
+
+    /// Both tiers: the lexicon's reading fused with the heads' reading of `embedding`.
+    /// Without heads or a vector (the encoder down or slow) the lexicon answers alone.
+    pub fn classify_with(&self, text: &str, embedding: Option<&[f32]>) -> Classification {
+        let mut c = self.classify(text);
+        let (Some(heads), Some(e)) = (self.heads.as_deref(), embedding) else {
+            return c;
+        };
+        let vote = c.confidence;
+        let (Some(kind), Some(urgency), Some(department), Some(category)) = (
+            heads.read(e, c.kind, vote),
+            heads.read(e, c.urgency, vote),
+            heads.read(e, c.department, vote),
+            heads.read(e, c.category, vote),
+        ) else {
+            return c;
+        };
+        let (k, p) = kind.best();
+        c.kind = k;
+        c.confidence = (p * 100.0).round() / 100.0;
+        c.department = department.best().0;
+        c.category = category.best().0;
+        let emergency = urgency.of(Urgency::Emergency);
+        if emergency >= heads.emergency.sure {
+            c.urgency = Urgency::Emergency;
+            c.possible_emergency = false;
+        } else {
+            c.urgency = if urgency.of(Urgency::Urgent) > urgency.of(Urgency::Normal) {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            };
+            c.possible_emergency = emergency >= heads.emergency.possible;
+        }
+        c
+    }
+
+    /// The lexicon's vote, as training sees it.
+    pub fn lexicon_vote(&self, text: &str) -> train::LexiconVote {
+        let c = self.classify(text);
+        train::LexiconVote {
+            kind: c.kind,
+            urgency: c.urgency,
+            department: c.department,
+            category: c.category,
+            confidence: c.confidence,
+        }
     }
 
     pub fn classify(&self, text: &str) -> Classification {
@@ -164,6 +238,21 @@ impl Classifier {
             reading.cues.push(format!("model: {k} {p:.2}"));
         }
         (canonical, reading.cues)
+    }
+}
+
+/// Whether a message is worth a call to the encoder: a digit, a one-character answer or
+/// bare punctuation and emoji says nothing the lexicon and the dialogue state don't read.
+pub fn needs_semantics(text: &str) -> bool {
+    let meaningful: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !c.is_ascii_digit())
+        .collect();
+    let ascii = meaningful.iter().all(char::is_ascii);
+    if ascii {
+        meaningful.len() > 2
+    } else {
+        meaningful.len() > 1
     }
 }
 
