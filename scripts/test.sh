@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
+scripts/ensure-encoder.sh
 scripts/ensure-browser.sh
 scripts/drop-test-databases.sh
 status=0

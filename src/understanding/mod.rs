@@ -13,7 +13,9 @@ pub mod corpus;
 pub mod encoder;
 pub mod heads;
 mod lexicon;
+mod linalg;
 mod model;
+mod ngrams;
 mod normalize;
 mod scoring;
 pub mod score;
@@ -78,7 +80,14 @@ impl Slots {
 pub struct Classifier {
     lexicon: Lexicon,
     model: Model,
-    heads: Option<std::sync::Arc<Heads>>,
+    semantic: Option<std::sync::Arc<Semantic>>,
+}
+
+/// The heads with their memory decoded once.
+#[derive(Debug)]
+struct Semantic {
+    heads: Heads,
+    recall: heads::Recall,
 }
 
 /// The training file's name, looked for beside the lexicon.
@@ -143,37 +152,45 @@ impl Classifier {
         Ok(Self {
             lexicon,
             model,
-            heads: None,
+            semantic: None,
         })
     }
 
     /// This classifier with the semantic heads read from `path`.
     pub fn with_heads_file(self, path: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(self.with_heads(Heads::load(path)?))
+        self.with_heads(Heads::load(path)?)
+            .with_context(|| format!("malformed {}", path.display()))
     }
 
-    pub fn with_heads(mut self, heads: Heads) -> Self {
-        self.heads = Some(std::sync::Arc::new(heads));
-        self
+    pub fn with_heads(mut self, heads: Heads) -> anyhow::Result<Self> {
+        let recall = heads::Recall::decode(&heads.memory, heads.dim)?;
+        self.semantic = Some(std::sync::Arc::new(Semantic { heads, recall }));
+        Ok(self)
     }
 
     pub fn heads(&self) -> Option<&Heads> {
-        self.heads.as_deref()
+        self.semantic.as_deref().map(|s| &s.heads)
     }
 
     /// Both tiers: the lexicon's reading fused with the heads' reading of `embedding`.
     /// Without heads or a vector (the encoder down or slow) the lexicon answers alone.
     pub fn classify_with(&self, text: &str, embedding: Option<&[f32]>) -> Classification {
         let mut c = self.classify(text);
-        let (Some(heads), Some(e)) = (self.heads.as_deref(), embedding) else {
+        let (Some(semantic), Some(e)) = (self.semantic.as_deref(), embedding) else {
             return c;
         };
+        let heads = &semantic.heads;
+        if e.len() != heads.dim {
+            return c;
+        }
+        let near = semantic.recall.nearest(e, heads.memory.k);
+        let grams = ngrams::features(head(text), heads.ngram_dim, heads.ngram_scale);
         let vote = c.confidence;
         let (Some(kind), Some(urgency), Some(department), Some(category)) = (
-            heads.read(e, c.kind, vote),
-            heads.read(e, c.urgency, vote),
-            heads.read(e, c.department, vote),
-            heads.read(e, c.category, vote),
+            heads.read(e, &grams, &near, c.kind, vote),
+            heads.read(e, &grams, &near, c.urgency, vote),
+            heads.read(e, &grams, &near, c.department, vote),
+            heads.read(e, &grams, &near, c.category, vote),
         ) else {
             return c;
         };
@@ -195,6 +212,11 @@ impl Classifier {
             c.possible_emergency = emergency >= heads.emergency.possible;
         }
         c
+    }
+
+    /// The character n-gram features training pairs with each line's embedding.
+    pub fn ngram_features(text: &str) -> Vec<f32> {
+        ngrams::features(head(text), train::NGRAM_DIM, train::NGRAM_SCALE)
     }
 
     /// The lexicon's vote, as training sees it.

@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use nalgebra::DMatrix;
 
-use super::heads::{softmax, EmergencyThresholds, Head, Heads, Label, VERSION};
+use super::linalg;
+use super::heads::{softmax, vote, EmergencyThresholds, Head, Heads, Label, Memory, Neighbours, Recall, VERSION};
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 /// One labelled line with its embedding and what the lexicon alone read in it.
@@ -26,6 +26,8 @@ pub struct Example {
     /// how it does on new wording; only such lines fit the fusion weights.
     pub unseen_by_lexicon: bool,
     pub embedding: Vec<f32>,
+    /// `ngrams::features` of the text, `NGRAM_DIM` long.
+    pub ngrams: Vec<f32>,
     pub lexicon: LexiconVote,
 }
 
@@ -39,7 +41,13 @@ pub struct LexiconVote {
 }
 
 pub const FOLDS: usize = 5;
-const RIDGE: &[f64] = &[0.1, 0.3, 1.0, 3.0, 10.0];
+const RIDGE: &[f64] = &[0.3, 1.0];
+/// Buckets of character n-grams, and their length beside a unit embedding.
+pub const NGRAM_DIM: usize = 2048;
+pub const NGRAM_SCALE: f32 = 0.5;
+/// Nearest remembered lines that vote, and how sharply closeness counts.
+const MEMORY_K: usize = 5;
+const MEMORY_POWER: f32 = 4.0;
 /// Flag at least this share of true emergencies (as emergency or possible emergency) on
 /// the out-of-fold lines, within `MAX_FALSE_FLAGS` of the others.
 const EMERGENCY_RECALL: f32 = 0.99;
@@ -58,11 +66,15 @@ pub struct Report {
     pub emergencies_sure: usize,
     pub others: usize,
     pub others_flagged: usize,
+    /// Out-of-fold mistakes: (example, label, truth, fused guess) by class name, and
+    /// emergencies left unflagged as label `emergency`.
+    pub misses: Vec<(usize, &'static str, &'static str, &'static str)>,
 }
 
 /// Trains the four heads; `encoder` names the embedding model for the file.
 pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
     let dim = examples.first().map_or(0, |e| e.embedding.len());
+    let width = dim + examples.first().map_or(0, |e| e.ngrams.len());
     let folds: Vec<usize> = examples.iter().map(|e| fold_of(&e.id)).collect();
     let mut report = Report {
         lines: examples.len(),
@@ -70,14 +82,32 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
     };
     let mut heads = BTreeMap::new();
     let mut urgency_oof = Vec::new();
+    let (unit, neighbours) = out_of_fold_neighbours(examples, &folds, dim);
+    let mut memory_labels: BTreeMap<String, Vec<i8>> = BTreeMap::new();
 
     let mut fit_label = |name: &'static str,
                          classes: &[&'static str],
                          rows: Vec<(usize, usize, usize)>|
      -> Vec<(usize, Vec<f32>)> {
         // rows: (example index, true class, lexicon's class)
+        let mut labels = vec![-1i8; examples.len()];
+        for &(i, truth, _) in &rows {
+            labels[i] = i8::try_from(truth).unwrap_or(-1);
+        }
+        let memory_votes: Vec<Vec<f32>> = neighbours
+            .iter()
+            .map(|n| vote(n, &labels, classes.len(), MEMORY_POWER))
+            .collect();
+        memory_labels.insert(name.to_owned(), labels);
         let (head, oof, acc, confusion) =
-            fit(examples, &folds, dim, classes, &rows);
+            fit(examples, &folds, width, classes, &rows, &memory_votes);
+        for (i, p) in &oof {
+            let truth = rows.iter().find(|r| r.0 == *i).map_or(0, |r| r.1);
+            let guess = argmax(p);
+            if guess != truth {
+                report.misses.push((*i, name, classes[truth], classes[guess]));
+            }
+        }
         report.accuracy.insert(name, acc);
         report.confusion.insert(name, confusion);
         heads.insert(name.to_owned(), head);
@@ -99,12 +129,73 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
             version: VERSION,
             encoder: encoder.to_owned(),
             dim,
+            ngram_dim: width - dim,
+            ngram_scale: NGRAM_SCALE,
             heads,
             emergency,
             trained_on: examples.len(),
+            memory: Memory {
+                k: MEMORY_K,
+                power: MEMORY_POWER,
+                vectors: Recall::encode(&unit),
+                labels: memory_labels,
+            },
         },
         report,
     )
+}
+
+/// Unit-length copies of every vector, and each line's nearest lines among the other
+/// folds (so its memory vote comes from lines a model without it would remember).
+fn out_of_fold_neighbours(
+    examples: &[Example],
+    folds: &[usize],
+    dim: usize,
+) -> (Vec<f32>, Vec<Neighbours>) {
+    let mut unit = Vec::with_capacity(examples.len() * dim);
+    for e in examples {
+        let norm = e.embedding.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        unit.extend(e.embedding.iter().map(|v| v / norm));
+    }
+    let wide: Vec<f64> = unit.iter().map(|v| f64::from(*v)).collect();
+    let mut out = vec![Neighbours::default(); examples.len()];
+    for f in 0..FOLDS {
+        let test: Vec<usize> = (0..examples.len()).filter(|i| folds[*i] == f).collect();
+        let train: Vec<usize> = (0..examples.len()).filter(|i| folds[*i] != f).collect();
+        let rows = |ids: &[usize]| -> Vec<f64> {
+            ids.iter()
+                .flat_map(|&i| wide[i * dim..(i + 1) * dim].iter().copied())
+                .collect()
+        };
+        let (a, b) = (rows(&test), rows(&train));
+        // Cosine similarities, test × train.
+        let bt = transpose(&b, train.len(), dim);
+        let sims = linalg::a_b(&a, &bt, test.len(), dim, train.len());
+        for (r, &i) in test.iter().enumerate() {
+            let row = &sims[r * train.len()..(r + 1) * train.len()];
+            let mut best: Vec<(usize, f32)> = Vec::with_capacity(MEMORY_K + 1);
+            for (c, &s) in row.iter().enumerate() {
+                let s = s as f32;
+                if best.len() < MEMORY_K || s > best[best.len() - 1].1 {
+                    let at = best.partition_point(|(_, b)| *b >= s);
+                    best.insert(at, (train[c], s));
+                    best.truncate(MEMORY_K);
+                }
+            }
+            out[i] = Neighbours(best);
+        }
+    }
+    (unit, out)
+}
+
+fn transpose(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0f64; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = m[r * cols + c];
+        }
+    }
+    t
 }
 
 fn names<L: Label>() -> Vec<&'static str> {
@@ -147,23 +238,26 @@ fn fit(
     dim: usize,
     classes: &[&'static str],
     rows: &[(usize, usize, usize)],
+    memory_votes: &[Vec<f32>],
 ) -> Fit {
     let c = classes.len();
+    let p = dim + 1;
     let design = |r: &[(usize, usize, usize)]| {
-        let mut x = DMatrix::<f64>::zeros(r.len(), dim + 1);
-        let mut y = DMatrix::<f64>::zeros(r.len(), c);
+        let mut x = vec![0f64; r.len() * p];
+        let mut y = vec![0f64; r.len() * c];
         for (row, &(i, truth, _)) in r.iter().enumerate() {
-            for (col, v) in examples[i].embedding.iter().enumerate() {
-                x[(row, col)] = f64::from(*v);
+            let features = examples[i].embedding.iter().chain(&examples[i].ngrams);
+            for (col, v) in features.enumerate() {
+                x[row * p + col] = f64::from(*v);
             }
-            x[(row, dim)] = 1.0;
-            y[(row, truth)] = 1.0;
+            x[row * p + dim] = 1.0;
+            y[row * c + truth] = 1.0;
         }
         (x, y)
     };
     let (x, y) = design(rows);
-    let gram = x.tr_mul(&x);
-    let xty = x.tr_mul(&y);
+    let gram = linalg::at_b(&x, &x, rows.len(), p, p);
+    let xty = linalg::at_b(&x, &y, rows.len(), p, c);
     let mut fold_parts = Vec::with_capacity(FOLDS);
     for f in 0..FOLDS {
         let part: Vec<_> = rows
@@ -172,7 +266,9 @@ fn fit(
             .filter(|(i, _, _)| folds[*i] == f)
             .collect();
         let (xf, yf) = design(&part);
-        fold_parts.push((part, xf.tr_mul(&xf), xf.tr_mul(&yf), xf));
+        let g = linalg::at_b(&xf, &xf, part.len(), p, p);
+        let b = linalg::at_b(&xf, &yf, part.len(), p, c);
+        fold_parts.push((part, g, b, xf));
     }
 
     // Out-of-fold head scores for every ridge strength; keep the most accurate.
@@ -181,12 +277,14 @@ fn fit(
         let mut oof = Vec::with_capacity(rows.len());
         let mut right = 0;
         for (part, g, b, xf) in &fold_parts {
-            let Some(w) = solve(&(&gram - g), &(&xty - b), alpha, dim) else {
+            let rest_gram: Vec<f64> = gram.iter().zip(g).map(|(a, b)| a - b).collect();
+            let rest_xty: Vec<f64> = xty.iter().zip(b).map(|(a, b)| a - b).collect();
+            let Some(w) = solve(rest_gram, &rest_xty, alpha, dim, c) else {
                 continue;
             };
-            let scores = xf * &w;
+            let scores = linalg::a_b(xf, &w, part.len(), p, c);
             for (row, &(i, truth, _)) in part.iter().enumerate() {
-                let s: Vec<f32> = (0..c).map(|k| scores[(row, k)] as f32).collect();
+                let s: Vec<f32> = (0..c).map(|k| scores[row * c + k] as f32).collect();
                 right += usize::from(argmax(&s) == truth);
                 oof.push((i, s));
             }
@@ -212,34 +310,39 @@ fn fit(
             h
         }
     };
-    let fused = |i: usize, s: &[f32], weight: f32| -> Vec<f32> {
+    let fused = |i: usize, s: &[f32], (lw, mw): (f32, f32)| -> Vec<f32> {
         let (_, lex) = truth_of[&i];
         let vote = examples[i].lexicon.confidence;
         s.iter()
             .enumerate()
-            .map(|(k, v)| v + if k == lex { weight * vote } else { 0.0 })
+            .map(|(k, v)| {
+                v + if k == lex { lw * vote } else { 0.0 } + mw * memory_votes[i][k]
+            })
             .collect()
     };
-    let mut lexicon_weight = 0.0f32;
+    let mut weights = (0.0f32, 0.0f32);
     let mut best_right = 0usize;
-    for step in 0..=40 {
-        let w = step as f32 * 0.05;
-        let right = honest
-            .iter()
-            .filter(|(i, s)| argmax(&fused(*i, s, w)) == truth_of[i].0)
-            .count();
-        if right > best_right {
-            best_right = right;
-            lexicon_weight = w;
+    for l in 0..=20 {
+        for m in 0..=15 {
+            let w = (l as f32 * 0.05, m as f32 * 0.1);
+            let right = honest
+                .iter()
+                .filter(|(i, s)| argmax(&fused(*i, s, w)) == truth_of[i].0)
+                .count();
+            if right > best_right {
+                best_right = right;
+                weights = w;
+            }
         }
     }
+    let (lexicon_weight, memory_weight) = weights;
     let mut temperature = 1.0f32;
     let mut best_nll = f32::INFINITY;
     for t in (1..=60).map(|t| t as f32 * 0.5) {
         let nll: f32 = honest
             .iter()
             .map(|(i, s)| {
-                let p = softmax(&fused(*i, s, lexicon_weight), t);
+                let p = softmax(&fused(*i, s, weights), t);
                 -(p[truth_of[i].0].max(1e-6)).ln()
             })
             .sum();
@@ -254,7 +357,7 @@ fn fit(
     let mut probs = Vec::with_capacity(oof.len());
     for (i, s) in &oof {
         let (truth, lex) = truth_of[i];
-        let f = fused(*i, s, lexicon_weight);
+        let f = fused(*i, s, weights);
         let guess = argmax(&f);
         confusion[truth][guess] += 1;
         lex_right += usize::from(lex == truth);
@@ -263,17 +366,18 @@ fn fit(
         probs.push((*i, softmax(&f, temperature)));
     }
 
-    let weights = solve(&gram, &xty, alpha, dim).unwrap_or_else(|| DMatrix::zeros(dim + 1, c));
+    let solution = solve(gram, &xty, alpha, dim, c).unwrap_or_else(|| vec![0.0; p * c]);
     // Rounded so that the file is the same on machines whose float sums differ in the last
     // bits, and stays small.
     let round = |v: f64| ((v * 1e5).round() / 1e5) as f32;
     let head = Head {
         classes: classes.iter().map(|s| s.to_string()).collect(),
         weights: (0..c)
-            .map(|k| (0..dim).map(|d| round(weights[(d, k)])).collect())
+            .map(|k| (0..dim).map(|d| round(solution[d * c + k])).collect())
             .collect(),
-        bias: (0..c).map(|k| round(weights[(dim, k)])).collect(),
+        bias: (0..c).map(|k| round(solution[dim * c + k])).collect(),
         lexicon_weight,
+        memory_weight,
         temperature,
     };
     (
@@ -284,16 +388,16 @@ fn fit(
     )
 }
 
-/// Ridge solution of `(G + αI) W = B`, the bias row left unpenalised.
-fn solve(gram: &DMatrix<f64>, xty: &DMatrix<f64>, alpha: f64, dim: usize) -> Option<DMatrix<f64>> {
-    let mut a = gram.clone();
+/// Ridge solution of `(G + αI) W = B` (`G` p×p, `B` p×c, row-major), the bias row left
+/// unpenalised.
+fn solve(mut gram: Vec<f64>, xty: &[f64], alpha: f64, dim: usize, c: usize) -> Option<Vec<f64>> {
+    let p = dim + 1;
     for d in 0..dim {
-        a[(d, d)] += alpha;
+        gram[d * p + d] += alpha;
     }
     // A tiny penalty on the bias keeps the system positive definite on degenerate folds.
-    a[(dim, dim)] += 1e-6;
-    let chol = a.cholesky()?;
-    Some(chol.solve(xty))
+    gram[dim * p + dim] += 1e-6;
+    linalg::cholesky_solve(gram, xty, p, c)
 }
 
 fn argmax(s: &[f32]) -> usize {
@@ -354,6 +458,11 @@ fn emergency_thresholds(
         possible = t;
         if recall >= EMERGENCY_RECALL {
             break;
+        }
+    }
+    for (i, p) in urgency_oof {
+        if examples[*i].urgency == Urgency::Emergency && p[e] < possible {
+            report.misses.push((*i, "emergency", "flagged", "missed"));
         }
     }
     for (y, p) in &honest {
@@ -455,6 +564,7 @@ mod tests {
                     department: Department::Engineering,
                     category: None,
                     unseen_by_lexicon: true,
+                    ngrams: vec![0.0; 4],
                     embedding: if repair {
                         vec![1.0 + jitter, 0.0, if i % 4 == 0 { 1.0 } else { 0.0 }]
                     } else {
@@ -481,7 +591,7 @@ mod tests {
         assert_eq!(fused, n);
         assert_eq!(heads.heads["kind"].lexicon_weight, 0.0);
         let d = heads
-            .read(&ex[0].embedding, Kind::Other, 0.3)
+            .read(&ex[0].embedding, &ex[0].ngrams, &Neighbours::default(), Kind::Other, 0.3)
             .expect("same dim");
         assert_eq!(d.best().0, Kind::Repair);
         assert_eq!(report.emergencies_flagged, report.emergencies);

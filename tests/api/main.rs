@@ -14,6 +14,7 @@ mod platform;
 mod queue;
 mod report;
 mod schedule;
+mod semantic;
 mod staff_api;
 mod survey;
 mod tickets;
