@@ -121,6 +121,9 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let examples: Vec<Example> = lines
         .iter()
         .zip(vectors)
+        // Rounded, so that float noise between machines (thread counts, SIMD paths) in the
+        // encoder's last bits cannot move a training choice.
+        .map(|(l, v)| (l, v.iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<f32>>()))
         .map(|(l, embedding)| Example {
             id: l.id.clone(),
             kind: l.kind,

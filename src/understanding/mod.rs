@@ -199,7 +199,14 @@ impl Classifier {
         c.confidence = (p * 100.0).round() / 100.0;
         c.department = department.best().0;
         c.category = category.best().0;
-        let emergency = urgency.of(Urgency::Emergency);
+        // A hazard that is over, or only imagined, is told, not raised: no emergency and no
+        // question about it, unless the message also says it is still going on.
+        let not_now = self.lexicon.timing.not_now(&normalize::prepare(head(text)));
+        let emergency = if not_now {
+            0.0
+        } else {
+            urgency.of(Urgency::Emergency)
+        };
         if emergency >= heads.emergency.sure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;
