@@ -10,15 +10,18 @@ use crate::understanding::{needs_semantics, Classifier};
 
 pub async fn run() -> anyhow::Result<()> {
     let settings = Settings::load().ok();
-    let lexicon = settings
-        .as_ref()
-        .map_or_else(|| "config/lexicon.toml".into(), |s| s.understanding.lexicon.clone());
+    let lexicon = settings.as_ref().map_or_else(
+        || "config/lexicon.toml".into(),
+        |s| s.understanding.lexicon.clone(),
+    );
     let mut classifier = Classifier::load(&lexicon)?;
     let mut encoder = None;
     if let Some(s) = &settings {
         // A command line can wait longer than a resident's reply, for a cold encoder.
         let mut encoder_settings = s.understanding.encoder.clone();
-        encoder_settings.timeout = encoder_settings.timeout.max(std::time::Duration::from_secs(5));
+        encoder_settings.timeout = encoder_settings
+            .timeout
+            .max(std::time::Duration::from_secs(5));
         if let Some(e) = Encoder::new(&encoder_settings)? {
             match classifier.clone().with_heads_file(&s.understanding.heads) {
                 Ok(c) => {
@@ -40,14 +43,19 @@ pub async fn run() -> anyhow::Result<()> {
             Some(e) if needs_semantics(text) => {
                 let v = e.embed_cached(&[text]).await.pop().flatten();
                 if v.is_none() && !warned {
-                    eprintln!("guanjia classify: the encoder did not answer; the lexicon reads alone");
+                    eprintln!(
+                        "guanjia classify: the encoder did not answer; the lexicon reads alone"
+                    );
                     warned = true;
                 }
                 v
             }
             _ => None,
         };
-        serde_json::to_writer(&mut out, &classifier.classify_with(text, embedding.as_deref()))?;
+        serde_json::to_writer(
+            &mut out,
+            &classifier.classify_with(text, embedding.as_deref()),
+        )?;
         out.write_all(b"\n")?;
         out.flush()?;
     }

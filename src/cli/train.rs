@@ -109,7 +109,12 @@ async fn embed_all(
     }
     texts
         .iter()
-        .map(|t| known.get(*t).cloned().context("a text the encoder left out"))
+        .map(|t| {
+            known
+                .get(*t)
+                .cloned()
+                .context("a text the encoder left out")
+        })
         .collect()
 }
 
@@ -123,7 +128,14 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
         .zip(vectors)
         // Rounded, so that float noise between machines (thread counts, SIMD paths) in the
         // encoder's last bits cannot move a training choice.
-        .map(|(l, v)| (l, v.iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<f32>>()))
+        .map(|(l, v)| {
+            (
+                l,
+                v.iter()
+                    .map(|x| (x * 1e4).round() / 1e4)
+                    .collect::<Vec<f32>>(),
+            )
+        })
         .map(|(l, embedding)| Example {
             id: l.id.clone(),
             kind: l.kind,
@@ -179,9 +191,10 @@ pub async fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
             lexicon.add(line, &classifier.classify(&line.text));
             fused.add(line, &classifier.classify_with(&line.text, Some(v)));
         }
-        let name = file
-            .file_name()
-            .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         println!("{}", lexicon.row(&format!("{name} lexicon")));
         println!("{}", fused.row(&format!("{name} both tiers")));
         lexicon_total.merge(&lexicon);

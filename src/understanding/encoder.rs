@@ -120,14 +120,10 @@ impl Encoder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut request = self
-            .client
-            .post(&self.url)
-            .timeout(timeout)
-            .json(&Request {
-                model: &self.model,
-                input: texts,
-            });
+        let mut request = self.client.post(&self.url).timeout(timeout).json(&Request {
+            model: &self.model,
+            input: texts,
+        });
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key.expose_secret());
         }
@@ -136,7 +132,10 @@ impl Encoder {
         if !status.is_success() {
             bail!("the encoder answered {status}");
         }
-        let body: Response = response.json().await.context("reading the encoder's answer")?;
+        let body: Response = response
+            .json()
+            .await
+            .context("reading the encoder's answer")?;
         let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
         for d in body.data {
             if d.embedding.is_empty() || d.embedding.iter().any(|v| !v.is_finite()) {
@@ -144,7 +143,11 @@ impl Encoder {
             }
             match out.get_mut(d.index) {
                 Some(slot) => *slot = Some(d.embedding),
-                None => bail!("the encoder answered index {} for {} inputs", d.index, texts.len()),
+                None => bail!(
+                    "the encoder answered index {} for {} inputs",
+                    d.index,
+                    texts.len()
+                ),
             }
         }
         out.into_iter()
@@ -203,10 +206,10 @@ impl Encoder {
                 }
             }
             Err(e) => {
-                let reason = if e
-                    .chain()
-                    .any(|c| c.downcast_ref::<reqwest::Error>().is_some_and(|r| r.is_timeout()))
-                {
+                let reason = if e.chain().any(|c| {
+                    c.downcast_ref::<reqwest::Error>()
+                        .is_some_and(|r| r.is_timeout())
+                }) {
                     "timeout"
                 } else {
                     "error"

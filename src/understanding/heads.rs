@@ -120,8 +120,12 @@ pub fn vote(neighbours: &Neighbours, labels: &[i8], classes: usize, power: f32) 
     let mut v = vec![0f32; classes];
     let mut total = 0f32;
     for &(i, s) in &neighbours.0 {
-        let Some(&class) = labels.get(i) else { continue };
-        let Ok(class) = usize::try_from(class) else { continue };
+        let Some(&class) = labels.get(i) else {
+            continue;
+        };
+        let Ok(class) = usize::try_from(class) else {
+            continue;
+        };
         if class < classes {
             let w = s.max(0.0).powf(power);
             v[class] += w;
@@ -228,7 +232,11 @@ impl Heads {
         let recall = Recall::decode(&heads.memory, heads.dim)?;
         for (name, labels) in &heads.memory.labels {
             if labels.len() != recall.len() {
-                bail!("memory `{name}`: {} labels for {} lines", labels.len(), recall.len());
+                bail!(
+                    "memory `{name}`: {} labels for {} lines",
+                    labels.len(),
+                    recall.len()
+                );
             }
         }
         Ok(heads)
@@ -322,7 +330,10 @@ impl Heads {
             ));
         }
         if self.trained_on != other.trained_on {
-            return Some(format!("{} lines against {}", self.trained_on, other.trained_on));
+            return Some(format!(
+                "{} lines against {}",
+                self.trained_on, other.trained_on
+            ));
         }
         if self.memory.labels != other.memory.labels || self.memory.k != other.memory.k {
             return Some("the remembered lines differ".into());
@@ -342,7 +353,10 @@ impl Heads {
             }
         }
         if self.emergency != other.emergency {
-            return Some(format!("emergency thresholds {:?} against {:?}", self.emergency, other.emergency));
+            return Some(format!(
+                "emergency thresholds {:?} against {:?}",
+                self.emergency, other.emergency
+            ));
         }
         for (name, a) in &self.heads {
             let Some(b) = other.heads.get(name) else {
@@ -429,10 +443,26 @@ mod tests {
     #[test]
     fn the_head_and_the_lexicon_vote_add_up() {
         let h = tiny();
-        let toward_repair = h.read(&[1.0, 0.0], &[], &Neighbours::default(), Kind::Complaint, 0.0).unwrap();
+        let toward_repair = h
+            .read(
+                &[1.0, 0.0],
+                &[],
+                &Neighbours::default(),
+                Kind::Complaint,
+                0.0,
+            )
+            .unwrap();
         assert_eq!(toward_repair.best().0, Kind::Repair);
         // The lexicon's confident vote outweighs a weak head.
-        let weak = h.read(&[0.2, 0.0], &[], &Neighbours::default(), Kind::Complaint, 1.0).unwrap();
+        let weak = h
+            .read(
+                &[0.2, 0.0],
+                &[],
+                &Neighbours::default(),
+                Kind::Complaint,
+                1.0,
+            )
+            .unwrap();
         assert_eq!(weak.best().0, Kind::Complaint);
         let sum: f32 = weak.p.iter().map(|(_, p)| p).sum();
         assert!((sum - 1.0).abs() < 1e-5);
@@ -453,13 +483,17 @@ mod tests {
         let mut h = tiny();
         h.heads.get_mut("kind").unwrap().memory_weight = 5.0;
         let near_complaint = Neighbours(vec![(0, 1.0)]);
-        let d = h.read(&[1.0, 0.0], &[], &near_complaint, Kind::Repair, 0.0).unwrap();
+        let d = h
+            .read(&[1.0, 0.0], &[], &near_complaint, Kind::Repair, 0.0)
+            .unwrap();
         assert_eq!(d.best().0, Kind::Complaint, "memory label 1 is complaint");
     }
 
     #[test]
     fn a_vector_of_another_size_is_not_read() {
-        assert!(tiny().read(&[1.0], &[], &Neighbours::default(), Kind::Repair, 1.0).is_none());
+        assert!(tiny()
+            .read(&[1.0], &[], &Neighbours::default(), Kind::Repair, 1.0)
+            .is_none());
     }
 
     #[test]

@@ -5,52 +5,46 @@
 
 /// `Aᵀ·B` for `A` n×p and `B` n×q: p×q.
 pub fn at_b(a: &[f64], b: &[f64], n: usize, p: usize, q: usize) -> Vec<f64> {
-    let mut c = vec![0f64; p * q];
     assert!(a.len() >= n * p && b.len() >= n * q);
-    // SAFETY: the strides describe `a` read transposed (p×n), `b` (n×q) and `c` (p×q),
-    // all within the lengths asserted above.
-    unsafe {
-        matrixmultiply::dgemm(
-            p,
-            n,
-            q,
-            1.0,
-            a.as_ptr(),
-            1,
-            p as isize,
-            b.as_ptr(),
-            q as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            q as isize,
-            1,
-        );
-    }
-    c
+    // `a` read transposed: p×n with row stride 1 and column stride p.
+    product(a, (1, p), b, q, p, n, q)
 }
 
 /// `A·B` for `A` n×p and `B` p×q: n×q.
 pub fn a_b(a: &[f64], b: &[f64], n: usize, p: usize, q: usize) -> Vec<f64> {
-    let mut c = vec![0f64; n * q];
     assert!(a.len() >= n * p && b.len() >= p * q);
-    // SAFETY: row-major strides of `a` (n×p), `b` (p×q) and `c` (n×q), within the lengths
-    // asserted above.
+    product(a, (p, 1), b, q, n, p, q)
+}
+
+/// `C = A·B` with `A` m×k read through `a_strides` (row, column), `B` k×n row-major with
+/// row stride `b_row`; `C` m×n row-major. Callers check the lengths.
+fn product(
+    a: &[f64],
+    a_strides: (usize, usize),
+    b: &[f64],
+    b_row: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Vec<f64> {
+    let mut c = vec![0f64; m * n];
+    // SAFETY: the callers assert that `a` and `b` hold the m×k and k×n matrices their
+    // strides describe; `c` is m×n.
     unsafe {
         matrixmultiply::dgemm(
+            m,
+            k,
             n,
-            p,
-            q,
             1.0,
             a.as_ptr(),
-            p as isize,
-            1,
+            a_strides.0 as isize,
+            a_strides.1 as isize,
             b.as_ptr(),
-            q as isize,
+            b_row as isize,
             1,
             0.0,
             c.as_mut_ptr(),
-            q as isize,
+            n as isize,
             1,
         );
     }
@@ -189,7 +183,9 @@ mod tests {
     fn the_blocked_solve_matches_the_system_it_solved() {
         // A = MᵀM + I is positive definite; size past one block.
         let p = 150;
-        let m: Vec<f64> = (0..p * p).map(|i| ((i * 7919) % 101) as f64 / 101.0 - 0.5).collect();
+        let m: Vec<f64> = (0..p * p)
+            .map(|i| ((i * 7919) % 101) as f64 / 101.0 - 0.5)
+            .collect();
         let mut a = at_b(&m, &m, p, p, p);
         for d in 0..p {
             a[d * p + d] += 1.0;
@@ -197,7 +193,11 @@ mod tests {
         let b: Vec<f64> = (0..p * 2).map(|i| (i % 13) as f64).collect();
         let x = cholesky_solve(a.clone(), &b, p, 2).unwrap();
         let back = a_b(&a, &x, p, p, 2);
-        let worst = back.iter().zip(&b).map(|(u, v)| (u - v).abs()).fold(0.0, f64::max);
+        let worst = back
+            .iter()
+            .zip(&b)
+            .map(|(u, v)| (u - v).abs())
+            .fold(0.0, f64::max);
         assert!(worst < 1e-8, "residual {worst}");
     }
 }

@@ -91,7 +91,14 @@ impl Score {
     pub fn header() -> String {
         format!(
             "{:<28} {:>5} {:>7} {:>7} {:>7} {:>7}   {:<28}   {}",
-            "batch / tier", "lines", "kind", "dept", "urgency", "categ.", "emergencies", "others flagged"
+            "batch / tier",
+            "lines",
+            "kind",
+            "dept",
+            "urgency",
+            "categ.",
+            "emergencies",
+            "others flagged"
         )
     }
 }

@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 
-
+use super::heads::{
+    softmax, vote, EmergencyThresholds, Head, Heads, Label, Memory, Neighbours, Recall, VERSION,
+};
 use super::linalg;
-use super::heads::{softmax, vote, EmergencyThresholds, Head, Heads, Label, Memory, Neighbours, Recall, VERSION};
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 /// One labelled line with its embedding and what the lexicon alone read in it.
@@ -105,7 +106,9 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
             let truth = rows.iter().find(|r| r.0 == *i).map_or(0, |r| r.1);
             let guess = argmax(p);
             if guess != truth {
-                report.misses.push((*i, name, classes[truth], classes[guess]));
+                report
+                    .misses
+                    .push((*i, name, classes[truth], classes[guess]));
             }
         }
         report.accuracy.insert(name, acc);
@@ -154,7 +157,13 @@ fn out_of_fold_neighbours(
 ) -> (Vec<f32>, Vec<Neighbours>) {
     let mut unit = Vec::with_capacity(examples.len() * dim);
     for e in examples {
-        let norm = e.embedding.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        let norm = e
+            .embedding
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(1e-12);
         unit.extend(e.embedding.iter().map(|v| v / norm));
     }
     let wide: Vec<f64> = unit.iter().map(|v| f64::from(*v)).collect();
@@ -224,6 +233,9 @@ pub fn fold_of(id: &str) -> usize {
     (h % FOLDS as u64) as usize
 }
 
+/// Out-of-fold scores: (example, one score per class).
+type Scores = Vec<(usize, Vec<f32>)>;
+
 type Fit = (
     Head,
     Vec<(usize, Vec<f32>)>,
@@ -272,7 +284,7 @@ fn fit(
     }
 
     // Out-of-fold head scores for every ridge strength; keep the most accurate.
-    let mut best: Option<(usize, f64, Vec<(usize, Vec<f32>)>)> = None;
+    let mut best: Option<(usize, f64, Scores)> = None;
     for &alpha in RIDGE {
         let mut oof = Vec::with_capacity(rows.len());
         let mut right = 0;
@@ -315,9 +327,7 @@ fn fit(
         let vote = examples[i].lexicon.confidence;
         s.iter()
             .enumerate()
-            .map(|(k, v)| {
-                v + if k == lex { lw * vote } else { 0.0 } + mw * memory_votes[i][k]
-            })
+            .map(|(k, v)| v + if k == lex { lw * vote } else { 0.0 } + mw * memory_votes[i][k])
             .collect()
     };
     let mut weights = (0.0f32, 0.0f32);
@@ -491,7 +501,11 @@ pub fn render_report(report: &Report) -> String {
         "held-out (5-fold, each line scored by a model that did not see it): {} lines",
         report.lines
     );
-    let _ = writeln!(out, "{:<11} {:>6} {:>8} {:>8} {:>8}", "label", "lines", "lexicon", "head", "fused");
+    let _ = writeln!(
+        out,
+        "{:<11} {:>6} {:>8} {:>8} {:>8}",
+        "label", "lines", "lexicon", "head", "fused"
+    );
     for (name, (n, lex, head, fused)) in &report.accuracy {
         let pct = |x: &usize| 100.0 * *x as f32 / (*n).max(1) as f32;
         let _ = writeln!(
@@ -591,7 +605,13 @@ mod tests {
         assert_eq!(fused, n);
         assert_eq!(heads.heads["kind"].lexicon_weight, 0.0);
         let d = heads
-            .read(&ex[0].embedding, &ex[0].ngrams, &Neighbours::default(), Kind::Other, 0.3)
+            .read(
+                &ex[0].embedding,
+                &ex[0].ngrams,
+                &Neighbours::default(),
+                Kind::Other,
+                0.3,
+            )
             .expect("same dim");
         assert_eq!(d.best().0, Kind::Repair);
         assert_eq!(report.emergencies_flagged, report.emergencies);

@@ -25,6 +25,20 @@ pub struct TestApp {
     pub shutdown: CancellationToken,
 }
 
+impl TestApp {
+    /// The Prometheus page, as a scraper sees it.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();

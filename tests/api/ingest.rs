@@ -331,15 +331,7 @@ async fn one_failing_message_in_a_batch_does_not_hold_up_the_others() {
         (13, 12),
         "all stored; all but the failed one processed"
     );
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("guanjia_ingest_batch_fallbacks_total"),
         "the failure was met in a batch, not alone"

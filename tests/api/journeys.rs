@@ -18,7 +18,7 @@ use crate::wechat::{post_plain, text_push};
 const SECRET: &str = "guanjia-demo-webhook-secret";
 
 /// A resident on the demo webhook channel.
-struct Resident<'a> {
+pub(crate) struct Resident<'a> {
     app: &'a TestApp,
     user: String,
     sent: std::cell::Cell<u32>,
@@ -26,7 +26,7 @@ struct Resident<'a> {
 }
 
 impl<'a> Resident<'a> {
-    fn new(app: &'a TestApp, user: &str) -> Self {
+    pub(crate) fn new(app: &'a TestApp, user: &str) -> Self {
         Self {
             app,
             user: user.to_owned(),
@@ -36,7 +36,7 @@ impl<'a> Resident<'a> {
     }
 
     /// Sends `text` as a new message and returns the reply.
-    async fn say(&self, text: &str) -> String {
+    pub(crate) async fn say(&self, text: &str) -> String {
         self.sent.set(self.sent.get() + 1);
         let id = format!("{}-{}", self.user, self.sent.get());
         self.say_with_id(&id, text).await

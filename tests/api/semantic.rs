@@ -4,59 +4,43 @@
 
 use std::time::{Duration, Instant};
 
-use guanjia::channel::webhook::signature::sign;
-use guanjia::clock::Clock;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
 use crate::helpers::{spawn_app_with, with_encoder, TestApp};
-
-const SECRET: &str = "guanjia-demo-webhook-secret";
-
-async fn say(app: &TestApp, id: &str, text: &str) -> String {
-    let body = json!({"message_id": id, "user_id": "resident-semantic", "text": text,
-                      "sent_at": "2026-11-22T10:00:00+08:00"})
-    .to_string();
-    let ts = app.clock.now().timestamp().to_string();
-    let res = app
-        .client
-        .post(format!("{}/webhook/demo", app.address))
-        .header("X-Guanjia-Timestamp", &ts)
-        .header("X-Guanjia-Signature", sign(SECRET.as_bytes(), &ts, body.as_bytes()))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let v: Value = res.json().await.unwrap();
-    v["reply"].as_str().unwrap().to_owned()
-}
+use crate::journeys::Resident;
 
 async fn fallbacks(app: &TestApp) -> f64 {
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
+    app.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
         .lines()
         .filter(|l| l.starts_with("guanjia_encoder_fallbacks_total"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
 
+/// An app whose encoder is at `port` (nobody, or a stand-in that never answers), with the
+/// reply path's budget.
+async fn app_with_encoder_at(port: u16) -> TestApp {
+    spawn_app_with(move |s| {
+        s.understanding.encoder.url = format!("http://127.0.0.1:{port}/v1/embeddings");
+        s.understanding.encoder.timeout = Duration::from_millis(300);
+    })
+    .await
+}
+
 /// An emergency read by the lexicon alone: filed at once, with the duty phone.
 async fn emergency_is_answered_in_time(app: &TestApp) {
     let started = Instant::now();
-    let reply = say(app, "m-1", "3栋1102厨房水管爆了水漫出来了").await;
+    let reply = Resident::new(app, "resident-semantic")
+        .say("3栋1102厨房水管爆了水漫出来了")
+        .await;
     let took = started.elapsed();
     assert!(took < Duration::from_secs(2), "the reply waited {took:?}");
-    assert!(reply.contains("400-800-1234"), "emergency guidance: {reply}");
+    assert!(
+        reply.contains("400-800-1234"),
+        "emergency guidance: {reply}"
+    );
 }
 
 #[tokio::test]
@@ -67,11 +51,7 @@ async fn a_dead_encoder_leaves_the_lexicon_reading_alone_and_is_counted() {
         .local_addr()
         .unwrap()
         .port();
-    let app = spawn_app_with(move |s| {
-        s.understanding.encoder.url = format!("http://127.0.0.1:{port}/v1/embeddings");
-        s.understanding.encoder.timeout = Duration::from_millis(300);
-    })
-    .await;
+    let app = app_with_encoder_at(port).await;
     let before = fallbacks(&app).await;
     emergency_is_answered_in_time(&app).await;
     assert!(fallbacks(&app).await > before, "the fallback is counted");
@@ -90,11 +70,7 @@ async fn a_slow_encoder_is_not_waited_for_past_its_budget() {
             });
         }
     });
-    let app = spawn_app_with(move |s| {
-        s.understanding.encoder.url = format!("http://127.0.0.1:{port}/v1/embeddings");
-        s.understanding.encoder.timeout = Duration::from_millis(300);
-    })
-    .await;
+    let app = app_with_encoder_at(port).await;
     let before = fallbacks(&app).await;
     emergency_is_answered_in_time(&app).await;
     assert!(fallbacks(&app).await > before);
@@ -136,16 +112,28 @@ fn classify(lines: &str, encoder_url: Option<&str>) -> (Vec<Value>, String) {
 
 #[test]
 fn classify_prints_the_contract_lines_with_both_tiers_or_the_lexicon_alone() {
-    let input = "3栋1102厨房水管爆了水漫出来了\n物业费怎么交\nthe lift is stuck and my kid is inside\n";
+    let input =
+        "3栋1102厨房水管爆了水漫出来了\n物业费怎么交\nthe lift is stuck and my kid is inside\n";
     let port = std::env::var("GUANJIA_ENCODER_PORT").unwrap_or_else(|_| "8765".into());
-    let (both, stderr) = classify(input, Some(&format!("http://127.0.0.1:{port}/v1/embeddings")));
+    let (both, stderr) = classify(
+        input,
+        Some(&format!("http://127.0.0.1:{port}/v1/embeddings")),
+    );
     assert!(!stderr.contains("lexicon"), "both tiers read: {stderr}");
     let (alone, stderr) = classify(input, Some("http://127.0.0.1:9/v1/embeddings"));
     assert!(stderr.contains("lexicon"), "the fallback is said: {stderr}");
     for lines in [&both, &alone] {
         assert_eq!(lines.len(), 3);
         for l in lines.iter() {
-            for field in ["text", "kind", "urgency", "department", "category", "confidence", "slots"] {
+            for field in [
+                "text",
+                "kind",
+                "urgency",
+                "department",
+                "category",
+                "confidence",
+                "slots",
+            ] {
                 assert!(l.get(field).is_some(), "{field} in {l}");
             }
         }
