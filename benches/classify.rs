@@ -89,7 +89,10 @@ fn semantic(root: &Path, classifier: &Classifier, texts: &[String]) -> anyhow::R
     let both = classifier
         .clone()
         .with_heads_file(&root.join("config/nlu-heads.json"))?;
-    println!("heads load: {:.1} ms", load_started.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "heads load: {:.1} ms",
+        load_started.elapsed().as_secs_f64() * 1e3
+    );
     let rounds = 20;
     let started = Instant::now();
     for _ in 0..rounds {
