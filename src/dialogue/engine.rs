@@ -17,6 +17,7 @@ use super::machine::{
     self, Ctx, Draft, Effect, Event, HandoffView, Input, Photo, Place, Request, TextInput,
     TicketDraft,
 };
+use super::prompt::Act;
 use super::render::Renderer;
 use super::session::{self, Stored};
 use super::{words, Understanding};
@@ -43,7 +44,16 @@ pub struct Engine {
 #[derive(Default)]
 struct Edge {
     replies: Vec<String>,
+    acts: Vec<Act>,
     outcome: Outcome,
+}
+
+impl Edge {
+    fn act(&mut self, act: Option<Act>) {
+        if let Some(a) = act.filter(|a| !self.acts.contains(a)) {
+            self.acts.push(a);
+        }
+    }
 }
 
 #[async_trait]
@@ -244,6 +254,7 @@ impl Engine {
             previous: start,
         };
         edge.outcome.reply = edge.replies.join("\n");
+        edge.outcome.acts = edge.acts.iter().map(|a| a.as_str().to_owned()).collect();
         Ok((edge.outcome, stored))
     }
 }
@@ -334,7 +345,10 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let now = self.clock.now();
         match effect {
-            Effect::Reply(m) => edge.replies.push(renderer.msg(&m, &[])),
+            Effect::Reply(m) => {
+                edge.act(m.act());
+                edge.replies.push(renderer.msg(&m, &[]));
+            }
             Effect::CreateTicket { ticket, replies } => {
                 let filed = self
                     .file(conn, tctx, msg, resident, renderer, locale, ticket, edge)
@@ -344,8 +358,10 @@ impl Engine {
                     ("number", filed.number.clone()),
                     ("within", renderer.duration(&within)),
                 ];
-                edge.replies
-                    .extend(replies.iter().map(|m| renderer.msg(m, &vars)));
+                for m in &replies {
+                    edge.act(m.act());
+                    edge.replies.push(renderer.msg(m, &vars));
+                }
             }
             Effect::RememberUnit(p) => {
                 residents::remember_unit(
@@ -362,6 +378,7 @@ impl Engine {
             }
             Effect::ClearDraft => residents::delete_draft(conn, resident.id).await?,
             Effect::StartHandoff => {
+                edge.act(Some(Act::Handoff));
                 let building = resident.building.as_deref();
                 residents::start_handoff(conn, resident.id, building, now).await?;
                 let concierge = building
@@ -385,6 +402,7 @@ impl Engine {
                 residents::end_handoff(conn, handoff_id, now).await?
             }
             Effect::ListStatus => {
+                edge.act(Some(Act::Status));
                 let open = ticket::repository::open_for_resident(conn, resident.id).await?;
                 if open.is_empty() {
                     edge.replies.push(renderer.text("status.none", &[]));

@@ -7,209 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use super::effects::{Effect, Msg, TicketDraft, Var};
 use super::faq::Faq;
+pub use super::prompt::{Act, Prompt};
+pub use super::request::{summarise, Photo, Place, Request};
 use super::words::{self, Emergency, Word};
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 use crate::understanding::{Classification, Slots};
-
-/// Where a problem is: a unit (building/unit/room), a free description, or both.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Place {
-    pub building: Option<String>,
-    pub unit: Option<String>,
-    pub room: Option<String>,
-    /// The storey, when no room says it ("B座12楼电梯厅").
-    #[serde(default)]
-    pub floor: Option<String>,
-    /// Free text ("北门车库") or a shared location's label.
-    pub label: Option<String>,
-}
-
-impl Place {
-    pub fn from_slots(slots: &Slots) -> Option<Place> {
-        slots.has_place().then(|| Place {
-            building: slots.building.clone(),
-            unit: slots.unit.clone(),
-            room: slots.room.clone(),
-            floor: slots.floor.clone(),
-            label: None,
-        })
-    }
-
-    /// A home address worth remembering: building and room both known.
-    pub fn is_unit(&self) -> bool {
-        self.building.is_some() && self.room.is_some()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Photo {
-    pub url: Option<String>,
-    pub media_id: Option<String>,
-}
-
-/// A repair or complaint being filled in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Request {
-    /// `None` while the resident has only sent a photo or a location.
-    pub kind: Option<Kind>,
-    pub urgency: Urgency,
-    pub department: Department,
-    pub category: Category,
-    pub problem: Option<String>,
-    /// What the resident added after the read-back.
-    #[serde(default)]
-    pub details: Vec<String>,
-    pub place: Option<Place>,
-    pub phone: Option<String>,
-    pub preferred_time: Option<String>,
-    #[serde(default)]
-    pub photos: Vec<Photo>,
-}
-
-impl Request {
-    fn blank(kind: Option<Kind>) -> Self {
-        Request {
-            kind,
-            urgency: Urgency::Normal,
-            department: match kind {
-                Some(Kind::Repair) | None => Department::Engineering,
-                _ => Department::CustomerService,
-            },
-            category: match kind {
-                Some(Kind::Repair) | None => Category::Equipment,
-                _ => Category::Services,
-            },
-            problem: None,
-            details: Vec::new(),
-            place: None,
-            phone: None,
-            preferred_time: None,
-            photos: Vec::new(),
-        }
-    }
-
-    /// Worth keeping: a blank request (a menu choice) is not.
-    fn has_content(&self) -> bool {
-        self.problem.is_some() || self.place.is_some() || !self.photos.is_empty()
-    }
-
-    fn kind_or_repair(&self) -> Kind {
-        self.kind.unwrap_or(Kind::Repair)
-    }
-
-    /// Takes what a message tells about the problem: its labels when the classifier saw a
-    /// repair or complaint, and any place, phone or time it carried.
-    fn absorb(&mut self, class: &Classification) {
-        if matches!(class.kind, Kind::Repair | Kind::Complaint) {
-            if self.kind.is_none() {
-                self.kind = Some(class.kind);
-            }
-            self.urgency = class.urgency;
-            self.department = class.department;
-            self.category = class.category;
-        }
-        self.absorb_slots(&class.slots);
-    }
-
-    fn absorb_slots(&mut self, slots: &Slots) {
-        if let Some(place) = Place::from_slots(slots) {
-            self.place = Some(place);
-        }
-        if slots.phone.is_some() {
-            self.phone.clone_from(&slots.phone);
-        }
-        if slots.time.is_some() {
-            self.preferred_time.clone_from(&slots.time);
-        }
-    }
-
-    /// The problem in a line, without the address it may open with: the place is shown
-    /// (and filed) on its own, so "3栋2单元1101 厨房水管漏水" reads back as "厨房水管漏水".
-    fn summary(&self) -> String {
-        let problem = self.problem.as_deref().unwrap_or_default();
-        summarise(without_leading_address(problem, self.place.as_ref()))
-    }
-
-    fn to_ticket(&self) -> TicketDraft {
-        let mut description = self.problem.clone().unwrap_or_default();
-        for d in &self.details {
-            description.push('\n');
-            description.push_str(d);
-        }
-        TicketDraft {
-            kind: self.kind_or_repair(),
-            urgency: self.urgency,
-            department: self.department,
-            category: self.category,
-            summary: self.summary(),
-            description,
-            place: self.place.clone(),
-            phone: self.phone.clone(),
-            preferred_time: self.preferred_time.clone(),
-            photos: self.photos.clone(),
-        }
-    }
-}
-
-/// The first line of what the resident wrote, cut to a read-back length.
-/// `text` without an opening address, when it opens with the place's room (or, with no
-/// room, its building) and nothing but address words before it. Anything else is kept as
-/// written: a place named later in the sentence may carry meaning ("在3栋门口").
-fn without_leading_address<'a>(text: &'a str, place: Option<&Place>) -> &'a str {
-    let Some(place) = place else {
-        return text;
-    };
-    let Some(token) = place.room.as_deref().or(place.building.as_deref()) else {
-        return text;
-    };
-    let trimmed = text.trim_start();
-    let Some(at) = trimmed.find(token) else {
-        return text;
-    };
-    let head = &trimmed[..at];
-    let address_words = [
-        "我家", "我是", "我住", "住在", "在", "block", "building", "flat", "unit", "room", "apt",
-    ];
-    let mut rest_of_head = head.to_lowercase();
-    for w in address_words {
-        rest_of_head = rest_of_head.replace(w, "");
-    }
-    let only_address = rest_of_head.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || c.is_whitespace()
-            || "-#/,，、栋棟幢座号號楼樓单單元室房层層期区區".contains(c)
-    });
-    if !only_address {
-        return text;
-    }
-    let after = trimmed[at + token.len()..]
-        .trim_start_matches(['室', '房', '号', '號', '栋', '棟', '幢', '座'])
-        .trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ',' | '，' | '、' | ':' | '：' | '的' | '-')
-        });
-    if after.trim().is_empty() {
-        text
-    } else {
-        after
-    }
-}
-
-pub fn summarise(text: &str) -> String {
-    const MAX: usize = 40;
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    if line.chars().count() <= MAX {
-        line.to_owned()
-    } else {
-        let mut s: String = line.chars().take(MAX).collect();
-        s.push('…');
-        s
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Awaiting {
@@ -339,85 +143,6 @@ pub struct Ctx<'a> {
     pub faq: &'a Faq,
 }
 
-/// A value a reply template is filled with; the engine renders it in the resident's script.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Var {
-    Text(String),
-    Place(Option<Place>),
-    Kind(Kind),
-    Details {
-        photos: usize,
-        phone: Option<String>,
-        time: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// A template under `prompts/<locale>/dialogue.toml` (key without the `dialogue.`).
-    Prompt {
-        key: String,
-        vars: Vec<(&'static str, Var)>,
-    },
-    /// An answer from the FAQ.
-    Faq { id: String },
-}
-
-impl Msg {
-    fn key(key: impl Into<String>) -> Self {
-        Msg::Prompt {
-            key: key.into(),
-            vars: Vec::new(),
-        }
-    }
-
-    fn with(key: impl Into<String>, vars: Vec<(&'static str, Var)>) -> Self {
-        Msg::Prompt {
-            key: key.into(),
-            vars,
-        }
-    }
-}
-
-/// A ticket to file, in the machine's terms.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TicketDraft {
-    pub kind: Kind,
-    pub urgency: Urgency,
-    pub department: Department,
-    pub category: Category,
-    pub summary: String,
-    pub description: String,
-    pub place: Option<Place>,
-    pub phone: Option<String>,
-    pub preferred_time: Option<String>,
-    pub photos: Vec<Photo>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Reply(Msg),
-    /// Files the ticket, then sends `replies` with `{number}` (and `{within}`) filled in.
-    CreateTicket {
-        ticket: TicketDraft,
-        replies: Vec<Msg>,
-    },
-    RememberUnit(Place),
-    SaveDraft(Request),
-    ClearDraft,
-    /// Opens (or re-announces) the conversation with the building's concierge.
-    StartHandoff,
-    /// The message belongs to the concierge's conversation: record activity, say nothing.
-    ForwardToConcierge {
-        handoff_id: Uuid,
-    },
-    EndHandoff {
-        handoff_id: Uuid,
-    },
-    /// Lists the resident's open tickets.
-    ListStatus,
-}
-
 /// One message's worth of conversation.
 pub fn step(session: Option<Session>, input: &Input, ctx: &Ctx) -> (Session, Vec<Effect>) {
     let mut fx = Vec::new();
@@ -470,8 +195,8 @@ fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) ->
         match words::word(&t.simplified) {
             Some(Word::End) => {
                 fx.push(Effect::EndHandoff { handoff_id: h.id });
-                fx.push(Effect::Reply(Msg::key("handoff.ended")));
-                fx.push(Effect::Reply(Msg::key("menu")));
+                fx.push(Effect::Reply(Msg::key(Prompt::HandoffEnded)));
+                fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
                 return Some(State::idle());
             }
             Some(Word::Human) => {
@@ -545,7 +270,7 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
             State::DraftOffered { req, held: None }
         }
         Event::Subscribe => {
-            fx.push(Effect::Reply(Msg::key("welcome")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Welcome)));
             fx.push(Effect::Reply(reminder(&req)));
             State::DraftOffered { req, held: None }
         }
@@ -560,12 +285,12 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
 fn reminder(req: &Request) -> Msg {
     if req.problem.is_none() {
         return Msg::with(
-            "draft.reminder_untold",
+            Prompt::DraftReminderUntold,
             vec![("kind", Var::Kind(req.kind_or_repair()))],
         );
     }
     Msg::with(
-        "draft.reminder",
+        Prompt::DraftReminder,
         vec![
             ("kind", Var::Kind(req.kind_or_repair())),
             ("summary", Var::Text(req.summary())),
@@ -589,7 +314,7 @@ fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Sta
             on_location(state, place, fx)
         }
         Event::Subscribe => {
-            fx.push(Effect::Reply(Msg::key("welcome")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Welcome)));
             match state {
                 State::Idle { .. } => reprompt(State::idle(), fx),
                 other => reprompt(other, fx),
@@ -597,7 +322,7 @@ fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Sta
         }
         Event::Click(key) => on_click(state, key, fx),
         Event::Unsupported => {
-            fx.push(Effect::Reply(Msg::key("unsupported")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Unsupported)));
             state
         }
         Event::Silent => state,
@@ -614,11 +339,11 @@ fn on_click(state: State, key: &str, fx: &mut Vec<Effect>) -> State {
         }
         "human" | "concierge" => handoff(fx),
         "inquiry" | "faq" => {
-            fx.push(Effect::Reply(Msg::key("ask.inquiry")));
+            fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
             State::idle()
         }
         _ => {
-            fx.push(Effect::Reply(Msg::key("menu")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
             match state {
                 State::Idle { .. } => State::idle(),
                 other => other,
@@ -670,11 +395,11 @@ fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Stat
             Some(Word::Digit(1) | Word::Yes | Word::Continue) => next_question(req, ctx, fx),
             Some(Word::Digit(2) | Word::No | Word::Cancel) => {
                 fx.push(Effect::ClearDraft);
-                fx.push(Effect::Reply(Msg::key("draft.dropped")));
+                fx.push(Effect::Reply(Msg::key(Prompt::DraftDropped)));
                 match held {
                     Some(h) => on_text(State::idle(), &h, ctx, fx),
                     None => {
-                        fx.push(Effect::Reply(Msg::key("menu")));
+                        fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
                         State::idle()
                     }
                 }
@@ -696,7 +421,7 @@ fn idle_text(
         Some(Word::Digit(1)) => return start_from_menu(Kind::Repair, fx),
         Some(Word::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
         Some(Word::Digit(3)) => {
-            fx.push(Effect::Reply(Msg::key("ask.inquiry")));
+            fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
             return State::idle();
         }
         Some(Word::Digit(4)) => {
@@ -705,17 +430,17 @@ fn idle_text(
         }
         Some(Word::Digit(5)) => return handoff(fx),
         Some(Word::Greeting) => {
-            fx.push(Effect::Reply(Msg::key("greeting")));
-            fx.push(Effect::Reply(Msg::key("menu")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Greeting)));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
             return State::idle();
         }
         Some(Word::Thanks) => {
-            fx.push(Effect::Reply(Msg::key("you_are_welcome")));
+            fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
             return State::idle();
         }
         Some(Word::Cancel | Word::End) => {
-            fx.push(Effect::Reply(Msg::key("nothing_pending")));
-            fx.push(Effect::Reply(Msg::key("menu")));
+            fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
             return State::idle();
         }
         Some(_) => return unclear(clarified, fx),
@@ -736,15 +461,15 @@ fn idle_text(
         Kind::Inquiry => {
             match ctx.faq.find(&t.simplified) {
                 Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
-                None => file_directly(Kind::Inquiry, "inquiry.filed", t, fx),
+                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
             }
             State::idle()
         }
         Kind::Suggestion => {
             let key = if is_praise(&t.simplified) {
-                "praise.thanks"
+                Prompt::PraiseThanks
             } else {
-                "suggestion.thanks"
+                Prompt::SuggestionThanks
             };
             file_directly(Kind::Suggestion, key, t, fx);
             State::idle()
@@ -778,7 +503,7 @@ fn is_praise(simplified: &str) -> bool {
 }
 
 /// Inquiries without a ready answer and suggestions: filed at once, no read-back.
-fn file_directly(kind: Kind, reply: &str, t: &TextInput, fx: &mut Vec<Effect>) {
+fn file_directly(kind: Kind, reply: Prompt, t: &TextInput, fx: &mut Vec<Effect>) {
     fx.push(Effect::CreateTicket {
         ticket: TicketDraft {
             kind,
@@ -803,9 +528,9 @@ fn file_directly(kind: Kind, reply: &str, t: &TextInput, fx: &mut Vec<Effect>) {
 /// One clarifying question, then the menu: never the same question twice in a row.
 fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
     if clarified {
-        fx.push(Effect::Reply(Msg::key("menu")));
+        fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
     } else {
-        fx.push(Effect::Reply(Msg::key("clarify")));
+        fx.push(Effect::Reply(Msg::key(Prompt::Clarify)));
     }
     State::Idle { clarified: true }
 }
@@ -822,9 +547,9 @@ fn start_from_menu(kind: Kind, fx: &mut Vec<Effect>) -> State {
 
 fn ask_problem(kind: Option<Kind>) -> Msg {
     Msg::key(match kind {
-        Some(Kind::Complaint) => "ask.problem_complaint",
-        Some(_) => "ask.problem_repair",
-        None => "ask.problem_any",
+        Some(Kind::Complaint) => Prompt::AskProblemComplaint,
+        Some(_) => Prompt::AskProblemRepair,
+        None => Prompt::AskProblemAny,
     })
 }
 
@@ -847,7 +572,7 @@ fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
         };
     }
     if req.place.is_none() {
-        fx.push(Effect::Reply(Msg::key("ask.place")));
+        fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
         return State::Collecting {
             req,
             awaiting: Awaiting::Place,
@@ -860,8 +585,8 @@ fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
 
 fn read_back(req: &Request) -> Msg {
     let key = match req.kind_or_repair() {
-        Kind::Complaint => "readback.complaint",
-        _ => "readback.repair",
+        Kind::Complaint => Prompt::ReadbackComplaint,
+        _ => Prompt::ReadbackRepair,
     };
     Msg::with(
         key,
@@ -882,7 +607,7 @@ fn read_back(req: &Request) -> Msg {
 
 fn cancelled(fx: &mut Vec<Effect>) -> State {
     fx.push(Effect::ClearDraft);
-    fx.push(Effect::Reply(Msg::key("cancelled")));
+    fx.push(Effect::Reply(Msg::key(Prompt::Cancelled)));
     State::idle()
 }
 
@@ -901,14 +626,14 @@ fn collecting_text(
     if w.is_some() {
         // "1", "ok" or "hello" is no answer to "what is wrong" or "where".
         if nudged {
-            fx.push(Effect::Reply(Msg::key("kept_for_later")));
-            fx.push(Effect::Reply(Msg::key("menu")));
+            fx.push(Effect::Reply(Msg::key(Prompt::KeptForLater)));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
             return State::Idle { clarified: true };
         }
-        fx.push(Effect::Reply(Msg::key("ask.again")));
+        fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
         fx.push(Effect::Reply(match awaiting {
             Awaiting::Problem => ask_problem(req.kind),
-            Awaiting::Place => Msg::key("ask.place"),
+            Awaiting::Place => Msg::key(Prompt::AskPlace),
         }));
         return State::Collecting {
             req,
@@ -961,8 +686,8 @@ fn confirming_text(
         Some(Word::Digit(1) | Word::Yes) => {
             let kind = req.kind_or_repair();
             let key = match kind {
-                Kind::Complaint => "submitted.complaint",
-                _ => "submitted.repair",
+                Kind::Complaint => Prompt::SubmittedComplaint,
+                _ => Prompt::SubmittedRepair,
             };
             fx.push(Effect::CreateTicket {
                 ticket: req.to_ticket(),
@@ -972,7 +697,7 @@ fn confirming_text(
             State::idle()
         }
         Some(Word::Digit(2) | Word::No) => {
-            fx.push(Effect::Reply(Msg::key("ask.correct")));
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
             State::Correcting { req, nudged: false }
         }
         Some(Word::Cancel) => cancelled(fx),
@@ -986,7 +711,7 @@ fn confirming_text(
             State::Confirming { req, nudged: false }
         }
         _ if !nudged => {
-            fx.push(Effect::Reply(Msg::key("confirm.hint")));
+            fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
             State::Confirming { req, nudged: true }
         }
         Some(_) => {
@@ -996,7 +721,7 @@ fn confirming_text(
         None => {
             // After the hint, more words are more detail for the staff who will do it.
             req.details.push(t.text.trim().to_owned());
-            fx.push(Effect::Reply(Msg::key("detail_added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::DetailAdded)));
             fx.push(Effect::Reply(read_back(&req)));
             State::Confirming { req, nudged: true }
         }
@@ -1017,7 +742,7 @@ fn correcting_text(
 ) -> State {
     match w {
         Some(Word::Digit(1) | Word::Problem) => {
-            fx.push(Effect::Reply(Msg::key("ask.problem_retell")));
+            fx.push(Effect::Reply(Msg::key(Prompt::AskProblemRetell)));
             // The old text stays in the draft until the new one arrives.
             return State::Collecting {
                 req,
@@ -1026,7 +751,7 @@ fn correcting_text(
             };
         }
         Some(Word::Digit(2) | Word::Place) => {
-            fx.push(Effect::Reply(Msg::key("ask.place")));
+            fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
             return State::Collecting {
                 req,
                 awaiting: Awaiting::Place,
@@ -1061,7 +786,7 @@ fn correcting_text(
         fx.push(Effect::Reply(read_back(&req)));
         return State::Confirming { req, nudged: false };
     }
-    fx.push(Effect::Reply(Msg::key("ask.correct")));
+    fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
     State::Correcting { req, nudged: true }
 }
 
@@ -1070,7 +795,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
         State::Idle { .. } => {
             let mut req = Request::blank(None);
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.first")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoFirst)));
             State::Collecting {
                 req,
                 awaiting: Awaiting::Problem,
@@ -1079,7 +804,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
         }
         State::DraftOffered { mut req, held } => {
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
             fx.push(Effect::Reply(reminder(&req)));
             State::DraftOffered { req, held }
         }
@@ -1089,7 +814,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
             nudged,
         } => {
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
             reprompt(
                 State::Collecting {
                     req,
@@ -1101,7 +826,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
         }
         State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
             fx.push(Effect::Reply(read_back(&req)));
             State::Confirming { req, nudged: false }
         }
@@ -1113,7 +838,7 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
         State::Idle { .. } => {
             let mut req = Request::blank(None);
             req.place = Some(place);
-            fx.push(Effect::Reply(Msg::key("location.first")));
+            fx.push(Effect::Reply(Msg::key(Prompt::LocationFirst)));
             State::Collecting {
                 req,
                 awaiting: Awaiting::Problem,
@@ -1164,7 +889,7 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
 /// Repeats the question the state is waiting on.
 fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
     match &state {
-        State::Idle { .. } => fx.push(Effect::Reply(Msg::key("menu"))),
+        State::Idle { .. } => fx.push(Effect::Reply(Msg::key(Prompt::Menu))),
         State::Collecting {
             req,
             awaiting: Awaiting::Problem,
@@ -1173,9 +898,9 @@ fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
         State::Collecting {
             awaiting: Awaiting::Place,
             ..
-        } => fx.push(Effect::Reply(Msg::key("ask.place"))),
+        } => fx.push(Effect::Reply(Msg::key(Prompt::AskPlace))),
         State::Confirming { req, .. } => fx.push(Effect::Reply(read_back(req))),
-        State::Correcting { .. } => fx.push(Effect::Reply(Msg::key("ask.correct"))),
+        State::Correcting { .. } => fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect))),
         State::DraftOffered { req, .. } => fx.push(Effect::Reply(reminder(req))),
     }
     state
@@ -1211,18 +936,18 @@ fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: 
     let which: Emergency = words::emergency_of(&t.simplified);
     let place_msg = match &req.place {
         Some(p) => Msg::with(
-            "emergency.place_known",
+            Prompt::EmergencyPlaceKnown,
             vec![("place", Var::Place(Some(p.clone())))],
         ),
-        None => Msg::key("emergency.place_unknown"),
+        None => Msg::key(Prompt::EmergencyPlaceUnknown),
     };
     fx.push(Effect::CreateTicket {
         ticket: req.to_ticket(),
         replies: vec![
-            Msg::key("emergency.submitted"),
-            Msg::key(format!("emergency.guide.{}", which.as_str())),
+            Msg::key(Prompt::EmergencySubmitted),
+            Msg::key(Prompt::Guide(which)),
             place_msg,
-            Msg::key("emergency.duty"),
+            Msg::key(Prompt::EmergencyDuty),
         ],
     });
 }

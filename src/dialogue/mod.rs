@@ -3,10 +3,13 @@
 //! ([`session`]), replies rendered from `prompts/<locale>/dialogue.toml` ([`render`]) and
 //! common questions answered from `config/faq.toml` ([`faq`]).
 
+pub mod effects;
 pub mod engine;
 pub mod faq;
 pub mod machine;
+pub mod prompt;
 pub mod render;
+pub mod request;
 pub mod session;
 pub mod words;
 

@@ -109,10 +109,10 @@ pub async fn receive(
         passive_limit: None,
     };
     let reply = match ingest::ingest(&state, arrival).await? {
-        Answer::Reply(text) => text,
-        Answer::Later => String::new(),
+        Answer::Reply(r) => r,
+        Answer::Later => ingest::Reply::default(),
     };
-    Ok(Json(json!({ "reply": reply })).into_response())
+    Ok(Json(json!({ "reply": reply.text, "acts": reply.acts })).into_response())
 }
 
 /// A signature is accepted once. It is remembered for as long as its timestamp could still

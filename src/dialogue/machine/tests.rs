@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
+use crate::dialogue::request::without_leading_address;
 use crate::dialogue::words::to_simplified;
 use crate::domain::Locale;
 use crate::prompts::Prompts;
@@ -155,8 +156,9 @@ fn check_prompts(fx: &[Effect]) {
             Msg::Prompt { key, .. } => {
                 for locale in Locale::ALL {
                     assert!(
-                        prompts.has(locale, &format!("dialogue.{key}")),
-                        "{locale} lacks dialogue.{key}"
+                        prompts.has(locale, &format!("dialogue.{}", key.key())),
+                        "{locale} lacks dialogue.{}",
+                        key.key()
                     );
                 }
             }
@@ -187,7 +189,7 @@ fn tag(state: &State) -> &'static str {
 fn sig(fx: &[Effect]) -> String {
     fx.iter()
         .map(|e| match e {
-            Effect::Reply(Msg::Prompt { key, .. }) => key.clone(),
+            Effect::Reply(Msg::Prompt { key, .. }) => key.key().to_owned(),
             Effect::Reply(Msg::Faq { id }) => format!("faq:{id}"),
             Effect::CreateTicket { ticket, .. } => format!(
                 "+{}{}",
@@ -614,10 +616,10 @@ fn replies(fx: &[Effect]) -> Vec<String> {
     let mut out = Vec::new();
     for e in fx {
         match e {
-            Effect::Reply(Msg::Prompt { key, .. }) => out.push(key.clone()),
+            Effect::Reply(Msg::Prompt { key, .. }) => out.push(key.key().to_owned()),
             Effect::CreateTicket { replies, .. } => {
                 out.extend(replies.iter().filter_map(|m| match m {
-                    Msg::Prompt { key, .. } => Some(key.clone()),
+                    Msg::Prompt { key, .. } => Some(key.key().to_owned()),
                     Msg::Faq { .. } => None,
                 }));
             }
@@ -634,7 +636,7 @@ fn a_repair_with_its_place_is_read_back_then_filed() {
     let Effect::Reply(Msg::Prompt { key, vars }) = &fx[1] else {
         panic!("{fx:?}")
     };
-    assert_eq!(key, "readback.repair");
+    assert_eq!(key.key(), "readback.repair");
     // The place is read back on its own, not again inside the summary.
     assert!(vars.contains(&("summary", Var::Text("厨房水管漏水".into()))));
     let (s, fx) = go(Some(s), other("对"));
