@@ -2,6 +2,7 @@
 //! Redis key prefix per test. The only stand-in is the messaging platform.
 
 mod console;
+mod conversations;
 mod delivery;
 mod dialogue;
 mod health;
