@@ -9,6 +9,7 @@
 //! department) where the lexicon's evidence is weak or close; [`slots`] scans the place,
 //! phone and time.
 
+pub mod intent;
 mod lexicon;
 mod model;
 mod normalize;
