@@ -28,6 +28,7 @@ use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::repository::NewAttachment;
 use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
+use crate::understanding::intent::Intents;
 
 pub struct Engine {
     pub(super) settings: Arc<Settings>,
@@ -38,6 +39,7 @@ pub struct Engine {
     pub(super) queue: Arc<dyn TicketQueue>,
     pub(super) understanding: Arc<dyn Understanding>,
     pub(super) faq: Arc<Faq>,
+    pub(super) intents: Arc<Intents>,
 }
 
 /// What executing effects produces.
@@ -232,6 +234,7 @@ impl Engine {
             draft,
             handoff,
             faq: &self.faq,
+            intents: &self.intents,
         };
         let input = Input {
             now,
@@ -290,11 +293,7 @@ impl Engine {
             if text.is_empty() {
                 return Event::Silent;
             }
-            return Event::Text(TextInput {
-                text: text.to_owned(),
-                simplified: words::to_simplified(text),
-                class: self.understanding.classify(text),
-            });
+            return Event::Text(self.text_input(text));
         }
         match body {
             MessageBody::Image { url, media_id } => Event::Image(Photo {
@@ -314,6 +313,30 @@ impl Engine {
             | MessageBody::Video { .. }
             | MessageBody::Link { .. }
             | MessageBody::Unsupported { .. } => Event::Unsupported,
+        }
+    }
+
+    /// The message read whole and, when it holds several needs, each need on its own.
+    fn text_input(&self, text: &str) -> TextInput {
+        let split = self.intents.split_needs(text);
+        let parts = if split.len() > 1 {
+            split
+                .iter()
+                .map(|p| TextInput {
+                    text: p.clone(),
+                    simplified: words::to_simplified(p),
+                    class: self.understanding.classify(p),
+                    parts: Vec::new(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        TextInput {
+            text: text.to_owned(),
+            simplified: words::to_simplified(text),
+            class: self.understanding.classify(text),
+            parts,
         }
     }
 

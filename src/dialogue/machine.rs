@@ -11,8 +11,9 @@ pub use super::effects::{Effect, Msg, TicketDraft, Var};
 use super::faq::Faq;
 pub use super::prompt::{Act, Prompt};
 pub use super::request::{summarise, Photo, Place, Request};
-use super::words::{self, Emergency, Word};
+use super::words::{self, Emergency};
 use crate::ticket::model::{Category, Department, Kind, Urgency};
+use crate::understanding::intent::{Intent, Intents, Reading};
 use crate::understanding::{Classification, Slots};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,10 @@ pub struct TextInput {
     pub text: String,
     pub simplified: String,
     pub class: Classification,
+    /// The needs of a message that holds several ("…，另外停车月卡怎么续"), each read on
+    /// its own; empty when it holds one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<TextInput>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +64,11 @@ pub enum State {
         req: Request,
         held: Option<Box<TextInput>>,
     },
+    /// A possible emergency: guidance given, waiting for "is it still happening?".
+    EmergencyCheck {
+        req: Request,
+        which: Emergency,
+    },
 }
 
 impl State {
@@ -68,7 +78,19 @@ impl State {
             State::Collecting { req, .. }
             | State::Confirming { req, .. }
             | State::Correcting { req, .. }
-            | State::DraftOffered { req, .. } => Some(req),
+            | State::DraftOffered { req, .. }
+            | State::EmergencyCheck { req, .. } => Some(req),
+        }
+    }
+
+    fn request_mut(&mut self) -> Option<&mut Request> {
+        match self {
+            State::Idle { .. } => None,
+            State::Collecting { req, .. }
+            | State::Confirming { req, .. }
+            | State::Correcting { req, .. }
+            | State::DraftOffered { req, .. }
+            | State::EmergencyCheck { req, .. } => Some(req),
         }
     }
 
@@ -141,6 +163,7 @@ pub struct Ctx<'a> {
     pub draft: Option<Draft>,
     pub handoff: Option<HandoffView>,
     pub faq: &'a Faq,
+    pub intents: &'a Intents,
 }
 
 /// One message's worth of conversation.
@@ -192,18 +215,21 @@ pub fn step(session: Option<Session>, input: &Input, ctx: &Ctx) -> (Session, Vec
 /// bot. `None` leaves the bot's state as it was.
 fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
     if let Event::Text(t) = event {
-        match words::word(&t.simplified) {
-            Some(Word::End) => {
+        let r = ctx.intents.read(&t.text);
+        match r.intent {
+            Some(Intent::End) => {
                 fx.push(Effect::EndHandoff { handoff_id: h.id });
                 fx.push(Effect::Reply(Msg::key(Prompt::HandoffEnded)));
                 fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
                 return Some(State::idle());
             }
-            Some(Word::Human) => {
+            Some(Intent::Handoff) => {
                 fx.push(Effect::StartHandoff);
                 return None;
             }
-            _ if t.class.urgency == Urgency::Emergency && words::word(&t.simplified).is_none() => {
+            _ if r.is(Intent::Alarm)
+                || (t.class.urgency == Urgency::Emergency && r.intent.is_none()) =>
+            {
                 fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
                 emergency(None, t, ctx.unit_on_record.clone(), fx);
                 return None;
@@ -224,7 +250,8 @@ fn keep_draft(before: Option<&Request>, after: &State, fx: &mut Vec<Effect>) {
     let cleared = fx.iter().any(|e| matches!(e, Effect::ClearDraft));
     if let State::Collecting { req, .. }
     | State::Confirming { req, .. }
-    | State::Correcting { req, .. } = after
+    | State::Correcting { req, .. }
+    | State::EmergencyCheck { req, .. } = after
     {
         if (cleared || before != Some(req)) && req.has_content() {
             fx.push(Effect::SaveDraft(req.clone()));
@@ -250,9 +277,10 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
     let mut req = draft.req.clone();
     match event {
         Event::Text(t) => {
-            let w = words::word(&t.simplified);
+            let w = ctx.intents.read(&t.text).intent;
             let pressing = (t.class.urgency == Urgency::Emergency && w.is_none())
-                || matches!(w, Some(Word::Status | Word::Human));
+                || t.class.possible_emergency
+                || matches!(w, Some(Intent::Status | Intent::Handoff | Intent::Alarm));
             if pressing {
                 return on_event(State::idle(), event, ctx, fx);
             }
@@ -356,132 +384,6 @@ fn on_click(state: State, key: &str, fx: &mut Vec<Effect>) -> State {
 fn handoff(fx: &mut Vec<Effect>) -> State {
     fx.push(Effect::StartHandoff);
     State::idle()
-}
-
-fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
-    let w = words::word(&t.simplified);
-    // Commands that work from anywhere.
-    match w {
-        Some(Word::Status) => {
-            fx.push(Effect::ListStatus);
-            return state;
-        }
-        Some(Word::Human) => return handoff(fx),
-        _ => {}
-    }
-    if w.is_none() && t.class.urgency == Urgency::Emergency {
-        return match state {
-            State::Collecting { req, .. } => {
-                emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
-                fx.push(Effect::ClearDraft);
-                State::idle()
-            }
-            _ => {
-                emergency(None, t, ctx.unit_on_record.clone(), fx);
-                State::idle()
-            }
-        };
-    }
-    match state {
-        State::Idle { clarified } => idle_text(clarified, t, w, ctx, fx),
-        State::Collecting {
-            req,
-            awaiting,
-            nudged,
-        } => collecting_text(req, awaiting, nudged, t, w, ctx, fx),
-        State::Confirming { req, nudged } => confirming_text(req, nudged, t, w, ctx, fx),
-        State::Correcting { req, nudged } => correcting_text(req, nudged, t, w, ctx, fx),
-        State::DraftOffered { req, held } => match w {
-            Some(Word::Digit(1) | Word::Yes | Word::Continue) => next_question(req, ctx, fx),
-            Some(Word::Digit(2) | Word::No | Word::Cancel) => {
-                fx.push(Effect::ClearDraft);
-                fx.push(Effect::Reply(Msg::key(Prompt::DraftDropped)));
-                match held {
-                    Some(h) => on_text(State::idle(), &h, ctx, fx),
-                    None => {
-                        fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
-                        State::idle()
-                    }
-                }
-            }
-            // Something new: the draft stays kept, the new message is dealt with.
-            _ => idle_text(false, t, w, ctx, fx),
-        },
-    }
-}
-
-fn idle_text(
-    clarified: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    match w {
-        Some(Word::Digit(1)) => return start_from_menu(Kind::Repair, fx),
-        Some(Word::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
-        Some(Word::Digit(3)) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
-            return State::idle();
-        }
-        Some(Word::Digit(4)) => {
-            fx.push(Effect::ListStatus);
-            return State::idle();
-        }
-        Some(Word::Digit(5)) => return handoff(fx),
-        Some(Word::Greeting) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::Greeting)));
-            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
-            return State::idle();
-        }
-        Some(Word::Thanks) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
-            return State::idle();
-        }
-        Some(Word::Cancel | Word::End) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
-            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
-            return State::idle();
-        }
-        Some(_) => return unclear(clarified, fx),
-        None => {}
-    }
-    match t.class.kind {
-        Kind::Repair | Kind::Complaint => {
-            let mut req = Request::blank(Some(t.class.kind));
-            req.problem = Some(t.text.trim().to_owned());
-            req.absorb(&t.class);
-            if req.place.is_none() {
-                req.place = ctx.unit_on_record.clone();
-            } else {
-                remember(&req, ctx, fx);
-            }
-            next_question(req, ctx, fx)
-        }
-        Kind::Inquiry => {
-            match ctx.faq.find(&t.simplified) {
-                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
-                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
-            }
-            State::idle()
-        }
-        Kind::Suggestion => {
-            let key = if is_praise(&t.simplified) {
-                Prompt::PraiseThanks
-            } else {
-                Prompt::SuggestionThanks
-            };
-            file_directly(Kind::Suggestion, key, t, fx);
-            State::idle()
-        }
-        Kind::Other => match ctx.faq.find(&t.simplified) {
-            Some(id) => {
-                fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
-                State::idle()
-            }
-            None => unclear(clarified, fx),
-        },
-    }
 }
 
 fn is_praise(simplified: &str) -> bool {
@@ -611,183 +513,8 @@ fn cancelled(fx: &mut Vec<Effect>) -> State {
     State::idle()
 }
 
-fn collecting_text(
-    mut req: Request,
-    awaiting: Awaiting,
-    nudged: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    if matches!(w, Some(Word::Cancel)) {
-        return cancelled(fx);
-    }
-    if w.is_some() {
-        // "1", "ok" or "hello" is no answer to "what is wrong" or "where".
-        if nudged {
-            fx.push(Effect::Reply(Msg::key(Prompt::KeptForLater)));
-            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
-            return State::Idle { clarified: true };
-        }
-        fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
-        fx.push(Effect::Reply(match awaiting {
-            Awaiting::Problem => ask_problem(req.kind),
-            Awaiting::Place => Msg::key(Prompt::AskPlace),
-        }));
-        return State::Collecting {
-            req,
-            awaiting,
-            nudged: true,
-        };
-    }
-    match awaiting {
-        Awaiting::Problem => {
-            req.problem = Some(t.text.trim().to_owned());
-            if req.kind.is_none() {
-                req.kind = Some(match t.class.kind {
-                    Kind::Complaint => Kind::Complaint,
-                    _ => Kind::Repair,
-                });
-            }
-            let had_place = req.place.is_some();
-            req.absorb(&t.class);
-            if req.place.is_none() {
-                req.place = ctx.unit_on_record.clone();
-            } else if !had_place {
-                remember(&req, ctx, fx);
-            }
-        }
-        Awaiting::Place => {
-            req.absorb_slots(&t.class.slots);
-            match Place::from_slots(&t.class.slots) {
-                Some(_) => remember(&req, ctx, fx),
-                None => {
-                    req.place = Some(Place {
-                        label: Some(t.text.trim().to_owned()),
-                        ..Place::default()
-                    });
-                }
-            }
-        }
-    }
-    next_question(req, ctx, fx)
-}
-
-fn confirming_text(
-    mut req: Request,
-    nudged: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    match w {
-        Some(Word::Digit(1) | Word::Yes) => {
-            let kind = req.kind_or_repair();
-            let key = match kind {
-                Kind::Complaint => Prompt::SubmittedComplaint,
-                _ => Prompt::SubmittedRepair,
-            };
-            fx.push(Effect::CreateTicket {
-                ticket: req.to_ticket(),
-                replies: vec![Msg::key(key)],
-            });
-            fx.push(Effect::ClearDraft);
-            State::idle()
-        }
-        Some(Word::Digit(2) | Word::No) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
-            State::Correcting { req, nudged: false }
-        }
-        Some(Word::Cancel) => cancelled(fx),
-        _ if has_slots(&t.class.slots) && w.is_none() => {
-            let new_place = Place::from_slots(&t.class.slots).is_some();
-            req.absorb_slots(&t.class.slots);
-            if new_place {
-                remember(&req, ctx, fx);
-            }
-            fx.push(Effect::Reply(read_back(&req)));
-            State::Confirming { req, nudged: false }
-        }
-        _ if !nudged => {
-            fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
-            State::Confirming { req, nudged: true }
-        }
-        Some(_) => {
-            fx.push(Effect::Reply(read_back(&req)));
-            State::Confirming { req, nudged: true }
-        }
-        None => {
-            // After the hint, more words are more detail for the staff who will do it.
-            req.details.push(t.text.trim().to_owned());
-            fx.push(Effect::Reply(Msg::key(Prompt::DetailAdded)));
-            fx.push(Effect::Reply(read_back(&req)));
-            State::Confirming { req, nudged: true }
-        }
-    }
-}
-
 fn has_slots(s: &Slots) -> bool {
     s.has_place() || s.phone.is_some() || s.time.is_some()
-}
-
-fn correcting_text(
-    mut req: Request,
-    nudged: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    match w {
-        Some(Word::Digit(1) | Word::Problem) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::AskProblemRetell)));
-            // The old text stays in the draft until the new one arrives.
-            return State::Collecting {
-                req,
-                awaiting: Awaiting::Problem,
-                nudged: false,
-            };
-        }
-        Some(Word::Digit(2) | Word::Place) => {
-            fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
-            return State::Collecting {
-                req,
-                awaiting: Awaiting::Place,
-                nudged: false,
-            };
-        }
-        Some(Word::Cancel) => return cancelled(fx),
-        Some(Word::Yes) => {
-            fx.push(Effect::Reply(read_back(&req)));
-            return State::Confirming { req, nudged: false };
-        }
-        _ => {}
-    }
-    if w.is_none() {
-        let names_place = Place::from_slots(&t.class.slots).is_some();
-        // After one "which part?", words that are neither are taken as the new problem.
-        let names_problem = matches!(t.class.kind, Kind::Repair | Kind::Complaint) || nudged;
-        if names_place {
-            req.absorb_slots(&t.class.slots);
-            remember(&req, ctx, fx);
-        }
-        if names_problem {
-            req.problem = Some(t.text.trim().to_owned());
-            req.absorb(&t.class);
-        }
-        if names_place || names_problem {
-            fx.push(Effect::Reply(read_back(&req)));
-            return State::Confirming { req, nudged: false };
-        }
-    }
-    if nudged {
-        fx.push(Effect::Reply(read_back(&req)));
-        return State::Confirming { req, nudged: false };
-    }
-    fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
-    State::Correcting { req, nudged: true }
 }
 
 fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
@@ -823,6 +550,12 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
                 },
                 fx,
             )
+        }
+        State::EmergencyCheck { mut req, which } => {
+            req.photos.push(photo);
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            State::EmergencyCheck { req, which }
         }
         State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
             req.photos.push(photo);
@@ -878,6 +611,11 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
                 }
             }
         }
+        State::EmergencyCheck { mut req, which } => {
+            req.place = Some(place);
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            State::EmergencyCheck { req, which }
+        }
         State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
             req.place = Some(place);
             fx.push(Effect::Reply(read_back(&req)));
@@ -902,6 +640,7 @@ fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
         State::Confirming { req, .. } => fx.push(Effect::Reply(read_back(req))),
         State::Correcting { .. } => fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect))),
         State::DraftOffered { req, .. } => fx.push(Effect::Reply(reminder(req))),
+        State::EmergencyCheck { .. } => fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk))),
     }
     state
 }
@@ -933,7 +672,13 @@ fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: 
     if req.place.is_none() {
         req.place = on_record;
     }
-    let which: Emergency = words::emergency_of(&t.simplified);
+    // What the resident first told decides the guidance: "还在漏" after a gas smell is
+    // still about gas.
+    let told = words::to_simplified(req.problem.as_deref().unwrap_or_default());
+    let which: Emergency = match words::emergency_of(&told) {
+        Emergency::General => words::emergency_of(&t.simplified),
+        e => e,
+    };
     let place_msg = match &req.place {
         Some(p) => Msg::with(
             Prompt::EmergencyPlaceKnown,
@@ -951,6 +696,9 @@ fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: 
         ],
     });
 }
+
+mod text;
+use text::on_text;
 
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,7 @@ use crate::configuration::Settings;
 use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::TicketQueue;
+use crate::understanding::intent::Intents;
 use crate::understanding::{detect_locale, Classification, Classifier};
 
 pub use engine::Engine;
@@ -66,6 +67,14 @@ pub fn build_with(
     understanding: Arc<dyn Understanding>,
 ) -> anyhow::Result<Arc<Engine>> {
     let faq = faq::Faq::load(&deps.settings.understanding.faq)?;
+    // Beside the FAQ: the words for what a reply means belong with the other word lists.
+    let intents = Intents::load(
+        &deps
+            .settings
+            .understanding
+            .faq
+            .with_file_name("intents.toml"),
+    )?;
     Ok(Arc::new(Engine {
         settings: deps.settings,
         redis: deps.redis,
@@ -75,5 +84,6 @@ pub fn build_with(
         db: deps.db,
         understanding,
         faq: Arc::new(faq),
+        intents: Arc::new(intents),
     }))
 }

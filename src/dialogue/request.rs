@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::effects::TicketDraft;
+use super::machine::TextInput;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 use crate::understanding::{Classification, Slots};
 
@@ -61,6 +62,10 @@ pub struct Request {
     pub preferred_time: Option<String>,
     #[serde(default)]
     pub photos: Vec<Photo>,
+    /// Further needs the resident named in the same message, taken up in turn once this
+    /// one is filed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next: Vec<TextInput>,
 }
 
 impl Request {
@@ -82,6 +87,7 @@ impl Request {
             phone: None,
             preferred_time: None,
             photos: Vec::new(),
+            next: Vec::new(),
         }
     }
 
@@ -118,6 +124,92 @@ impl Request {
         if slots.time.is_some() {
             self.preferred_time.clone_from(&slots.time);
         }
+    }
+
+    /// Takes the parts of a place, phone or time a later message names, keeping the parts
+    /// it does not: "不对 是1203室" changes the room and keeps the building. A full new
+    /// address (building and room) replaces the old one whole. `true` when the place
+    /// changed.
+    pub(crate) fn merge_slots(&mut self, slots: &Slots) -> bool {
+        if slots.phone.is_some() {
+            self.phone.clone_from(&slots.phone);
+        }
+        if slots.time.is_some() {
+            self.preferred_time.clone_from(&slots.time);
+        }
+        let names_place = slots.building.is_some()
+            || slots.room.is_some()
+            || slots.unit.is_some()
+            || slots.floor.is_some();
+        if !names_place {
+            return false;
+        }
+        let whole = slots.building.is_some() && slots.room.is_some();
+        match self.place.as_mut() {
+            Some(p) if !whole => {
+                if slots.building.is_some() {
+                    p.building.clone_from(&slots.building);
+                }
+                if slots.unit.is_some() {
+                    p.unit.clone_from(&slots.unit);
+                }
+                if slots.room.is_some() {
+                    p.room.clone_from(&slots.room);
+                }
+                if slots.floor.is_some() {
+                    p.floor.clone_from(&slots.floor);
+                }
+            }
+            _ => {
+                self.place = Some(Place {
+                    building: slots.building.clone(),
+                    unit: slots.unit.clone(),
+                    room: slots.room.clone(),
+                    floor: slots.floor.clone(),
+                    label: None,
+                });
+            }
+        }
+        true
+    }
+
+    /// "是卫生间不是厨房": `old` becomes `new` wherever the request says it — the problem,
+    /// a described place, or a part of the address. `false` when it says it nowhere.
+    pub(crate) fn swap(&mut self, old: &str, new: &str) -> bool {
+        let old_lower = old.to_lowercase();
+        // An address part first: the problem may quote the old address as well.
+        if let Some(p) = self.place.as_mut() {
+            for field in [&mut p.building, &mut p.unit, &mut p.room, &mut p.floor] {
+                if field.as_deref() == Some(old) {
+                    *field = Some(new.to_owned());
+                    if let Some(problem) = self.problem.as_mut() {
+                        *problem = problem.replace(old, new);
+                    }
+                    return true;
+                }
+            }
+        }
+        if let Some(problem) = self.problem.as_mut() {
+            if problem.contains(old) {
+                *problem = problem.replace(old, new);
+                return true;
+            }
+            // English is matched without case: "Kitchen" is "kitchen".
+            let lower = problem.to_lowercase();
+            if let Some(i) = lower.find(&old_lower) {
+                if problem.is_char_boundary(i) && problem.is_char_boundary(i + old.len()) {
+                    problem.replace_range(i..i + old.len(), new);
+                    return true;
+                }
+            }
+        }
+        if let Some(p) = self.place.as_mut() {
+            if let Some(label) = p.label.as_mut().filter(|l| l.contains(old)) {
+                *label = label.replace(old, new);
+                return true;
+            }
+        }
+        false
     }
 
     /// The problem in a line, without the address it may open with: the place is shown

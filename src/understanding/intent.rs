@@ -377,6 +377,13 @@ impl Intents {
         self.thankful.iter().any(|w| contains_word(&n, w))
     }
 
+    /// "还有，客厅灯也坏了": the message adds a need to the one before.
+    pub fn opens_with_connector(&self, text: &str) -> bool {
+        let n = norm(text);
+        let core = n.trim_start_matches(is_sep);
+        self.connectors.iter().any(|c| starts_with_word(core, c))
+    }
+
     /// Splits a message holding several needs ("阳台晾衣架掉了一半，另外停车月卡怎么续") at
     /// the words that join them. Each part keeps the resident's own words; a message with
     /// one need comes back whole.

@@ -1,0 +1,657 @@
+//! Text in every state. Each message is read once by the understanding module
+//! ([`Intents::read`]) and what it means is handled the same way wherever it is said:
+//! an emergency or a call for help and a handoff win in any state, a status question is
+//! answered without losing the request, thanks and greetings are answered as a concierge
+//! would, and a correction changes only the part it names.
+
+use super::*;
+
+/// An intent that steers the conversation, as opposed to words that describe a problem.
+fn steers(r: &Reading) -> bool {
+    r.intent.is_some_and(|i| {
+        !r.loose && !matches!(i, Intent::Correct | Intent::Venting | Intent::Alarm)
+    })
+}
+
+/// A loose reading ("…怎么样了") gives way to a concrete problem with its place in the
+/// same message.
+fn concrete(t: &TextInput) -> bool {
+    matches!(t.class.kind, Kind::Repair | Kind::Complaint) && t.class.slots.has_place()
+}
+
+pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let r = ctx.intents.read(&t.text);
+    let loose_ok = !r.loose || !concrete(t);
+    let sure_emergency = t.class.urgency == Urgency::Emergency && !steers(&r);
+    if r.is(Intent::Alarm) || sure_emergency {
+        return match state {
+            State::Collecting { req, .. }
+            | State::Confirming { req, .. }
+            | State::Correcting { req, .. }
+            | State::EmergencyCheck { req, .. } => {
+                emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+                fx.push(Effect::ClearDraft);
+                State::idle()
+            }
+            _ => {
+                emergency(None, t, ctx.unit_on_record.clone(), fx);
+                State::idle()
+            }
+        };
+    }
+    if t.class.possible_emergency && !matches!(state, State::EmergencyCheck { .. }) {
+        return possible_emergency(state, t, ctx, fx);
+    }
+    match r.intent {
+        Some(Intent::Handoff) if loose_ok => return handoff(fx),
+        Some(Intent::Status)
+            if loose_ok && (!r.loose || t.class.kind != Kind::Repair || mine(t)) =>
+        {
+            fx.push(Effect::ListStatus);
+            if state.request().is_some() && !matches!(state, State::DraftOffered { .. }) {
+                fx.push(Effect::Reply(Msg::key(Prompt::StatusThenBack)));
+            }
+            return state;
+        }
+        _ => {}
+    }
+    // A loose reading that a concrete problem outweighs is no reading at all.
+    let r = if r.loose && !loose_ok {
+        Reading::default()
+    } else {
+        r
+    };
+    match state {
+        State::Idle { clarified } => idle_text(clarified, t, &r, ctx, fx),
+        State::Collecting {
+            req,
+            awaiting,
+            nudged,
+        } => collecting_text(req, awaiting, nudged, t, &r, ctx, fx),
+        State::Confirming { req, nudged } => confirming_text(req, nudged, t, &r, ctx, fx),
+        State::Correcting { req, nudged } => correcting_text(req, nudged, t, &r, ctx, fx),
+        State::EmergencyCheck { req, which } => emergency_check(req, which, t, &r, ctx, fx),
+        State::DraftOffered { req, held } => match r.intent {
+            Some(Intent::Digit(1) | Intent::Confirm | Intent::Continue) => {
+                next_question(req, ctx, fx)
+            }
+            Some(Intent::Digit(2) | Intent::Deny | Intent::Cancel) => {
+                fx.push(Effect::ClearDraft);
+                fx.push(Effect::Reply(Msg::key(Prompt::DraftDropped)));
+                match held {
+                    Some(h) => on_text(State::idle(), &h, ctx, fx),
+                    None => {
+                        fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+                        State::idle()
+                    }
+                }
+            }
+            // Something new: the draft stays kept, the new message is dealt with.
+            _ => idle_text(false, t, &r, ctx, fx),
+        },
+    }
+}
+
+/// "My repair", "之前报的": the resident asks about what they already reported.
+fn mine(t: &TextInput) -> bool {
+    let lower = t.simplified.to_lowercase();
+    [
+        "我的",
+        "之前",
+        "上次",
+        "报的",
+        "报了",
+        "my ",
+        "i reported",
+        "已经报",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// Small talk that needs an answer but changes nothing: the answer, then the question
+/// still waiting (if any).
+fn small_talk(r: &Reading) -> Option<Prompt> {
+    match r.intent {
+        Some(Intent::Greeting) => Some(Prompt::Greeting),
+        Some(Intent::Identity) => Some(Prompt::Identity),
+        Some(Intent::Venting) => Some(Prompt::Apology),
+        _ => None,
+    }
+}
+
+fn idle_text(
+    clarified: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Digit(1)) => return start_from_menu(Kind::Repair, fx),
+        Some(Intent::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
+        Some(Intent::Digit(3)) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
+            return State::idle();
+        }
+        Some(Intent::Digit(4)) => {
+            fx.push(Effect::ListStatus);
+            return State::idle();
+        }
+        Some(Intent::Digit(5)) => return handoff(fx),
+        Some(Intent::Greeting | Intent::Identity) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+            return State::idle();
+        }
+        Some(Intent::Venting) => {
+            // The apology comes first; what they say next is the complaint.
+            fx.push(Effect::Reply(Msg::key(Prompt::Apology)));
+            return State::Collecting {
+                req: Request::blank(Some(Kind::Complaint)),
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
+        }
+        Some(Intent::Thanks) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+            return State::idle();
+        }
+        Some(Intent::Done) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
+            return State::idle();
+        }
+        Some(Intent::Cancel | Intent::End) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+            return State::idle();
+        }
+        Some(Intent::Correct | Intent::Alarm) | None => {}
+        Some(_) => return unclear(clarified, fx),
+    }
+    if let Some(state) = several_needs(t, ctx, fx) {
+        return state;
+    }
+    match t.class.kind {
+        Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
+        Kind::Inquiry => {
+            match ctx.faq.find(&t.simplified) {
+                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
+            }
+            State::idle()
+        }
+        Kind::Suggestion => {
+            if ctx.intents.is_thankful(&t.text) && !is_praise_of_someone(&t.simplified) {
+                // "好的谢谢师傅": closing the loop, not a record for the staff file.
+                fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+                return State::idle();
+            }
+            let key = if is_praise(&t.simplified) {
+                Prompt::PraiseThanks
+            } else {
+                Prompt::SuggestionThanks
+            };
+            file_directly(Kind::Suggestion, key, t, fx);
+            State::idle()
+        }
+        Kind::Other => match ctx.faq.find(&t.simplified) {
+            Some(id) => {
+                fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+                State::idle()
+            }
+            None if ctx.intents.is_thankful(&t.text) => {
+                fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+                State::idle()
+            }
+            None => unclear(clarified, fx),
+        },
+    }
+}
+
+/// Praise worth passing on names someone or says what they did well.
+fn is_praise_of_someone(simplified: &str) -> bool {
+    let lower = simplified.to_lowercase();
+    [
+        "表扬",
+        "锦旗",
+        "点赞",
+        "保安",
+        "保洁",
+        "师傅",
+        "管家",
+        "阿姨",
+        "小",
+        "工作人员",
+        "服务好",
+        "态度好",
+        "很专业",
+        "praise",
+        "staff",
+        "guard",
+        "cleaner",
+        "technician",
+        "great job",
+        "well done",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// A repair or complaint starting from this message; `place` stands in when the message
+/// names none (a second need told with the first one's address).
+fn new_request(t: &TextInput, place: Option<Place>, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let kind = match t.class.kind {
+        Kind::Complaint => Kind::Complaint,
+        _ => Kind::Repair,
+    };
+    let mut req = Request::blank(Some(kind));
+    req.problem = Some(t.text.trim().to_owned());
+    req.absorb(&t.class);
+    if req.place.is_none() {
+        req.place = place.or_else(|| ctx.unit_on_record.clone());
+    } else {
+        remember(&req, ctx, fx);
+    }
+    next_question(req, ctx, fx)
+}
+
+/// A message with more than one need ("阳台晾衣架掉了一半，另外停车月卡怎么续"): the first
+/// repair or complaint is taken up, questions the FAQ knows are answered at once, others
+/// are passed to the desk, and further repairs wait their turn in the request. `None` when
+/// the message holds one need.
+fn several_needs(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
+    if t.parts.len() < 2 {
+        return None;
+    }
+    let mut requests: Vec<&TextInput> = Vec::new();
+    let mut answers: Vec<String> = Vec::new();
+    let mut questions: Vec<&TextInput> = Vec::new();
+    for p in &t.parts {
+        match p.class.kind {
+            Kind::Repair | Kind::Complaint => requests.push(p),
+            Kind::Inquiry | Kind::Other => match ctx.faq.find(&p.simplified) {
+                Some(id) => answers.push(id.to_owned()),
+                None if p.class.kind == Kind::Inquiry => questions.push(p),
+                None => {}
+            },
+            Kind::Suggestion => {}
+        }
+    }
+    if requests.len() + answers.len() + questions.len() < 2 {
+        return None;
+    }
+    let whole_place = Place::from_slots(&t.class.slots);
+    let state = match requests.split_first() {
+        Some((first, rest)) => {
+            let mut state = new_request(first, whole_place.clone(), ctx, fx);
+            if !rest.is_empty() {
+                fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
+                if let Some(req) = state.request_mut() {
+                    req.next = rest.iter().map(|p| (*p).clone()).collect();
+                }
+            }
+            state
+        }
+        None => State::idle(),
+    };
+    for (n, id) in answers.into_iter().enumerate() {
+        if n == 0 && state.request().is_some() {
+            fx.push(Effect::Reply(Msg::key(Prompt::MultiAlso)));
+        }
+        fx.push(Effect::Reply(Msg::Faq { id }));
+    }
+    for q in questions {
+        file_directly(Kind::Inquiry, Prompt::InquiryFiled, q, fx);
+    }
+    Some(state)
+}
+
+fn collecting_text(
+    mut req: Request,
+    awaiting: Awaiting,
+    nudged: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            return reprompt(
+                State::Collecting {
+                    req,
+                    awaiting,
+                    nudged,
+                },
+                fx,
+            );
+        }
+        Some(Intent::Correct) | None => {}
+        Some(_) => {
+            // "1", "ok" or "thanks" is no answer to "what is wrong" or "where".
+            if nudged {
+                fx.push(Effect::Reply(Msg::key(Prompt::KeptForLater)));
+                fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+                return State::Idle { clarified: true };
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
+            fx.push(Effect::Reply(match awaiting {
+                Awaiting::Problem => ask_problem(req.kind),
+                Awaiting::Place => Msg::key(Prompt::AskPlace),
+            }));
+            return State::Collecting {
+                req,
+                awaiting,
+                nudged: true,
+            };
+        }
+    }
+    match awaiting {
+        Awaiting::Problem => {
+            req.problem = Some(t.text.trim().to_owned());
+            if req.kind.is_none() {
+                req.kind = Some(match t.class.kind {
+                    Kind::Complaint => Kind::Complaint,
+                    _ => Kind::Repair,
+                });
+            }
+            let had_place = req.place.is_some();
+            req.absorb(&t.class);
+            if req.place.is_none() {
+                req.place = ctx.unit_on_record.clone();
+            } else if !had_place {
+                remember(&req, ctx, fx);
+            }
+        }
+        Awaiting::Place => {
+            if req.merge_slots(&t.class.slots) {
+                remember(&req, ctx, fx);
+            } else {
+                req.place = Some(Place {
+                    label: Some(t.text.trim().to_owned()),
+                    ..Place::default()
+                });
+            }
+        }
+    }
+    next_question(req, ctx, fx)
+}
+
+/// Files the request, then takes up the next need the resident named with it, if any.
+fn submit(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let key = match req.kind_or_repair() {
+        Kind::Complaint => Prompt::SubmittedComplaint,
+        _ => Prompt::SubmittedRepair,
+    };
+    let next = std::mem::take(&mut req.next);
+    fx.push(Effect::CreateTicket {
+        ticket: req.to_ticket(),
+        replies: vec![Msg::key(key)],
+    });
+    fx.push(Effect::ClearDraft);
+    let mut rest = next.into_iter();
+    match rest.next() {
+        Some(n) => {
+            let mut state = new_request(&n, req.place.clone(), ctx, fx);
+            if let Some(r) = state.request_mut() {
+                r.next = rest.collect();
+            }
+            state
+        }
+        None => State::idle(),
+    }
+}
+
+fn confirming_text(
+    mut req: Request,
+    nudged: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Digit(1) | Intent::Confirm) => return submit(req, ctx, fx),
+        Some(Intent::Thanks) if r.yes_too => return submit(req, ctx, fx),
+        Some(Intent::Digit(2) | Intent::Deny) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+            return State::Correcting { req, nudged: false };
+        }
+        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Correct) => {
+            if correct(&mut req, t, r, ctx, fx) {
+                fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
+                fx.push(Effect::Reply(read_back(&req)));
+                return State::Confirming { req, nudged: false };
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+            return State::Correcting { req, nudged: false };
+        }
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
+            return State::Confirming { req, nudged: true };
+        }
+        _ => {}
+    }
+    let w = r.intent;
+    if w.is_none() && ctx.intents.opens_with_connector(&t.text) && concrete_need(t) {
+        // "还有，客厅灯也坏了": a second need waits its turn; this one is confirmed first.
+        req.next.push(t.clone());
+        fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged };
+    }
+    if w.is_none() && has_slots(&t.class.slots) {
+        if req.merge_slots(&t.class.slots) {
+            remember(&req, ctx, fx);
+        }
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: false };
+    }
+    if !nudged {
+        fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
+        return State::Confirming { req, nudged: true };
+    }
+    if w.is_some() {
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: true };
+    }
+    // After the hint, more words are more detail for the staff who will do it.
+    req.details.push(t.text.trim().to_owned());
+    fx.push(Effect::Reply(Msg::key(Prompt::DetailAdded)));
+    fx.push(Effect::Reply(read_back(&req)));
+    State::Confirming { req, nudged: true }
+}
+
+fn concrete_need(t: &TextInput) -> bool {
+    matches!(t.class.kind, Kind::Repair | Kind::Complaint)
+}
+
+/// Applies a correction told in words; `false` when it names nothing that can be changed
+/// (then the resident is asked which part).
+fn correct(req: &mut Request, t: &TextInput, r: &Reading, ctx: &Ctx, fx: &mut Vec<Effect>) -> bool {
+    if let Some((new, old)) = &r.swap {
+        if req.swap(old, new) {
+            return true;
+        }
+    }
+    if req.merge_slots(&t.class.slots) {
+        remember(req, ctx, fx);
+        return true;
+    }
+    let Some(value) = r
+        .correction
+        .clone()
+        .or_else(|| r.swap.as_ref().map(|(new, _)| new.clone()))
+    else {
+        return false;
+    };
+    // A shared place was described in words: the new words replace it.
+    if req
+        .place
+        .as_ref()
+        .is_some_and(|p| !p.is_unit() && p.label.is_some())
+        && !concrete_need(t)
+    {
+        if let Some(p) = req.place.as_mut() {
+            p.label = Some(value);
+        }
+        return true;
+    }
+    if concrete_need(t) {
+        req.problem = Some(value);
+        req.absorb(&t.class);
+        return true;
+    }
+    false
+}
+
+fn correcting_text(
+    mut req: Request,
+    nudged: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Digit(1) | Intent::Problem) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskProblemRetell)));
+            // The old text stays in the draft until the new one arrives.
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
+        }
+        Some(Intent::Digit(2) | Intent::Place) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Place,
+                nudged: false,
+            };
+        }
+        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Confirm) => {
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+        Some(Intent::Correct) => {
+            if correct(&mut req, t, r, ctx, fx) {
+                fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
+                fx.push(Effect::Reply(read_back(&req)));
+                return State::Confirming { req, nudged: false };
+            }
+        }
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+            return State::Correcting { req, nudged };
+        }
+        _ => {}
+    }
+    if r.intent.is_none() || r.is(Intent::Correct) {
+        let names_place = req.merge_slots(&t.class.slots);
+        // After one "which part?", words that are neither are taken as the new problem.
+        let names_problem = concrete_need(t) || (nudged && !names_place);
+        if names_place {
+            remember(&req, ctx, fx);
+        }
+        if names_problem {
+            req.problem = Some(t.text.trim().to_owned());
+            req.absorb(&t.class);
+        }
+        if names_place || names_problem {
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+    }
+    if nudged {
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: false };
+    }
+    fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+    State::Correcting { req, nudged: true }
+}
+
+/// A hazard short of a sure emergency ("有股怪味，可能是煤气"): the safety guidance and the
+/// duty line at once, and one question — is it still happening? — before deciding. What
+/// the resident had told so far is kept and goes on either way.
+fn possible_emergency(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let mut req = match state {
+        State::Collecting { req, .. }
+        | State::Confirming { req, .. }
+        | State::Correcting { req, .. } => req,
+        _ => Request::blank(Some(match t.class.kind {
+            Kind::Complaint => Kind::Complaint,
+            _ => Kind::Repair,
+        })),
+    };
+    if req.problem.is_none() {
+        req.problem = Some(t.text.trim().to_owned());
+    } else {
+        req.details.push(t.text.trim().to_owned());
+    }
+    req.absorb(&t.class);
+    if req.place.is_none() {
+        req.place = ctx.unit_on_record.clone();
+    }
+    let which = words::emergency_of(&t.simplified);
+    fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+    fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+    State::EmergencyCheck { req, which }
+}
+
+fn emergency_check(
+    mut req: Request,
+    which: Emergency,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    let still = match r.intent {
+        Some(Intent::Digit(1) | Intent::Confirm) => Some(true),
+        Some(Intent::Digit(2) | Intent::Deny | Intent::Done) => Some(false),
+        Some(Intent::Cancel) => return cancelled(fx),
+        // "不对 是1203室" corrects the address; it does not answer the question.
+        Some(Intent::Correct) => None,
+        _ => r.still,
+    };
+    match still {
+        Some(true) => {
+            emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+            fx.push(Effect::ClearDraft);
+            State::idle()
+        }
+        Some(false) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleNo)));
+            next_question(req, ctx, fx)
+        }
+        None => {
+            // An address or a phone number is kept; the question stands.
+            if req.merge_slots(&t.class.slots) {
+                remember(&req, ctx, fx);
+            }
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            State::EmergencyCheck { req, which }
+        }
+    }
+}
