@@ -1,5 +1,5 @@
 //! `POST /webhook/{channel}`: verify (signature, freshness, replay — all 401), parse (400),
-//! then ingest and reply `{"reply": "..."}`. Rejected requests store nothing.
+//! then ingest and reply `{"reply": "...", "acts": [...]}`. Rejected requests store nothing.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -112,7 +112,14 @@ pub async fn receive(
         Answer::Reply(r) => r,
         Answer::Later => ingest::Reply::default(),
     };
-    Ok(Json(json!({ "reply": reply.text, "acts": reply.acts })).into_response())
+    // `acts` (what the reply does: read_back, filed, …) is an addition to the contract's
+    // `{"reply"}`; left out when the reply does nothing a client could act on.
+    let body = if reply.acts.is_empty() {
+        json!({ "reply": reply.text })
+    } else {
+        json!({ "reply": reply.text, "acts": reply.acts })
+    };
+    Ok(Json(body).into_response())
 }
 
 /// A signature is accepted once. It is remembered for as long as its timestamp could still
