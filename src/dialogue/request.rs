@@ -29,7 +29,7 @@ impl Place {
             unit: slots.unit.clone(),
             room: slots.room.clone(),
             floor: slots.floor.clone(),
-            label: None,
+            label: slots.spot.clone(),
         })
     }
 
@@ -140,7 +140,8 @@ impl Request {
         let names_place = slots.building.is_some()
             || slots.room.is_some()
             || slots.unit.is_some()
-            || slots.floor.is_some();
+            || slots.floor.is_some()
+            || slots.spot.is_some();
         if !names_place {
             return false;
         }
@@ -159,6 +160,9 @@ impl Request {
                 if slots.floor.is_some() {
                     p.floor.clone_from(&slots.floor);
                 }
+                if slots.spot.is_some() {
+                    p.label.clone_from(&slots.spot);
+                }
             }
             _ => {
                 self.place = Some(Place {
@@ -166,7 +170,7 @@ impl Request {
                     unit: slots.unit.clone(),
                     room: slots.room.clone(),
                     floor: slots.floor.clone(),
-                    label: None,
+                    label: slots.spot.clone(),
                 });
             }
         }
