@@ -170,7 +170,7 @@ fn load(path: &Path) -> Vec<Conversation> {
 /// The script a reply is written in: traditional-only against simplified-only characters,
 /// and English when Latin letters far outweigh Chinese (an English reply may quote the
 /// resident's Chinese words).
-fn script_of(text: &str) -> &'static str {
+pub(crate) fn script_of(text: &str) -> &'static str {
     let cjk: Vec<char> = text
         .chars()
         .filter(|c| matches!(*c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))

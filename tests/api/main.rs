@@ -11,6 +11,7 @@ mod hostile;
 mod ingest;
 mod instances;
 mod journeys;
+mod own_words;
 mod platform;
 mod queue;
 mod report;

@@ -629,7 +629,7 @@ fn emergency_check(
         Some(Intent::Digit(2) | Intent::Deny | Intent::Done) => Some(false),
         Some(Intent::Cancel) => return cancelled(fx),
         // "不对 是1203室" corrects the address; it does not answer the question.
-        Some(Intent::Correct) => None,
+        Some(Intent::Correct) if has_slots(&t.class.slots) => None,
         _ => r.still,
     };
     match still {
