@@ -117,6 +117,9 @@ pub fn is_pending(
     })
 }
 
+// One event is stepped at a time and never kept in bulk, so its size does not matter;
+// boxing the text would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Text(TextInput),

@@ -54,7 +54,7 @@ enum Turn {
     Say {
         say: String,
         #[serde(default)]
-        expect: Expect,
+        expect: Box<Expect>,
     },
     Staff {
         staff: String,
@@ -393,11 +393,10 @@ impl Runner<'_> {
             .collect();
         match &e.ticket {
             None => {}
-            Some(None) => {
-                if !new.is_empty() {
-                    problems.push(format!("filed {} ticket(s), wanted none", new.len()));
-                }
+            Some(None) if !new.is_empty() => {
+                problems.push(format!("filed {} ticket(s), wanted none", new.len()));
             }
+            Some(None) => {}
             Some(Some(want)) => {
                 if new.len() != 1 {
                     problems.push(format!("filed {} ticket(s), wanted one", new.len()));

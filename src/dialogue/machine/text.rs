@@ -547,12 +547,10 @@ fn correcting_text(
             fx.push(Effect::Reply(read_back(&req)));
             return State::Confirming { req, nudged: false };
         }
-        Some(Intent::Correct) => {
-            if correct(&mut req, t, r, ctx, fx) {
-                fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
-                fx.push(Effect::Reply(read_back(&req)));
-                return State::Confirming { req, nudged: false };
-            }
+        Some(Intent::Correct) if correct(&mut req, t, r, ctx, fx) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
         }
         Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
             if let Some(p) = small_talk(r) {
