@@ -55,6 +55,14 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         }
         _ => {}
     }
+    // A question the FAQ answers is answered wherever it is asked; the request waits.
+    let pending = !matches!(state, State::Idle { .. } | State::DraftOffered { .. });
+    if pending && r.intent.is_none() && t.class.kind == Kind::Inquiry {
+        if let Some(id) = ctx.faq.find(&t.simplified) {
+            fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+            return reprompt(state, fx);
+        }
+    }
     // A loose reading that a concrete problem outweighs is no reading at all.
     let r = if r.loose && !loose_ok {
         Reading::default()
