@@ -17,6 +17,9 @@ use super::script::{fold_width, to_simplified};
 pub enum Intent {
     /// A menu digit and nothing else.
     Digit(u8),
+    /// "我要报修" / "我要投诉": a request named with nothing yet to record.
+    StartRepair,
+    StartComplaint,
     /// A call for outside help (119, 救命): an emergency wherever it is said.
     Alarm,
     Handoff,
@@ -113,6 +116,8 @@ struct File {
     cancel: Lists,
     done: Lists,
     status: Lists,
+    start_repair: Lists,
+    start_complaint: Lists,
     handoff: Lists,
     identity: Lists,
     greeting: Lists,
@@ -198,6 +203,8 @@ impl Intents {
             (&f.done, Intent::Done),
             (&f.status, Intent::Status),
             (&f.handoff, Intent::Handoff),
+            (&f.start_repair, Intent::StartRepair),
+            (&f.start_complaint, Intent::StartComplaint),
             (&f.greeting, Intent::Greeting),
             (&f.thanks, Intent::Thanks),
             (&f.end, Intent::End),
@@ -589,6 +596,8 @@ mod tests {
             ("我该打119吗", Some(Alarm)),
             ("should I call 119?", Some(Alarm)),
             ("结束", Some(End)),
+            ("我要报修", Some(StartRepair)),
+            ("I want to make a complaint", Some(StartComplaint)),
             ("厨房水管漏水", None),
             ("谢谢保安小李帮我搬东西", None),
             ("你们物业太差了，垃圾三天没人收", None),

@@ -361,6 +361,7 @@ fn inputs() -> Vec<(&'static str, Event)> {
         ("unsubscribe", Event::Silent),
         // The resident's own words, each class once.
         ("own:yes", other("嗯嗯")),
+        ("own:report", other("我要报修")),
         ("own:cancel", other("算了不用了")),
         ("own:human", other("叫个真人来")),
         (
@@ -635,6 +636,14 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "video", "draft?", "unsupported"),
     ("draft?", "unsubscribe", "draft?", ""),
     // The resident's own words, and the possible-emergency question, in every state
+    ("idle", "own:report", "problem?", "ask.problem_repair"),
+    ("idle*", "own:report", "problem?", "ask.problem_repair"),
+    ("problem?", "own:report", "problem?", "ask.again ask.problem_repair"),
+    ("place?", "own:report", "place?", "ask.again ask.place"),
+    ("confirm?", "own:report", "confirm?", "confirm.hint"),
+    ("correct?", "own:report", "correct?", "ask.correct"),
+    ("draft?", "own:report", "problem?", "ask.problem_repair"),
+    ("still?", "own:report", "still?", "possible.ask"),
     ("idle", "own:yes", "idle*", "clarify"),
     ("idle", "own:cancel", "idle", "nothing_pending menu"),
     ("idle", "own:human", "idle", "handoff"),

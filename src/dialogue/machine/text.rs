@@ -136,8 +136,10 @@ fn idle_text(
     fx: &mut Vec<Effect>,
 ) -> State {
     match r.intent {
-        Some(Intent::Digit(1)) => return start_from_menu(Kind::Repair, fx),
-        Some(Intent::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
+        Some(Intent::Digit(1) | Intent::StartRepair) => return start_from_menu(Kind::Repair, fx),
+        Some(Intent::Digit(2) | Intent::StartComplaint) => {
+            return start_from_menu(Kind::Complaint, fx)
+        }
         Some(Intent::Digit(3)) => {
             fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
             return State::idle();
