@@ -122,6 +122,7 @@ prompts! {
     PhotoFirst => "photo.first", Some(Act::AskDetails);
     PhotoAdded => "photo.added", None;
     LocationFirst => "location.first", Some(Act::AskDetails);
+    PlaceFirst => "place_first", Some(Act::AskDetails);
     HandoffEnded => "handoff.ended", Some(Act::Ack);
     EmergencySubmitted => "emergency.submitted", Some(Act::Emergency);
     EmergencyPlaceKnown => "emergency.place_known", None;

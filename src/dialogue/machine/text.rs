@@ -207,6 +207,21 @@ fn idle_text(
             file_directly(Kind::Suggestion, key, t, fx);
             State::idle()
         }
+        // Only an address ("3栋1101"): the place comes first, the problem next.
+        Kind::Other if t.class.slots.has_place() && ctx.faq.find(&t.simplified).is_none() => {
+            let mut req = Request::blank(None);
+            req.merge_slots(&t.class.slots);
+            remember(&req, ctx, fx);
+            fx.push(Effect::Reply(Msg::with(
+                Prompt::PlaceFirst,
+                vec![("place", Var::Place(req.place.clone()))],
+            )));
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
+        }
         Kind::Other => match ctx.faq.find(&t.simplified) {
             Some(id) => {
                 fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
