@@ -57,6 +57,9 @@ pub struct Reading {
     pub swap: Option<(String, String)>,
     /// The answer to "is it still happening?": `Some(true)` still, `Some(false)` stopped.
     pub still: Option<bool>,
+    /// Opens with a yes and goes on without taking it back ("对，麻烦尽快来"): the rest
+    /// is more detail.
+    pub yes_then: Option<String>,
 }
 
 impl Reading {
@@ -289,6 +292,7 @@ impl Intents {
             r.correction = Some(rest);
             return r;
         }
+        r.yes_then = self.yes_then(&core);
         if self.is_venting(&core) {
             r.intent = Some(Intent::Venting);
             return r;
@@ -341,6 +345,26 @@ impl Intents {
             .unwrap_or(rest)
             .trim_matches(is_sep);
         (!rest.is_empty()).then(|| rest.to_owned())
+    }
+
+    fn yes_then(&self, core: &str) -> Option<String> {
+        let (yes, _) = self
+            .whole
+            .iter()
+            .filter(|(_, i)| *i == Intent::Confirm)
+            .find(|(w, _)| core.starts_with(w.as_str()))?;
+        let rest = &core[yes.len()..];
+        // The yes must end there: "是卫生间" does not open with a yes.
+        if !rest.starts_with(is_sep) {
+            return None;
+        }
+        let rest = rest.trim_matches(is_sep);
+        let takes_back = [
+            "不", "错", "改", "别", "no", "not", "wrong", "但", "but", "唔",
+        ]
+        .iter()
+        .any(|w| rest.contains(w));
+        (!rest.is_empty() && !takes_back).then(|| rest.to_owned())
     }
 
     fn is_venting(&self, core: &str) -> bool {
@@ -605,6 +629,20 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(intent(text), *want, "{text}");
         }
+    }
+
+    #[test]
+    fn a_yes_that_goes_on() {
+        assert_eq!(
+            read("对，麻烦尽快来").yes_then.as_deref(),
+            Some("麻烦尽快来")
+        );
+        assert_eq!(
+            read("ok, please come after 6pm").yes_then.as_deref(),
+            Some("please come after 6pm")
+        );
+        assert_eq!(read("对，不过地址错了").yes_then, None);
+        assert_eq!(read("是卫生间").yes_then, None);
     }
 
     #[test]

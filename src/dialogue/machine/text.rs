@@ -194,7 +194,13 @@ fn idle_text(
             State::idle()
         }
         Kind::Suggestion => {
-            if ctx.intents.is_thankful(&t.text) && !is_praise_of_someone(&t.simplified) {
+            // "谢谢师傅" is the loop closing; praise to record says so ("表扬…").
+            let outright = ["表扬", "锦旗", "点赞", "praise"]
+                .iter()
+                .any(|w| t.simplified.to_lowercase().contains(w));
+            let short = t.text.chars().count() <= 8 && !outright;
+            let closing = short || !is_praise_of_someone(&t.simplified);
+            if ctx.intents.is_thankful(&t.text) && closing {
                 // "好的谢谢师傅": closing the loop, not a record for the staff file.
                 fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
                 return State::idle();
@@ -469,6 +475,12 @@ fn confirming_text(
         _ => {}
     }
     let w = r.intent;
+    if let (None, Some(rest)) = (w, &r.yes_then) {
+        // "对，麻烦尽快来": confirmed, and the rest goes to the staff with it.
+        req.merge_slots(&t.class.slots);
+        req.details.push(rest.clone());
+        return submit(req, ctx, fx);
+    }
     if w.is_none() && ctx.intents.opens_with_connector(&t.text) && concrete_need(t) {
         // "还有，客厅灯也坏了": a second need waits its turn; this one is confirmed first.
         req.next.push(t.clone());
