@@ -648,7 +648,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "own:cancel", "idle", "nothing_pending menu"),
     ("idle", "own:human", "idle", "handoff"),
     ("idle", "own:status", "idle", "status"),
-    ("idle", "correct:room", "problem?", "place_first save"),
+    ("idle", "correct:room", "idle*", "clarify"),
     ("idle", "correct:swap", "idle*", "clarify"),
     ("idle", "identity", "idle", "identity menu"),
     ("idle", "venting", "problem?", "apology"),
@@ -662,7 +662,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle*", "own:cancel", "idle", "nothing_pending menu"),
     ("idle*", "own:human", "idle", "handoff"),
     ("idle*", "own:status", "idle*", "status"),
-    ("idle*", "correct:room", "problem?", "place_first save"),
+    ("idle*", "correct:room", "idle*", "menu"),
     ("idle*", "correct:swap", "idle*", "menu"),
     ("idle*", "identity", "idle", "identity menu"),
     ("idle*", "venting", "problem?", "apology"),
@@ -732,7 +732,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "own:cancel", "idle", "clear draft.dropped menu"),
     ("draft?", "own:human", "idle", "handoff"),
     ("draft?", "own:status", "draft?", "status"),
-    ("draft?", "correct:room", "problem?", "place_first save"),
+    ("draft?", "correct:room", "idle*", "clarify"),
     ("draft?", "correct:swap", "idle*", "clarify"),
     ("draft?", "identity", "idle", "identity menu"),
     ("draft?", "venting", "problem?", "apology"),
@@ -1513,4 +1513,14 @@ fn an_opening_address_is_left_out_of_the_summary() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn an_address_alone_asks_what_is_wrong() {
+    let (s, fx) = go(None, repair_at("3栋1101"));
+    assert_eq!(tag(&s.state), "problem?");
+    assert_eq!(replies(&fx), vec!["place_first"]);
+    let (s, fx) = go(Some(s), repair_no_place("厨房水龙头一直滴水"));
+    assert_eq!(tag(&s.state), "confirm?");
+    assert_eq!(replies(&fx), vec!["readback.repair"]);
 }

@@ -185,6 +185,21 @@ fn idle_text(
         return state;
     }
     match t.class.kind {
+        // Only an address ("3栋1101"): the place comes first, the problem next.
+        _ if t.class.slots.has_place() && address_only(&t.simplified) => {
+            let mut req = Request::blank(None);
+            req.merge_slots(&t.class.slots);
+            remember(&req, ctx, fx);
+            fx.push(Effect::Reply(Msg::with(
+                Prompt::PlaceFirst,
+                vec![("place", Var::Place(req.place.clone()))],
+            )));
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
+        }
         Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
         Kind::Inquiry => {
             match ctx.faq.find(&t.simplified) {
@@ -213,21 +228,6 @@ fn idle_text(
             file_directly(Kind::Suggestion, key, t, fx);
             State::idle()
         }
-        // Only an address ("3栋1101"): the place comes first, the problem next.
-        Kind::Other if t.class.slots.has_place() && ctx.faq.find(&t.simplified).is_none() => {
-            let mut req = Request::blank(None);
-            req.merge_slots(&t.class.slots);
-            remember(&req, ctx, fx);
-            fx.push(Effect::Reply(Msg::with(
-                Prompt::PlaceFirst,
-                vec![("place", Var::Place(req.place.clone()))],
-            )));
-            State::Collecting {
-                req,
-                awaiting: Awaiting::Problem,
-                nudged: false,
-            }
-        }
         Kind::Other => match ctx.faq.find(&t.simplified) {
             Some(id) => {
                 fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
@@ -240,6 +240,22 @@ fn idle_text(
             None => unclear(clarified, fx),
         },
     }
+}
+
+/// Nothing but an address: "3栋2单元1101", "Block 3 #11-02", "五栋二单元六零二".
+fn address_only(simplified: &str) -> bool {
+    let mut rest = simplified.to_lowercase();
+    for w in [
+        "building", "block", "blk", "tower", "unit", "room", "flat", "floor", "apt", "我家",
+        "我住", "住在", "在",
+    ] {
+        rest = rest.replace(w, "");
+    }
+    rest.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || c.is_whitespace()
+            || "-#/,，、.。栋幢座号楼单元室房层期区零〇一二三四五六七八九十两幺".contains(c)
+    })
 }
 
 /// Praise worth passing on names someone or says what they did well.
