@@ -244,18 +244,29 @@ fn idle_text(
 
 /// Nothing but an address: "3栋2单元1101", "Block 3 #11-02", "五栋二单元六零二".
 fn address_only(simplified: &str) -> bool {
-    let mut rest = simplified.to_lowercase();
-    for w in [
-        "building", "block", "blk", "tower", "unit", "room", "flat", "floor", "apt", "我家",
-        "我住", "住在", "在",
-    ] {
-        rest = rest.replace(w, "");
-    }
-    rest.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || c.is_whitespace()
-            || "-#/,，、.。栋幢座号楼单元室房层期区零〇一二三四五六七八九十两幺".contains(c)
-    })
+    const WORDS: &[&str] = &[
+        "building", "block", "blk", "tower", "unit", "room", "flat", "floor", "apt", "no",
+    ];
+    const MARKS: &str = "栋幢座号楼单元室房层期区我家住在是";
+    const NUMERALS: &str = "零〇一二三四五六七八九十两幺";
+    let lower = simplified.to_lowercase();
+    let mut tokens = lower
+        .split(|c: char| c.is_whitespace() || ",，、.。:：".contains(c))
+        .filter(|t| !t.is_empty())
+        .peekable();
+    tokens.peek().is_some()
+        && tokens.all(|tok| {
+            let shape = tok.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || "-#/".contains(c)
+                    || MARKS.contains(c)
+                    || NUMERALS.contains(c)
+            });
+            let numbered = tok
+                .chars()
+                .any(|c| c.is_ascii_digit() || NUMERALS.contains(c));
+            WORDS.contains(&tok) || shape && (numbered || tok.chars().count() == 1)
+        })
 }
 
 /// Praise worth passing on names someone or says what they did well.
@@ -703,6 +714,32 @@ fn emergency_check(
             }
             fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
             State::EmergencyCheck { req, which }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_only;
+
+    #[test]
+    fn an_address_and_nothing_else() {
+        for yes in [
+            "3栋2单元1101",
+            "Block 3 #11-02",
+            "五栋二单元六零二",
+            "Tower 5, Flat 12C",
+            "我住8栋1603",
+        ] {
+            assert!(address_only(yes), "{yes}");
+        }
+        for no in [
+            "Tower 5 Flat 12C, no hot water",
+            "3栋1101 厨房漏水",
+            "the bathroom light is broken",
+            "",
+        ] {
+            assert!(!address_only(no), "{no}");
         }
     }
 }
