@@ -380,3 +380,14 @@ async fn a_possible_emergency_asks_once_then_files_or_goes_on() {
         assert!(acts(&v).contains(&"emergency"), "{v}");
     }
 }
+
+#[tokio::test]
+async fn a_repeated_delivery_gets_the_same_reply_and_acts() {
+    let app = spawn_app().await;
+    let first = webhook(&app, "dup-acts", "dup-acts-1", "3栋1101 厨房水管漏水").await;
+    // A platform retry is signed afresh.
+    app.clock.advance(chrono::Duration::seconds(1));
+    let again = webhook(&app, "dup-acts", "dup-acts-1", "3栋1101 厨房水管漏水").await;
+    assert_eq!(acts(&first), vec!["read_back"], "{first}");
+    assert_eq!(first, again);
+}
