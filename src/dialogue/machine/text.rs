@@ -242,6 +242,29 @@ fn idle_text(
     }
 }
 
+/// "我家", "家里", "at home": a home without its address.
+fn names_home_only(simplified: &str) -> bool {
+    const ENGLISH: &[&str] = &[
+        "in",
+        "at",
+        "my",
+        "home",
+        "flat",
+        "apartment",
+        "house",
+        "the",
+        "our",
+    ];
+    let lower = simplified.to_lowercase();
+    let rest = [
+        "就在", "在", "我", "家里", "家", "屋企", "里面", "里", "的", "啊", "呀",
+    ]
+    .iter()
+    .fold(lower, |acc, w| acc.replace(w, ""));
+    rest.split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "，。！".contains(c))
+        .all(|tok| tok.is_empty() || ENGLISH.contains(&tok))
+}
+
 /// Nothing but an address: "3栋2单元1101", "Block 3 #11-02", "五栋二单元六零二".
 fn address_only(simplified: &str) -> bool {
     const WORDS: &[&str] = &[
@@ -431,6 +454,15 @@ fn collecting_text(
         Awaiting::Place => {
             if req.merge_slots(&t.class.slots) {
                 remember(&req, ctx, fx);
+            } else if names_home_only(&t.simplified) && !nudged {
+                // "在我家" says where but not which home: the building and room are needed.
+                fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
+                fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+                return State::Collecting {
+                    req,
+                    awaiting,
+                    nudged: true,
+                };
             } else {
                 req.place = Some(Place {
                     label: Some(t.text.trim().to_owned()),
@@ -733,6 +765,9 @@ mod tests {
         ] {
             assert!(address_only(yes), "{yes}");
         }
+        assert!(super::names_home_only("在我家"));
+        assert!(super::names_home_only("in my flat"));
+        assert!(!super::names_home_only("北门车库"));
         for no in [
             "Tower 5 Flat 12C, no hot water",
             "3栋1101 厨房漏水",
