@@ -17,7 +17,7 @@ use super::machine::{
     self, Ctx, Draft, Effect, Event, HandoffView, Input, Photo, Place, Request, TextInput,
     TicketDraft,
 };
-use super::prompt::Act;
+use super::prompt::{Act, Prompt};
 use super::render::Renderer;
 use super::session::{self, Stored};
 use super::{words, Understanding};
@@ -409,13 +409,13 @@ impl Engine {
                     .filter(|c| !c.concierge.is_empty());
                 edge.replies.push(match concierge {
                     Some(c) => renderer.text(
-                        "handoff.started",
+                        Prompt::HandoffStarted.key(),
                         &[
                             ("concierge", c.concierge.clone()),
                             ("phone", c.concierge_phone.clone()),
                         ],
                     ),
-                    None => renderer.text("handoff.no_concierge", &[]),
+                    None => renderer.text(Prompt::HandoffNoConcierge.key(), &[]),
                 });
             }
             Effect::ForwardToConcierge { handoff_id } => {
@@ -428,13 +428,16 @@ impl Engine {
                 edge.act(Some(Act::Status));
                 let open = ticket::repository::open_for_resident(conn, resident.id).await?;
                 if open.is_empty() {
-                    edge.replies.push(renderer.text("status.none", &[]));
+                    edge.replies
+                        .push(renderer.text(Prompt::StatusNone.key(), &[]));
                 } else {
-                    let mut lines =
-                        vec![renderer.text("status.header", &[("count", open.len().to_string())])];
+                    let mut lines = vec![renderer.text(
+                        Prompt::StatusHeader.key(),
+                        &[("count", open.len().to_string())],
+                    )];
                     lines.extend(open.iter().map(|t| {
                         renderer.text(
-                            "status.item",
+                            Prompt::StatusItem.key(),
                             &[
                                 ("number", t.number.clone()),
                                 ("summary", t.summary.clone()),

@@ -124,6 +124,12 @@ prompts! {
     LocationFirst => "location.first", Some(Act::AskDetails);
     PlaceFirst => "place_first", Some(Act::AskDetails);
     HandoffEnded => "handoff.ended", Some(Act::Ack);
+    // Rendered by the engine with what only it knows; the effect carries the act.
+    HandoffStarted => "handoff.started", None;
+    HandoffNoConcierge => "handoff.no_concierge", None;
+    StatusNone => "status.none", None;
+    StatusHeader => "status.header", None;
+    StatusItem => "status.item", None;
     EmergencySubmitted => "emergency.submitted", Some(Act::Emergency);
     EmergencyPlaceKnown => "emergency.place_known", None;
     EmergencyPlaceUnknown => "emergency.place_unknown", None;
