@@ -1524,3 +1524,37 @@ fn an_address_alone_asks_what_is_wrong() {
     assert_eq!(tag(&s.state), "confirm?");
     assert_eq!(replies(&fx), vec!["readback.repair"]);
 }
+
+#[test]
+fn a_room_of_the_home_is_corrected_in_words() {
+    for fix in ["不对，是卫生间", "不對，是衛生間", "no, it's the bathroom"] {
+        let start = session(State::Confirming {
+            req: request(),
+            nudged: false,
+        });
+        let (s, fx) = go(start, other(fix));
+        assert_eq!(tag(&s.state), "confirm?", "{fix}");
+        assert_eq!(replies(&fx), vec!["corrected", "readback.repair"], "{fix}");
+        let problem = s.state.request().and_then(|r| r.problem.clone());
+        let problem = problem.unwrap_or_default();
+        assert!(!problem.contains("厨房"), "{fix}: {problem}");
+        // The place is untouched.
+        assert_eq!(
+            s.state
+                .request()
+                .and_then(|r| r.place.as_ref())
+                .and_then(|p| p.room.as_deref()),
+            Some("1101")
+        );
+    }
+}
+
+#[test]
+fn a_traditional_request_is_corrected_in_traditional() {
+    let mut req = request();
+    req.problem = Some("廚房水管漏水".into());
+    let start = session(State::Confirming { req, nudged: false });
+    let (s, _) = go(start, other("不對，是衛生間"));
+    let problem = s.state.request().and_then(|r| r.problem.clone());
+    assert_eq!(problem.as_deref(), Some("衛生間水管漏水"));
+}

@@ -242,6 +242,54 @@ fn idle_text(
     }
 }
 
+/// The rooms of a home a problem is told in.
+const HOME_ROOMS: &[&str] = &[
+    "卫生间",
+    "洗手间",
+    "厕所",
+    "浴室",
+    "厨房",
+    "客厅",
+    "饭厅",
+    "餐厅",
+    "主卧",
+    "次卧",
+    "卧室",
+    "房间",
+    "阳台",
+    "书房",
+    "衛生間",
+    "洗手間",
+    "廁所",
+    "廚房",
+    "客廳",
+    "飯廳",
+    "餐廳",
+    "臥室",
+    "房間",
+    "陽台",
+    "書房",
+    "露台",
+    "bathroom",
+    "toilet",
+    "kitchen",
+    "living room",
+    "bedroom",
+    "balcony",
+    "dining room",
+    "study",
+];
+
+fn home_room(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    // Earliest named first: "厨房 不是卫生间" names the kitchen.
+    HOME_ROOMS
+        .iter()
+        .filter_map(|r| lower.find(r).map(|i| (i, *r)))
+        .min_by_key(|(i, r)| (*i, std::cmp::Reverse(r.len())))
+        .map(|(_, r)| r)
+}
+
 /// "我家", "家里", "at home": a home without its address.
 fn names_home_only(simplified: &str) -> bool {
     const ENGLISH: &[&str] = &[
@@ -576,8 +624,21 @@ fn concrete_need(t: &TextInput) -> bool {
 /// Applies a correction told in words; `false` when it names nothing that can be changed
 /// (then the resident is asked which part).
 fn correct(req: &mut Request, t: &TextInput, r: &Reading, ctx: &Ctx, fx: &mut Vec<Effect>) -> bool {
+    // The reading is in simplified characters; a problem told in traditional ones is
+    // corrected in traditional ones.
+    let traditional = req
+        .problem
+        .as_deref()
+        .is_some_and(|p| words::to_simplified(p) != p);
+    let script = |s: &str| {
+        if traditional {
+            zhconv::zhconv(s, zhconv::Variant::ZhHant)
+        } else {
+            s.to_owned()
+        }
+    };
     if let Some((new, old)) = &r.swap {
-        if req.swap(old, new) {
+        if req.swap(&script(old), &script(new)) || req.swap(old, new) {
             return true;
         }
     }
@@ -592,6 +653,15 @@ fn correct(req: &mut Request, t: &TextInput, r: &Reading, ctx: &Ctx, fx: &mut Ve
     else {
         return false;
     };
+    // "不对，是卫生间" / "actually it's the bathroom": one room of the home for another.
+    if let Some(new_room) = home_room(&value) {
+        let old_room = req.problem.as_deref().and_then(home_room);
+        if let Some(old_room) = old_room.filter(|o| script(o) != script(new_room)) {
+            if req.swap(old_room, &script(new_room)) {
+                return true;
+            }
+        }
+    }
     // A shared place was described in words: the new words replace it.
     if req
         .place
@@ -765,6 +835,8 @@ mod tests {
         ] {
             assert!(address_only(yes), "{yes}");
         }
+        assert_eq!(super::home_room("是卫生间"), Some("卫生间"));
+        assert_eq!(super::home_room("the Bathroom"), Some("bathroom"));
         assert!(super::names_home_only("在我家"));
         assert!(super::names_home_only("in my flat"));
         assert!(!super::names_home_only("北门车库"));
