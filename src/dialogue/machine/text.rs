@@ -102,19 +102,27 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
 
 /// "My repair", "之前报的": the resident asks about what they already reported.
 fn mine(t: &TextInput) -> bool {
-    let lower = t.simplified.to_lowercase();
-    [
+    const MINE: &[&str] = &[
         "我的",
         "之前",
         "上次",
         "报的",
+        "报嘅",
         "报了",
+        "已经报",
+        "修好",
+        "搞掂",
+        "还没",
+        "怎么样了",
+        "师傅",
         "my ",
         "i reported",
-        "已经报",
-    ]
-    .iter()
-    .any(|w| lower.contains(w))
+        "fixed yet",
+        "anyone coming",
+        "someone coming",
+    ];
+    let lower = t.simplified.to_lowercase();
+    MINE.iter().any(|w| lower.contains(w))
 }
 
 /// Small talk that needs an answer but changes nothing: the answer, then the question
