@@ -1,5 +1,8 @@
 //! `cargo bench --bench classify`: classifies every dev-set message many times and prints
-//! the mean time per message. Plain `std::time`, no harness.
+//! the mean time per message, for the lexicon alone and, when the local encoder answers
+//! (`scripts/ensure-encoder.sh`), for the semantic tier: the encoder's call per message
+//! (one at a time and in batches of 16) and the heads' reading given the vector. Plain
+//! `std::time`, no harness.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -45,5 +48,59 @@ fn main() -> anyhow::Result<()> {
         per,
         1e9 / per
     );
+    semantic(root, &classifier, &texts)
+}
+
+fn semantic(root: &Path, classifier: &Classifier, texts: &[String]) -> anyhow::Result<()> {
+    use guanjia::understanding::encoder::{Encoder, EncoderSettings};
+    let settings = EncoderSettings {
+        url: std::env::var("GUANJIA_UNDERSTANDING__ENCODER__URL")
+            .unwrap_or_else(|_| "http://127.0.0.1:8765/v1/embeddings".into()),
+        model: "multilingual-e5-small".into(),
+        timeout: std::time::Duration::from_secs(30),
+        ..EncoderSettings::default()
+    };
+    let Some(encoder) = Encoder::new(&settings)? else {
+        return Ok(());
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let Ok(vectors) = runtime.block_on(encoder.embed(&refs[..1], settings.timeout)) else {
+        println!("semantic tier: the encoder does not answer; skipped");
+        return Ok(());
+    };
+    drop(vectors);
+    let started = Instant::now();
+    let mut vectors = Vec::with_capacity(refs.len());
+    for t in &refs {
+        vectors.extend(runtime.block_on(encoder.embed(&[t], settings.timeout))?);
+    }
+    let single = started.elapsed().as_secs_f64() * 1e3 / refs.len() as f64;
+    let started = Instant::now();
+    for chunk in refs.chunks(16) {
+        black_box(runtime.block_on(encoder.embed(chunk, settings.timeout))?);
+    }
+    let batched = started.elapsed().as_secs_f64() * 1e3 / refs.len() as f64;
+    println!("encoder: {single:.2} ms/message one at a time, {batched:.2} ms/message in batches of 16 (wall clock, HTTP included)");
+
+    let load_started = Instant::now();
+    let both = classifier
+        .clone()
+        .with_heads_file(&root.join("config/nlu-heads.json"))?;
+    println!(
+        "heads load: {:.1} ms",
+        load_started.elapsed().as_secs_f64() * 1e3
+    );
+    let rounds = 20;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for (t, v) in texts.iter().zip(&vectors) {
+            black_box(both.classify_with(black_box(t), Some(v)));
+        }
+    }
+    let per = started.elapsed().as_nanos() as f64 / (rounds * texts.len()) as f64;
+    println!("classify_with (lexicon + heads, vector given): {per:.0} ns/message");
     Ok(())
 }

@@ -5,10 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
+scripts/ensure-encoder.sh
 scripts/ensure-browser.sh
 scripts/drop-test-databases.sh
 status=0
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" || status=$?
+if [ "$status" = 0 ]; then
+  # The shipped heads must be what training on the shipped corpus gives.
+  cargo run --quiet -- train --check || status=$?
+fi
 if [ "$status" = 0 ] && [ "${FAULTS:-1}" != 0 ]; then
   FAULT_SHORT=1 scripts/faults/run-all.sh || status=$?
 fi

@@ -166,6 +166,16 @@ pub struct UnderstandingSettings {
     pub lexicon: PathBuf,
     pub faq: PathBuf,
     pub prompts_dir: PathBuf,
+    /// The semantic tier's heads (`guanjia train` writes them); read only when an encoder
+    /// is configured.
+    #[serde(default = "default_heads")]
+    pub heads: PathBuf,
+    #[serde(default)]
+    pub encoder: crate::understanding::encoder::EncoderSettings,
+}
+
+fn default_heads() -> PathBuf {
+    PathBuf::from("config/nlu-heads.json")
 }
 
 #[derive(Debug, Clone, Deserialize)]

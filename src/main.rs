@@ -24,6 +24,10 @@ enum Command {
     Migrate,
     /// Classify UTF-8 lines from stdin; one JSON object per line on stdout.
     Classify,
+    /// Train the semantic heads from the labelled corpus (needs the encoder).
+    Train(cli::train::TrainArgs),
+    /// Score both tiers on labelled batches (needs the encoder).
+    Evaluate(cli::train::EvaluateArgs),
     /// Chat as a resident with a running server, signing messages like the platform does.
     Chat(cli::chat::Args),
     /// Manage staff accounts.
@@ -44,7 +48,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => cli::serve::run().await,
         Command::Migrate => cli::serve::migrate_only().await,
-        Command::Classify => cli::classify::run(),
+        Command::Classify => cli::classify::run().await,
+        Command::Train(args) => cli::train::train(args).await,
+        Command::Evaluate(args) => cli::train::evaluate(args).await,
         Command::Chat(args) => cli::chat::run(args).await,
         Command::Staff { command } => cli::staff::run(command).await,
         Command::Report { command } => cli::report::run(command).await,

@@ -5,3 +5,4 @@ pub mod classify;
 pub mod report;
 pub mod serve;
 pub mod staff;
+pub mod train;

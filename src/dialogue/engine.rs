@@ -28,7 +28,9 @@ use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::repository::NewAttachment;
 use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
+use crate::understanding::encoder::{Embedding, Encoder};
 use crate::understanding::intent::Intents;
+use crate::understanding::needs_semantics;
 
 pub struct Engine {
     pub(super) settings: Arc<Settings>,
@@ -38,6 +40,8 @@ pub struct Engine {
     pub(super) db: sqlx::PgPool,
     pub(super) queue: Arc<dyn TicketQueue>,
     pub(super) understanding: Arc<dyn Understanding>,
+    /// The semantic tier's encoder; `None` reads with the lexicon alone.
+    pub(super) encoder: Option<Arc<Encoder>>,
     pub(super) faq: Arc<Faq>,
     pub(super) intents: Arc<Intents>,
 }
@@ -81,6 +85,7 @@ impl Dialogue for Engine {
         conn: &mut PgConnection,
         msgs: &[InboundMessage],
     ) -> anyhow::Result<ManyOutcome> {
+        let mut embeddings = self.embed(msgs).await;
         let mut residents: Vec<Uuid> = msgs.iter().map(|m| m.resident_id).collect();
         residents.sort_unstable();
         residents.dedup();
@@ -127,8 +132,9 @@ impl Dialogue for Engine {
                 resident_id = %msg.resident_id,
                 msg_type = %msg.body.type_name(),
             );
+            let embedding = embeddings.remove(&msg.id);
             let (outcome, next) = self
-                .step_one(conn, msg, context, stored)
+                .step_one(conn, msg, context, stored, embedding.as_deref())
                 .instrument(span)
                 .await?;
             if !changed.contains(&msg.resident_id) {
@@ -172,6 +178,7 @@ impl Engine {
         msg: &InboundMessage,
         context: residents::DialogueContext,
         stored: Stored,
+        embedding: Option<&[f32]>,
     ) -> anyhow::Result<(Outcome, Stored)> {
         let now = self.clock.now();
         let residents::DialogueContext {
@@ -238,7 +245,7 @@ impl Engine {
         };
         let input = Input {
             now,
-            event: self.event(&msg.body),
+            event: self.event(&msg.body, embedding),
         };
         let (next, effects) = machine::step(start.clone(), &input, &ctx);
 
@@ -288,12 +295,38 @@ impl Engine {
         Ok(outcome)
     }
 
-    fn event(&self, body: &MessageBody) -> Event {
+    /// One call to the encoder for every text in the batch that is worth reading twice
+    /// (not a digit, a one-word answer or an emoji); what it can't answer in its budget is
+    /// read by the lexicon alone.
+    async fn embed(&self, msgs: &[InboundMessage]) -> HashMap<Uuid, Embedding> {
+        let Some(encoder) = &self.encoder else {
+            return HashMap::new();
+        };
+        let wanted: Vec<(Uuid, &str)> = msgs
+            .iter()
+            .filter_map(|m| {
+                let t = m.body.text().map(str::trim)?;
+                needs_semantics(t).then_some((m.id, t))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return HashMap::new();
+        }
+        let texts: Vec<&str> = wanted.iter().map(|(_, t)| *t).collect();
+        let vectors = encoder.embed_cached(&texts).await;
+        wanted
+            .into_iter()
+            .zip(vectors)
+            .filter_map(|((id, _), v)| v.map(|v| (id, v)))
+            .collect()
+    }
+
+    fn event(&self, body: &MessageBody, embedding: Option<&[f32]>) -> Event {
         if let Some(text) = body.text().map(str::trim) {
             if text.is_empty() {
                 return Event::Silent;
             }
-            return Event::Text(self.text_input(text));
+            return Event::Text(self.text_input(text, embedding));
         }
         match body {
             MessageBody::Image { url, media_id } => Event::Image(Photo {
@@ -316,8 +349,9 @@ impl Engine {
         }
     }
 
-    /// The message read whole and, when it holds several needs, each need on its own.
-    fn text_input(&self, text: &str) -> TextInput {
+    /// The message read whole (with both tiers) and, when it holds several needs, each need
+    /// on its own (by its words: the embedding is of the whole message).
+    fn text_input(&self, text: &str, embedding: Option<&[f32]>) -> TextInput {
         let split = self.intents.split_needs(text);
         let parts = if split.len() > 1 {
             split
@@ -335,7 +369,7 @@ impl Engine {
         TextInput {
             text: text.to_owned(),
             simplified: words::to_simplified(text),
-            class: self.understanding.classify(text),
+            class: self.understanding.classify_with(text, embedding),
             parts,
         }
     }

@@ -23,6 +23,9 @@ use crate::configuration::Settings;
 use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::TicketQueue;
+use anyhow::Context as _;
+
+use crate::understanding::encoder::Encoder;
 use crate::understanding::intent::Intents;
 use crate::understanding::{detect_locale, Classification, Classifier};
 
@@ -44,11 +47,21 @@ pub struct Deps {
 pub trait Understanding: Send + Sync {
     fn classify(&self, text: &str) -> Classification;
     fn locale(&self, text: &str) -> Locale;
+    /// Both tiers, when the encoder answered for this text; a reader without a semantic
+    /// tier reads the words alone.
+    fn classify_with(&self, text: &str, embedding: Option<&[f32]>) -> Classification {
+        let _ = embedding;
+        self.classify(text)
+    }
 }
 
 impl Understanding for Classifier {
     fn classify(&self, text: &str) -> Classification {
         Classifier::classify(self, text)
+    }
+
+    fn classify_with(&self, text: &str, embedding: Option<&[f32]>) -> Classification {
+        Classifier::classify_with(self, text, embedding)
     }
 
     fn locale(&self, text: &str) -> Locale {
@@ -57,8 +70,21 @@ impl Understanding for Classifier {
 }
 
 pub fn build(deps: Deps) -> anyhow::Result<Arc<dyn Dialogue>> {
-    let classifier = Classifier::load(&deps.settings.understanding.lexicon)?;
-    Ok(build_with(deps, Arc::new(classifier))?)
+    let u = &deps.settings.understanding;
+    let mut classifier = Classifier::load(&u.lexicon)?;
+    let encoder = Encoder::new(&u.encoder)?;
+    if encoder.is_some() {
+        // An encoder without heads would be asked for nothing it can use: refuse to start
+        // rather than quietly run on the lexicon alone.
+        classifier = classifier
+            .with_heads_file(&u.heads)
+            .context("understanding.heads (needed because understanding.encoder.url is set)")?;
+    }
+    let mut engine = build_with(deps, Arc::new(classifier))?;
+    if let Some(engine) = Arc::get_mut(&mut engine) {
+        engine.encoder = encoder.map(Arc::new);
+    }
+    Ok(engine)
 }
 
 /// The engine with a given reader of messages.
@@ -83,6 +109,7 @@ pub fn build_with(
         queue: deps.queue,
         db: deps.db,
         understanding,
+        encoder: None,
         faq: Arc::new(faq),
         intents: Arc::new(intents),
     }))

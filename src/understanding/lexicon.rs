@@ -28,6 +28,59 @@ struct LexiconFile {
     replace: BTreeMap<String, String>,
     cues: Vec<CueFile>,
     slots: SlotWords,
+    #[serde(default)]
+    timing: Timing,
+}
+
+/// When a hazard happens: over (上周, yesterday), imagined (万一, if I ever) or going on now
+/// (还在, still). A hazard that is over or imagined is not an emergency unless the message
+/// also says it is going on.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    #[serde(default)]
+    pub past: Vec<String>,
+    #[serde(default)]
+    pub hypothetical: Vec<String>,
+    #[serde(default)]
+    pub ongoing: Vec<String>,
+}
+
+impl Timing {
+    fn prepared(self) -> Self {
+        let fold = |v: Vec<String>| {
+            v.iter()
+                .map(|t| super::normalize::prepare(t.trim()))
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        Self {
+            past: fold(self.past),
+            hypothetical: fold(self.hypothetical),
+            ongoing: fold(self.ongoing),
+        }
+    }
+
+    /// Whether the message (already `normalize::prepare`d) places its hazard in the past
+    /// or in a question about "what if", and says nothing of it going on now.
+    pub fn not_now(&self, prepared: &str) -> bool {
+        let has = |terms: &[String]| terms.iter().any(|t| contains_term(prepared, t));
+        (has(&self.past) || has(&self.hypothetical)) && !has(&self.ongoing)
+    }
+}
+
+/// Chinese terms match anywhere; English ones as whole words.
+fn contains_term(text: &str, term: &str) -> bool {
+    if !term.is_ascii() {
+        return text.contains(term);
+    }
+    let bytes = text.as_bytes();
+    text.match_indices(term).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + term.len()).copied();
+        !before.is_some_and(|b| b.is_ascii_alphanumeric())
+            && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 /// Global knobs of the scoring engine.
@@ -166,6 +219,7 @@ pub struct Lexicon {
     pub usages: Vec<Vec<Usage>>,
     pub phrases: Vec<Phrase>,
     pub slots: SlotGrammar,
+    pub timing: Timing,
 }
 
 impl Lexicon {
@@ -308,6 +362,7 @@ impl Lexicon {
             usages,
             phrases,
             slots,
+            timing: file.timing.prepared(),
         })
     }
 }

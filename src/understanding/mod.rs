@@ -9,13 +9,20 @@
 //! department) where the lexicon's evidence is weak or close; [`slots`] scans the place,
 //! phone and time.
 
+pub mod corpus;
+pub mod encoder;
+pub mod heads;
 pub mod intent;
 mod lexicon;
+mod linalg;
 mod model;
+mod ngrams;
 mod normalize;
+pub mod score;
 mod scoring;
 mod script;
 mod slots;
+pub mod train;
 
 #[cfg(test)]
 mod eval;
@@ -28,6 +35,7 @@ use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 use anyhow::Context;
 
+pub use heads::Heads;
 pub use lexicon::Lexicon;
 use model::Model;
 pub use script::{detect_locale, to_simplified};
@@ -71,11 +79,20 @@ impl Slots {
     }
 }
 
-/// The classifier with its lexicon loaded and compiled.
+/// The classifier with its lexicon loaded and compiled, and the semantic heads when a
+/// heads file is configured.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     lexicon: Lexicon,
     model: Model,
+    semantic: Option<std::sync::Arc<Semantic>>,
+}
+
+/// The heads with their memory decoded once.
+#[derive(Debug)]
+struct Semantic {
+    heads: Heads,
+    recall: heads::Recall,
 }
 
 /// The training file's name, looked for beside the lexicon.
@@ -137,7 +154,93 @@ impl Classifier {
             });
         }
         let model = Model::train(&samples);
-        Ok(Self { lexicon, model })
+        Ok(Self {
+            lexicon,
+            model,
+            semantic: None,
+        })
+    }
+
+    /// This classifier with the semantic heads read from `path`.
+    pub fn with_heads_file(self, path: &std::path::Path) -> anyhow::Result<Self> {
+        self.with_heads(Heads::load(path)?)
+            .with_context(|| format!("malformed {}", path.display()))
+    }
+
+    pub fn with_heads(mut self, heads: Heads) -> anyhow::Result<Self> {
+        let recall = heads::Recall::decode(&heads.memory, heads.dim)?;
+        self.semantic = Some(std::sync::Arc::new(Semantic { heads, recall }));
+        Ok(self)
+    }
+
+    pub fn heads(&self) -> Option<&Heads> {
+        self.semantic.as_deref().map(|s| &s.heads)
+    }
+
+    /// Both tiers: the lexicon's reading fused with the heads' reading of `embedding`.
+    /// Without heads or a vector (the encoder down or slow) the lexicon answers alone.
+    pub fn classify_with(&self, text: &str, embedding: Option<&[f32]>) -> Classification {
+        let mut c = self.classify(text);
+        let (Some(semantic), Some(e)) = (self.semantic.as_deref(), embedding) else {
+            return c;
+        };
+        let heads = &semantic.heads;
+        if e.len() != heads.dim {
+            return c;
+        }
+        let near = semantic.recall.nearest(e, heads.memory.k);
+        let grams = ngrams::features(head(text), heads.ngram_dim, heads.ngram_scale);
+        let vote = c.confidence;
+        let (Some(kind), Some(urgency), Some(department), Some(category)) = (
+            heads.read(e, &grams, &near, c.kind, vote),
+            heads.read(e, &grams, &near, c.urgency, vote),
+            heads.read(e, &grams, &near, c.department, vote),
+            heads.read(e, &grams, &near, c.category, vote),
+        ) else {
+            return c;
+        };
+        let (k, p) = kind.best();
+        c.kind = k;
+        c.confidence = (p * 100.0).round() / 100.0;
+        c.department = department.best().0;
+        c.category = category.best().0;
+        // A hazard that is over, or only imagined, is told, not raised: no emergency and no
+        // question about it, unless the message also says it is still going on.
+        let not_now = self.lexicon.timing.not_now(&normalize::prepare(head(text)));
+        let emergency = if not_now {
+            0.0
+        } else {
+            urgency.of(Urgency::Emergency)
+        };
+        if emergency >= heads.emergency.sure {
+            c.urgency = Urgency::Emergency;
+            c.possible_emergency = false;
+        } else {
+            c.urgency = if urgency.of(Urgency::Urgent) > urgency.of(Urgency::Normal) {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            };
+            c.possible_emergency = emergency >= heads.emergency.possible;
+        }
+        c
+    }
+
+    /// The character n-gram features training pairs with each line's embedding.
+    pub fn ngram_features(text: &str) -> Vec<f32> {
+        ngrams::features(head(text), train::NGRAM_DIM, train::NGRAM_SCALE)
+    }
+
+    /// The lexicon's vote, as training sees it.
+    pub fn lexicon_vote(&self, text: &str) -> train::LexiconVote {
+        let c = self.classify(text);
+        train::LexiconVote {
+            kind: c.kind,
+            urgency: c.urgency,
+            department: c.department,
+            category: c.category,
+            confidence: c.confidence,
+        }
     }
 
     pub fn classify(&self, text: &str) -> Classification {
@@ -169,6 +272,21 @@ impl Classifier {
             reading.cues.push(format!("model: {k} {p:.2}"));
         }
         (canonical, reading.cues)
+    }
+}
+
+/// Whether a message is worth a call to the encoder: a digit, a one-character answer or
+/// bare punctuation and emoji says nothing the lexicon and the dialogue state don't read.
+pub fn needs_semantics(text: &str) -> bool {
+    let meaningful: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric() && !c.is_ascii_digit())
+        .collect();
+    let ascii = meaningful.iter().all(char::is_ascii);
+    if ascii {
+        meaningful.len() > 2
+    } else {
+        meaningful.len() > 1
     }
 }
 

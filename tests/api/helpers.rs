@@ -39,7 +39,18 @@ pub fn test_settings() -> Settings {
     settings.server.addr = "127.0.0.1:0".into();
     settings.redis.key_prefix = format!("test{}", Uuid::new_v4().simple());
     settings.database.max_connections = 10;
+    // The suite reads with the lexicon alone, so that no test's outcome hangs on a model
+    // or its timing; tests of the semantic tier switch it on (`with_encoder`).
+    settings.understanding.encoder.url = String::new();
     settings
+}
+
+/// Points the semantic tier at the local encoder (`scripts/ensure-encoder.sh`), with a
+/// budget generous enough for a loaded CI machine.
+pub fn with_encoder(settings: &mut Settings) {
+    let port = std::env::var("GUANJIA_ENCODER_PORT").unwrap_or_else(|_| "8765".into());
+    settings.understanding.encoder.url = format!("http://127.0.0.1:{port}/v1/embeddings");
+    settings.understanding.encoder.timeout = std::time::Duration::from_secs(10);
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -16,6 +16,7 @@ mod platform;
 mod queue;
 mod report;
 mod schedule;
+mod semantic;
 mod staff_api;
 mod survey;
 mod tickets;

@@ -1,0 +1,206 @@
+//! `guanjia train`: the semantic heads from the labelled corpus, and `guanjia evaluate`:
+//! both tiers scored on labelled batches. Both need the encoder, not the database.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::configuration::Settings;
+use crate::understanding::corpus::{self, Line};
+use crate::understanding::encoder::Encoder;
+use crate::understanding::heads::Heads;
+use crate::understanding::score::Score;
+use crate::understanding::train::{self, Example};
+use crate::understanding::Classifier;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// The corpus manifest.
+    #[arg(long, default_value = "data/nlu/corpus.toml")]
+    pub corpus: PathBuf,
+    /// Where to write the heads (default: `understanding.heads` from the configuration).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write nothing; fail unless training reproduces the heads file.
+    #[arg(long)]
+    pub check: bool,
+    /// Keep the vectors in this local file between runs (development only).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Write the out-of-fold mistakes here, one JSON line each.
+    #[arg(long)]
+    pub misses: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct EvaluateArgs {
+    /// Labelled JSON-lines files, each scored on its own and in total.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Keep the vectors in this local file between runs (development only).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+}
+
+/// Inputs per call to the encoder while training.
+const CHUNK: usize = 32;
+
+fn setup() -> anyhow::Result<(Settings, Classifier, Encoder)> {
+    let settings = Settings::load().context("loading the configuration")?;
+    let classifier = Classifier::load(&settings.understanding.lexicon)?;
+    let encoder = Encoder::new(&settings.understanding.encoder)?
+        .context("no encoder configured ([understanding.encoder] url)")?;
+    Ok((settings, classifier, encoder))
+}
+
+async fn embed_all(
+    encoder: &Encoder,
+    texts: &[&str],
+    cache: Option<&Path>,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    let mut known: HashMap<String, Vec<f32>> = HashMap::new();
+    if let Some(path) = cache {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            for line in text.lines() {
+                if let Ok((t, v)) = serde_json::from_str::<(String, Vec<f32>)>(line) {
+                    known.insert(t, v);
+                }
+            }
+        }
+    }
+    let missing: Vec<&str> = {
+        let mut seen = std::collections::HashSet::new();
+        texts
+            .iter()
+            .copied()
+            .filter(|t| !known.contains_key(*t) && seen.insert(*t))
+            .collect()
+    };
+    let mut done = 0;
+    for chunk in missing.chunks(CHUNK) {
+        let vectors = encoder
+            .embed(chunk, Duration::from_secs(120))
+            .await
+            .context("is the encoder running? (scripts/ensure-encoder.sh starts the local one)")?;
+        for (t, v) in chunk.iter().zip(vectors) {
+            known.insert((*t).to_owned(), v);
+        }
+        done += chunk.len();
+        eprint!("\rembedded {done}/{}", missing.len());
+    }
+    if !missing.is_empty() {
+        eprintln!();
+        if let Some(path) = cache {
+            let mut out = String::new();
+            for t in &missing {
+                out.push_str(&serde_json::to_string(&(t, &known[*t]))?);
+                out.push('\n');
+            }
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(out.as_bytes()))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    texts
+        .iter()
+        .map(|t| {
+            known
+                .get(*t)
+                .cloned()
+                .context("a text the encoder left out")
+        })
+        .collect()
+}
+
+pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let (settings, classifier, encoder) = setup()?;
+    let lines = corpus::load(&args.corpus, Path::new("."))?;
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let vectors = embed_all(&encoder, &texts, args.cache.as_deref()).await?;
+    let examples: Vec<Example> = lines
+        .iter()
+        .zip(vectors)
+        // Rounded, so that float noise between machines (thread counts, SIMD paths) in the
+        // encoder's last bits cannot move a training choice.
+        .map(|(l, v)| {
+            (
+                l,
+                v.iter()
+                    .map(|x| (x * 1e4).round() / 1e4)
+                    .collect::<Vec<f32>>(),
+            )
+        })
+        .map(|(l, embedding)| Example {
+            id: l.id.clone(),
+            kind: l.kind,
+            urgency: l.urgency,
+            department: l.department,
+            category: l.category,
+            unseen_by_lexicon: !l.lexicon_seen,
+            embedding,
+            ngrams: Classifier::ngram_features(&l.text),
+            lexicon: classifier.lexicon_vote(&l.text),
+        })
+        .collect();
+    let (heads, report) = train::train(&examples, encoder.model());
+    print!("{}", train::render_report(&report));
+    if let Some(path) = &args.misses {
+        let mut out = String::new();
+        for (i, label, truth, guess) in &report.misses {
+            let l = &lines[*i];
+            out.push_str(&serde_json::to_string(&serde_json::json!({
+                "id": l.id, "text": l.text, "label": label, "truth": truth, "guess": guess,
+            }))?);
+            out.push('\n');
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let out = args.out.unwrap_or(settings.understanding.heads);
+    if args.check {
+        let shipped = Heads::load(&out)?;
+        match heads.difference(&shipped) {
+            None => println!("\n{} reproduced", out.display()),
+            Some(what) => bail!("training does not reproduce {}: {what}", out.display()),
+        }
+    } else {
+        let json = serde_json::to_string(&heads)?;
+        std::fs::write(&out, json + "\n")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        println!("\nwrote {} ({} lines)", out.display(), heads.trained_on);
+    }
+    Ok(())
+}
+
+pub async fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
+    let (settings, classifier, encoder) = setup()?;
+    let classifier = classifier.with_heads_file(&settings.understanding.heads)?;
+    println!("{}", Score::header());
+    let (mut lexicon_total, mut fused_total) = (Score::default(), Score::default());
+    for file in &args.files {
+        let lines: Vec<Line> = corpus::read_lines(file)?;
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        let vectors = embed_all(&encoder, &texts, args.cache.as_deref()).await?;
+        let (mut lexicon, mut fused) = (Score::default(), Score::default());
+        for (line, v) in lines.iter().zip(&vectors) {
+            lexicon.add(line, &classifier.classify(&line.text));
+            fused.add(line, &classifier.classify_with(&line.text, Some(v)));
+        }
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        println!("{}", lexicon.row(&format!("{name} lexicon")));
+        println!("{}", fused.row(&format!("{name} both tiers")));
+        lexicon_total.merge(&lexicon);
+        fused_total.merge(&fused);
+    }
+    println!("{}", lexicon_total.row("all: lexicon"));
+    println!("{}", fused_total.row("all: both tiers"));
+    Ok(())
+}

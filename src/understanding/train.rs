@@ -1,0 +1,631 @@
+//! Training the semantic heads from labelled lines: pure arithmetic over embeddings the
+//! caller fetched, so the same lines and vectors always give the same file.
+//!
+//! Each head is ridge regression onto one-hot targets, solved in closed form. Five folds
+//! (fixed by a hash of each line's id) give every line a prediction from a model that did
+//! not see it; those out-of-fold scores choose the ridge strength, the lexicon's weight,
+//! the temperature and the emergency thresholds, and they are the held-out figures that
+//! `guanjia train` prints.
+
+use std::collections::BTreeMap;
+
+use super::heads::{
+    softmax, vote, EmergencyThresholds, Head, Heads, Label, Memory, Neighbours, Recall, VERSION,
+};
+use super::linalg;
+use crate::ticket::model::{Category, Department, Kind, Urgency};
+
+/// One labelled line with its embedding and what the lexicon alone read in it.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub id: String,
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Option<Category>,
+    /// The lexicon was never tuned on this line, so its vote here is an honest sample of
+    /// how it does on new wording; only such lines fit the fusion weights.
+    pub unseen_by_lexicon: bool,
+    pub embedding: Vec<f32>,
+    /// `ngrams::features` of the text, `NGRAM_DIM` long.
+    pub ngrams: Vec<f32>,
+    pub lexicon: LexiconVote,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LexiconVote {
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+    pub confidence: f32,
+}
+
+pub const FOLDS: usize = 5;
+const RIDGE: &[f64] = &[0.3, 1.0];
+/// Buckets of character n-grams, and their length beside a unit embedding.
+pub const NGRAM_DIM: usize = 2048;
+pub const NGRAM_SCALE: f32 = 0.5;
+/// Nearest remembered lines that vote, and how sharply closeness counts.
+const MEMORY_K: usize = 5;
+const MEMORY_POWER: f32 = 4.0;
+/// Flag at least this share of true emergencies (as emergency or possible emergency) on
+/// the out-of-fold lines, within `MAX_FALSE_FLAGS` of the others.
+const EMERGENCY_RECALL: f32 = 0.99;
+const MAX_FALSE_FLAGS: f32 = 0.03;
+
+/// What training measured on lines each model had not seen.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub lines: usize,
+    /// Per label: (lines scored, lexicon right, head right, fused right).
+    pub accuracy: BTreeMap<&'static str, (usize, usize, usize, usize)>,
+    /// Per label: rows truth, columns fused prediction, in the label's `ALL` order.
+    pub confusion: BTreeMap<&'static str, Vec<Vec<usize>>>,
+    pub emergencies: usize,
+    pub emergencies_flagged: usize,
+    pub emergencies_sure: usize,
+    pub others: usize,
+    pub others_flagged: usize,
+    /// Out-of-fold mistakes: (example, label, truth, fused guess) by class name, and
+    /// emergencies left unflagged as label `emergency`.
+    pub misses: Vec<(usize, &'static str, &'static str, &'static str)>,
+}
+
+/// Trains the four heads; `encoder` names the embedding model for the file.
+pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
+    let dim = examples.first().map_or(0, |e| e.embedding.len());
+    let width = dim + examples.first().map_or(0, |e| e.ngrams.len());
+    let folds: Vec<usize> = examples.iter().map(|e| fold_of(&e.id)).collect();
+    let mut report = Report {
+        lines: examples.len(),
+        ..Report::default()
+    };
+    let mut heads = BTreeMap::new();
+    let mut urgency_oof = Vec::new();
+    let (unit, neighbours) = out_of_fold_neighbours(examples, &folds, dim);
+    let mut memory_labels: BTreeMap<String, Vec<i8>> = BTreeMap::new();
+
+    let mut fit_label = |name: &'static str,
+                         classes: &[&'static str],
+                         rows: Vec<(usize, usize, usize)>|
+     -> Vec<(usize, Vec<f32>)> {
+        // rows: (example index, true class, lexicon's class)
+        let mut labels = vec![-1i8; examples.len()];
+        for &(i, truth, _) in &rows {
+            labels[i] = i8::try_from(truth).unwrap_or(-1);
+        }
+        let memory_votes: Vec<Vec<f32>> = neighbours
+            .iter()
+            .map(|n| vote(n, &labels, classes.len(), MEMORY_POWER))
+            .collect();
+        memory_labels.insert(name.to_owned(), labels);
+        let (head, oof, acc, confusion) =
+            fit(examples, &folds, width, classes, &rows, &memory_votes);
+        for (i, p) in &oof {
+            let truth = rows.iter().find(|r| r.0 == *i).map_or(0, |r| r.1);
+            let guess = argmax(p);
+            if guess != truth {
+                report
+                    .misses
+                    .push((*i, name, classes[truth], classes[guess]));
+            }
+        }
+        report.accuracy.insert(name, acc);
+        report.confusion.insert(name, confusion);
+        heads.insert(name.to_owned(), head);
+        oof
+    };
+
+    let rows = label_rows(examples, |e| Some((e.kind, e.lexicon.kind)));
+    fit_label(Kind::NAME, &names::<Kind>(), rows);
+    let rows = label_rows(examples, |e| Some((e.urgency, e.lexicon.urgency)));
+    urgency_oof.extend(fit_label(Urgency::NAME, &names::<Urgency>(), rows));
+    let rows = label_rows(examples, |e| Some((e.department, e.lexicon.department)));
+    fit_label(Department::NAME, &names::<Department>(), rows);
+    let rows = label_rows(examples, |e| e.category.map(|c| (c, e.lexicon.category)));
+    fit_label(Category::NAME, &names::<Category>(), rows);
+
+    let emergency = emergency_thresholds(examples, &urgency_oof, &mut report);
+    (
+        Heads {
+            version: VERSION,
+            encoder: encoder.to_owned(),
+            dim,
+            ngram_dim: width - dim,
+            ngram_scale: NGRAM_SCALE,
+            heads,
+            emergency,
+            trained_on: examples.len(),
+            memory: Memory {
+                k: MEMORY_K,
+                power: MEMORY_POWER,
+                vectors: Recall::encode(&unit),
+                labels: memory_labels,
+            },
+        },
+        report,
+    )
+}
+
+/// Unit-length copies of every vector, and each line's nearest lines among the other
+/// folds (so its memory vote comes from lines a model without it would remember).
+fn out_of_fold_neighbours(
+    examples: &[Example],
+    folds: &[usize],
+    dim: usize,
+) -> (Vec<f32>, Vec<Neighbours>) {
+    let mut unit = Vec::with_capacity(examples.len() * dim);
+    for e in examples {
+        let norm = e
+            .embedding
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(1e-12);
+        unit.extend(e.embedding.iter().map(|v| v / norm));
+    }
+    let wide: Vec<f64> = unit.iter().map(|v| f64::from(*v)).collect();
+    let mut out = vec![Neighbours::default(); examples.len()];
+    for f in 0..FOLDS {
+        let test: Vec<usize> = (0..examples.len()).filter(|i| folds[*i] == f).collect();
+        let train: Vec<usize> = (0..examples.len()).filter(|i| folds[*i] != f).collect();
+        let rows = |ids: &[usize]| -> Vec<f64> {
+            ids.iter()
+                .flat_map(|&i| wide[i * dim..(i + 1) * dim].iter().copied())
+                .collect()
+        };
+        let (a, b) = (rows(&test), rows(&train));
+        // Cosine similarities, test × train.
+        let bt = transpose(&b, train.len(), dim);
+        let sims = linalg::a_b(&a, &bt, test.len(), dim, train.len());
+        for (r, &i) in test.iter().enumerate() {
+            let row = &sims[r * train.len()..(r + 1) * train.len()];
+            let mut best: Vec<(usize, f32)> = Vec::with_capacity(MEMORY_K + 1);
+            for (c, &s) in row.iter().enumerate() {
+                let s = s as f32;
+                if best.len() < MEMORY_K || s > best[best.len() - 1].1 {
+                    let at = best.partition_point(|(_, b)| *b >= s);
+                    best.insert(at, (train[c], s));
+                    best.truncate(MEMORY_K);
+                }
+            }
+            out[i] = Neighbours(best);
+        }
+    }
+    (unit, out)
+}
+
+fn transpose(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0f64; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = m[r * cols + c];
+        }
+    }
+    t
+}
+
+fn names<L: Label>() -> Vec<&'static str> {
+    L::all().iter().map(|l| l.name()).collect()
+}
+
+fn label_rows<L: Label>(
+    examples: &[Example],
+    pick: impl Fn(&Example) -> Option<(L, L)>,
+) -> Vec<(usize, usize, usize)> {
+    let index = |l: L| L::all().iter().position(|x| *x == l).unwrap_or(0);
+    examples
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| pick(e).map(|(truth, lex)| (i, index(truth), index(lex))))
+        .collect()
+}
+
+/// FNV-1a of the id: folds that do not move when lines are added elsewhere in the file.
+pub fn fold_of(id: &str) -> usize {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    (h % FOLDS as u64) as usize
+}
+
+type Fit = (
+    Head,
+    Vec<(usize, Vec<f32>)>,
+    (usize, usize, usize, usize),
+    Vec<Vec<usize>>,
+);
+
+/// Fits one head on `rows`; returns it with the out-of-fold fused probabilities per row.
+fn fit(
+    examples: &[Example],
+    folds: &[usize],
+    dim: usize,
+    classes: &[&'static str],
+    rows: &[(usize, usize, usize)],
+    memory_votes: &[Vec<f32>],
+) -> Fit {
+    let c = classes.len();
+    let p = dim + 1;
+    let design = |r: &[(usize, usize, usize)]| {
+        let mut x = vec![0f64; r.len() * p];
+        let mut y = vec![0f64; r.len() * c];
+        for (row, &(i, truth, _)) in r.iter().enumerate() {
+            let features = examples[i].embedding.iter().chain(&examples[i].ngrams);
+            for (col, v) in features.enumerate() {
+                x[row * p + col] = f64::from(*v);
+            }
+            x[row * p + dim] = 1.0;
+            y[row * c + truth] = 1.0;
+        }
+        (x, y)
+    };
+    let (x, y) = design(rows);
+    let gram = linalg::at_b(&x, &x, rows.len(), p, p);
+    let xty = linalg::at_b(&x, &y, rows.len(), p, c);
+    let mut fold_parts = Vec::with_capacity(FOLDS);
+    for f in 0..FOLDS {
+        let part: Vec<_> = rows
+            .iter()
+            .copied()
+            .filter(|(i, _, _)| folds[*i] == f)
+            .collect();
+        let (xf, yf) = design(&part);
+        let g = linalg::at_b(&xf, &xf, part.len(), p, p);
+        let b = linalg::at_b(&xf, &yf, part.len(), p, c);
+        fold_parts.push((part, g, b, xf));
+    }
+
+    // Out-of-fold head scores for every ridge strength; keep the most accurate.
+    let mut best: Option<(usize, f64, Vec<(usize, Vec<f32>)>)> = None;
+    for &alpha in RIDGE {
+        let mut oof = Vec::with_capacity(rows.len());
+        let mut right = 0;
+        for (part, g, b, xf) in &fold_parts {
+            let rest_gram: Vec<f64> = gram.iter().zip(g).map(|(a, b)| a - b).collect();
+            let rest_xty: Vec<f64> = xty.iter().zip(b).map(|(a, b)| a - b).collect();
+            let Some(w) = solve(rest_gram, &rest_xty, alpha, dim, c) else {
+                continue;
+            };
+            let scores = linalg::a_b(xf, &w, part.len(), p, c);
+            for (row, &(i, truth, _)) in part.iter().enumerate() {
+                let s: Vec<f32> = (0..c).map(|k| scores[row * c + k] as f32).collect();
+                right += usize::from(argmax(&s) == truth);
+                oof.push((i, s));
+            }
+        }
+        if best.as_ref().is_none_or(|(r, _, _)| right > *r) {
+            best = Some((right, alpha, oof));
+        }
+    }
+    let (_, alpha, oof) = best.unwrap_or((0, 1.0, Vec::new()));
+    let truth_of: BTreeMap<usize, (usize, usize)> =
+        rows.iter().map(|&(i, t, l)| (i, (t, l))).collect();
+
+    // The lexicon's weight and the temperature, on lines the lexicon never saw (all lines
+    // when there are none).
+    let honest: Vec<&(usize, Vec<f32>)> = {
+        let h: Vec<_> = oof
+            .iter()
+            .filter(|(i, _)| examples[*i].unseen_by_lexicon)
+            .collect();
+        if h.is_empty() {
+            oof.iter().collect()
+        } else {
+            h
+        }
+    };
+    let fused = |i: usize, s: &[f32], (lw, mw): (f32, f32)| -> Vec<f32> {
+        let (_, lex) = truth_of[&i];
+        let vote = examples[i].lexicon.confidence;
+        s.iter()
+            .enumerate()
+            .map(|(k, v)| v + if k == lex { lw * vote } else { 0.0 } + mw * memory_votes[i][k])
+            .collect()
+    };
+    let mut weights = (0.0f32, 0.0f32);
+    let mut best_right = 0usize;
+    for l in 0..=20 {
+        for m in 0..=15 {
+            let w = (l as f32 * 0.05, m as f32 * 0.1);
+            let right = honest
+                .iter()
+                .filter(|(i, s)| argmax(&fused(*i, s, w)) == truth_of[i].0)
+                .count();
+            if right > best_right {
+                best_right = right;
+                weights = w;
+            }
+        }
+    }
+    let (lexicon_weight, memory_weight) = weights;
+    let mut temperature = 1.0f32;
+    let mut best_nll = f32::INFINITY;
+    for t in (1..=60).map(|t| t as f32 * 0.5) {
+        let nll: f32 = honest
+            .iter()
+            .map(|(i, s)| {
+                let p = softmax(&fused(*i, s, weights), t);
+                -(p[truth_of[i].0].max(1e-6)).ln()
+            })
+            .sum();
+        if nll < best_nll {
+            best_nll = nll;
+            temperature = t;
+        }
+    }
+
+    let mut confusion = vec![vec![0usize; c]; c];
+    let (mut lex_right, mut head_right, mut fused_right) = (0, 0, 0);
+    let mut probs = Vec::with_capacity(oof.len());
+    for (i, s) in &oof {
+        let (truth, lex) = truth_of[i];
+        let f = fused(*i, s, weights);
+        let guess = argmax(&f);
+        confusion[truth][guess] += 1;
+        lex_right += usize::from(lex == truth);
+        head_right += usize::from(argmax(s) == truth);
+        fused_right += usize::from(guess == truth);
+        probs.push((*i, softmax(&f, temperature)));
+    }
+
+    let solution = solve(gram, &xty, alpha, dim, c).unwrap_or_else(|| vec![0.0; p * c]);
+    // Rounded so that the file is the same on machines whose float sums differ in the last
+    // bits, and stays small.
+    let round = |v: f64| ((v * 1e5).round() / 1e5) as f32;
+    let head = Head {
+        classes: classes.iter().map(|s| s.to_string()).collect(),
+        weights: (0..c)
+            .map(|k| (0..dim).map(|d| round(solution[d * c + k])).collect())
+            .collect(),
+        bias: (0..c).map(|k| round(solution[dim * c + k])).collect(),
+        lexicon_weight,
+        memory_weight,
+        temperature,
+    };
+    (
+        head,
+        probs,
+        (oof.len(), lex_right, head_right, fused_right),
+        confusion,
+    )
+}
+
+/// Ridge solution of `(G + αI) W = B` (`G` p×p, `B` p×c, row-major), the bias row left
+/// unpenalised.
+fn solve(mut gram: Vec<f64>, xty: &[f64], alpha: f64, dim: usize, c: usize) -> Option<Vec<f64>> {
+    let p = dim + 1;
+    for d in 0..dim {
+        gram[d * p + d] += alpha;
+    }
+    // A tiny penalty on the bias keeps the system positive definite on degenerate folds.
+    gram[dim * p + dim] += 1e-6;
+    linalg::cholesky_solve(gram, xty, p, c)
+}
+
+fn argmax(s: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in s.iter().enumerate() {
+        if *v > s[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The emergency thresholds from out-of-fold probabilities: `possible` as high as still
+/// flags `EMERGENCY_RECALL` of the emergencies, unless that flags more than
+/// `MAX_FALSE_FLAGS` of the rest; `sure` where an emergency is more likely than not.
+fn emergency_thresholds(
+    examples: &[Example],
+    urgency_oof: &[(usize, Vec<f32>)],
+    report: &mut Report,
+) -> EmergencyThresholds {
+    let e = Urgency::ALL
+        .iter()
+        .position(|u| *u == Urgency::Emergency)
+        .unwrap_or(0);
+    let honest: Vec<(bool, f32)> = {
+        let pick = |only_unseen: bool| -> Vec<(bool, f32)> {
+            urgency_oof
+                .iter()
+                .filter(|(i, _)| !only_unseen || examples[*i].unseen_by_lexicon)
+                .map(|(i, p)| (examples[*i].urgency == Urgency::Emergency, p[e]))
+                .collect()
+        };
+        let h = pick(true);
+        if h.iter().any(|(t, _)| *t) {
+            h
+        } else {
+            pick(false)
+        }
+    };
+    let sure = 0.5f32;
+    let rates = |t: f32| {
+        let pos = honest.iter().filter(|(y, _)| *y).count().max(1);
+        let neg = honest.iter().filter(|(y, _)| !*y).count().max(1);
+        let tp = honest.iter().filter(|(y, p)| *y && *p >= t).count();
+        let fp = honest.iter().filter(|(y, p)| !*y && *p >= t).count();
+        (tp as f32 / pos as f32, fp as f32 / neg as f32)
+    };
+    let mut possible = sure;
+    for step in (1..=100).rev() {
+        let t = step as f32 * 0.005;
+        if t >= sure {
+            continue;
+        }
+        let (recall, false_flags) = rates(t);
+        if false_flags > MAX_FALSE_FLAGS {
+            break;
+        }
+        possible = t;
+        if recall >= EMERGENCY_RECALL {
+            break;
+        }
+    }
+    for (i, p) in urgency_oof {
+        if examples[*i].urgency == Urgency::Emergency && p[e] < possible {
+            report.misses.push((*i, "emergency", "flagged", "missed"));
+        }
+    }
+    for (y, p) in &honest {
+        if *y {
+            report.emergencies += 1;
+            report.emergencies_flagged += usize::from(*p >= possible);
+            report.emergencies_sure += usize::from(*p >= sure);
+        } else {
+            report.others += 1;
+            report.others_flagged += usize::from(*p >= possible);
+        }
+    }
+    EmergencyThresholds {
+        sure,
+        possible: (possible * 1000.0).round() / 1000.0,
+    }
+}
+
+/// Out-of-fold scores printed as a table: accuracy per label for the lexicon alone, the
+/// head alone and both, then the fused confusion tables.
+pub fn render_report(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "held-out (5-fold, each line scored by a model that did not see it): {} lines",
+        report.lines
+    );
+    let _ = writeln!(
+        out,
+        "{:<11} {:>6} {:>8} {:>8} {:>8}",
+        "label", "lines", "lexicon", "head", "fused"
+    );
+    for (name, (n, lex, head, fused)) in &report.accuracy {
+        let pct = |x: &usize| 100.0 * *x as f32 / (*n).max(1) as f32;
+        let _ = writeln!(
+            out,
+            "{name:<11} {n:>6} {:>7.1}% {:>7.1}% {:>7.1}%",
+            pct(lex),
+            pct(head),
+            pct(fused)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "emergencies (lines the lexicon never saw): {}/{} flagged, {} sure; others flagged {}/{} ({:.1}%)",
+        report.emergencies_flagged,
+        report.emergencies,
+        report.emergencies_sure,
+        report.others_flagged,
+        report.others,
+        100.0 * report.others_flagged as f32 / report.others.max(1) as f32
+    );
+    for (name, table) in &report.confusion {
+        let classes: Vec<&str> = match *name {
+            "kind" => names::<Kind>(),
+            "urgency" => names::<Urgency>(),
+            "department" => names::<Department>(),
+            _ => names::<Category>(),
+        };
+        let _ = writeln!(out, "\n{name}: rows truth, columns fused prediction");
+        let _ = write!(out, "{:<17}", "");
+        for c in &classes {
+            let _ = write!(out, "{:>8}", abbreviate(c));
+        }
+        let _ = writeln!(out);
+        for (c, row) in classes.iter().zip(table) {
+            let _ = write!(out, "{c:<17}");
+            for v in row {
+                let _ = write!(out, "{v:>8}");
+            }
+            let _ = writeln!(out);
+        }
+    }
+    out
+}
+
+fn abbreviate(s: &str) -> &str {
+    match s.char_indices().nth(7) {
+        Some((cut, _)) => &s[..cut],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two clusters in two dimensions, labels by cluster: the head must learn them.
+    fn examples(n: usize) -> Vec<Example> {
+        (0..n)
+            .map(|i| {
+                let repair = i % 2 == 0;
+                let jitter = (i as f32 * 0.37).sin() * 0.1;
+                Example {
+                    id: format!("t{i}"),
+                    kind: if repair { Kind::Repair } else { Kind::Inquiry },
+                    urgency: if repair && i % 4 == 0 {
+                        Urgency::Emergency
+                    } else {
+                        Urgency::Normal
+                    },
+                    department: Department::Engineering,
+                    category: None,
+                    unseen_by_lexicon: true,
+                    ngrams: vec![0.0; 4],
+                    embedding: if repair {
+                        vec![1.0 + jitter, 0.0, if i % 4 == 0 { 1.0 } else { 0.0 }]
+                    } else {
+                        vec![0.0, 1.0 + jitter, 0.0]
+                    },
+                    lexicon: LexiconVote {
+                        kind: Kind::Other,
+                        urgency: Urgency::Normal,
+                        department: Department::Engineering,
+                        category: Category::Other,
+                        confidence: 0.3,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn heads_learn_separable_labels_and_ignore_a_lexicon_that_is_always_wrong() {
+        let ex = examples(200);
+        let (heads, report) = train(&ex, "test");
+        let (n, _, head, fused) = report.accuracy["kind"];
+        assert_eq!(head, n);
+        assert_eq!(fused, n);
+        assert_eq!(heads.heads["kind"].lexicon_weight, 0.0);
+        let d = heads
+            .read(
+                &ex[0].embedding,
+                &ex[0].ngrams,
+                &Neighbours::default(),
+                Kind::Other,
+                0.3,
+            )
+            .expect("same dim");
+        assert_eq!(d.best().0, Kind::Repair);
+        assert_eq!(report.emergencies_flagged, report.emergencies);
+        assert!(heads.emergency.possible <= heads.emergency.sure);
+    }
+
+    #[test]
+    fn training_twice_gives_the_same_file() {
+        let ex = examples(120);
+        assert_eq!(train(&ex, "test").0, train(&ex, "test").0);
+    }
+
+    #[test]
+    fn folds_depend_only_on_the_id() {
+        assert_eq!(fold_of("wa-0001"), fold_of("wa-0001"));
+        let spread: std::collections::BTreeSet<usize> =
+            (0..50).map(|i| fold_of(&format!("x{i}"))).collect();
+        assert_eq!(spread.len(), FOLDS);
+    }
+}

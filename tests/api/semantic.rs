@@ -1,0 +1,175 @@
+//! The semantic tier at the edges: the reply never waits on a slow or dead encoder (the
+//! lexicon reads alone, and the fallback is counted), and `guanjia classify` reads with
+//! both tiers when the local encoder runs.
+
+use std::time::{Duration, Instant};
+
+use guanjia::channel::webhook::signature::sign;
+use guanjia::clock::Clock;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+
+use crate::helpers::{spawn_app_with, with_encoder, TestApp};
+
+const SECRET: &str = "guanjia-demo-webhook-secret";
+
+async fn say(app: &TestApp, id: &str, text: &str) -> String {
+    let body = json!({"message_id": id, "user_id": "resident-semantic", "text": text,
+                      "sent_at": "2026-11-22T10:00:00+08:00"})
+    .to_string();
+    let ts = app.clock.now().timestamp().to_string();
+    let res = app
+        .client
+        .post(format!("{}/webhook/demo", app.address))
+        .header("X-Guanjia-Timestamp", &ts)
+        .header(
+            "X-Guanjia-Signature",
+            sign(SECRET.as_bytes(), &ts, body.as_bytes()),
+        )
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    v["reply"].as_str().unwrap().to_owned()
+}
+
+async fn fallbacks(app: &TestApp) -> f64 {
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("guanjia_encoder_fallbacks_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// An emergency read by the lexicon alone: filed at once, with the duty phone.
+async fn emergency_is_answered_in_time(app: &TestApp) {
+    let started = Instant::now();
+    let reply = say(app, "m-1", "3栋1102厨房水管爆了水漫出来了").await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "the reply waited {took:?}");
+    assert!(
+        reply.contains("400-800-1234"),
+        "emergency guidance: {reply}"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_encoder_leaves_the_lexicon_reading_alone_and_is_counted() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(move |s| {
+        s.understanding.encoder.url = format!("http://127.0.0.1:{port}/v1/embeddings");
+        s.understanding.encoder.timeout = Duration::from_millis(300);
+    })
+    .await;
+    let before = fallbacks(&app).await;
+    emergency_is_answered_in_time(&app).await;
+    assert!(fallbacks(&app).await > before, "the fallback is counted");
+}
+
+#[tokio::test]
+async fn a_slow_encoder_is_not_waited_for_past_its_budget() {
+    // Accepts connections and reads, but never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+            });
+        }
+    });
+    let app = spawn_app_with(move |s| {
+        s.understanding.encoder.url = format!("http://127.0.0.1:{port}/v1/embeddings");
+        s.understanding.encoder.timeout = Duration::from_millis(300);
+    })
+    .await;
+    let before = fallbacks(&app).await;
+    emergency_is_answered_in_time(&app).await;
+    assert!(fallbacks(&app).await > before);
+}
+
+#[tokio::test]
+async fn with_the_encoder_up_an_emergency_is_still_filed_at_once() {
+    let app = spawn_app_with(with_encoder).await;
+    emergency_is_answered_in_time(&app).await;
+}
+
+fn classify(lines: &str, encoder_url: Option<&str>) -> (Vec<Value>, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guanjia"));
+    cmd.arg("classify")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = encoder_url {
+        cmd.env("GUANJIA_UNDERSTANDING__ENCODER__URL", url);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let values = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (values, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn classify_prints_the_contract_lines_with_both_tiers_or_the_lexicon_alone() {
+    let input =
+        "3栋1102厨房水管爆了水漫出来了\n物业费怎么交\nthe lift is stuck and my kid is inside\n";
+    let port = std::env::var("GUANJIA_ENCODER_PORT").unwrap_or_else(|_| "8765".into());
+    let (both, stderr) = classify(
+        input,
+        Some(&format!("http://127.0.0.1:{port}/v1/embeddings")),
+    );
+    assert!(!stderr.contains("lexicon"), "both tiers read: {stderr}");
+    let (alone, stderr) = classify(input, Some("http://127.0.0.1:9/v1/embeddings"));
+    assert!(stderr.contains("lexicon"), "the fallback is said: {stderr}");
+    for lines in [&both, &alone] {
+        assert_eq!(lines.len(), 3);
+        for l in lines.iter() {
+            for field in [
+                "text",
+                "kind",
+                "urgency",
+                "department",
+                "category",
+                "confidence",
+                "slots",
+            ] {
+                assert!(l.get(field).is_some(), "{field} in {l}");
+            }
+        }
+        assert_eq!(lines[0]["urgency"], "emergency");
+        assert_eq!(lines[0]["slots"]["room"], "1102");
+        assert_eq!(lines[1]["kind"], "inquiry");
+        assert_eq!(lines[2]["urgency"], "emergency");
+    }
+}
