@@ -138,6 +138,9 @@ pub struct InboundMessage {
 #[derive(Default)]
 pub struct Outcome {
     pub reply: String,
+    /// What the reply does, in machine-readable words (`read_back`, `filed`, …), so a
+    /// client or a test can tell without reading the text. Empty when it says nothing.
+    pub acts: Vec<String>,
     pub after_commit: Vec<BoxFuture<'static, ()>>,
 }
 
@@ -145,6 +148,7 @@ impl Outcome {
     pub fn reply(text: impl Into<String>) -> Self {
         Self {
             reply: text.into(),
+            acts: Vec::new(),
             after_commit: Vec::new(),
         }
     }

@@ -17,6 +17,7 @@ use super::machine::{
     self, Ctx, Draft, Effect, Event, HandoffView, Input, Photo, Place, Request, TextInput,
     TicketDraft,
 };
+use super::prompt::{Act, Prompt};
 use super::render::Renderer;
 use super::session::{self, Stored};
 use super::{words, Understanding};
@@ -28,6 +29,7 @@ use crate::prompts::Prompts;
 use crate::ticket::repository::NewAttachment;
 use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
 use crate::understanding::encoder::{Embedding, Encoder};
+use crate::understanding::intent::Intents;
 use crate::understanding::needs_semantics;
 
 pub struct Engine {
@@ -41,13 +43,23 @@ pub struct Engine {
     /// The semantic tier's encoder; `None` reads with the lexicon alone.
     pub(super) encoder: Option<Arc<Encoder>>,
     pub(super) faq: Arc<Faq>,
+    pub(super) intents: Arc<Intents>,
 }
 
 /// What executing effects produces.
 #[derive(Default)]
 struct Edge {
     replies: Vec<String>,
+    acts: Vec<Act>,
     outcome: Outcome,
+}
+
+impl Edge {
+    fn act(&mut self, act: Option<Act>) {
+        if let Some(a) = act.filter(|a| !self.acts.contains(a)) {
+            self.acts.push(a);
+        }
+    }
 }
 
 #[async_trait]
@@ -229,6 +241,7 @@ impl Engine {
             draft,
             handoff,
             faq: &self.faq,
+            intents: &self.intents,
         };
         let input = Input {
             now,
@@ -251,6 +264,7 @@ impl Engine {
             previous: start,
         };
         edge.outcome.reply = edge.replies.join("\n");
+        edge.outcome.acts = edge.acts.iter().map(|a| a.as_str().to_owned()).collect();
         Ok((edge.outcome, stored))
     }
 }
@@ -312,11 +326,7 @@ impl Engine {
             if text.is_empty() {
                 return Event::Silent;
             }
-            return Event::Text(TextInput {
-                text: text.to_owned(),
-                simplified: words::to_simplified(text),
-                class: self.understanding.classify_with(text, embedding),
-            });
+            return Event::Text(self.text_input(text, embedding));
         }
         match body {
             MessageBody::Image { url, media_id } => Event::Image(Photo {
@@ -336,6 +346,31 @@ impl Engine {
             | MessageBody::Video { .. }
             | MessageBody::Link { .. }
             | MessageBody::Unsupported { .. } => Event::Unsupported,
+        }
+    }
+
+    /// The message read whole (with both tiers) and, when it holds several needs, each need
+    /// on its own (by its words: the embedding is of the whole message).
+    fn text_input(&self, text: &str, embedding: Option<&[f32]>) -> TextInput {
+        let split = self.intents.split_needs(text);
+        let parts = if split.len() > 1 {
+            split
+                .iter()
+                .map(|p| TextInput {
+                    text: p.clone(),
+                    simplified: words::to_simplified(p),
+                    class: self.understanding.classify(p),
+                    parts: Vec::new(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        TextInput {
+            text: text.to_owned(),
+            simplified: words::to_simplified(text),
+            class: self.understanding.classify_with(text, embedding),
+            parts,
         }
     }
 
@@ -367,7 +402,10 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let now = self.clock.now();
         match effect {
-            Effect::Reply(m) => edge.replies.push(renderer.msg(&m, &[])),
+            Effect::Reply(m) => {
+                edge.act(m.act());
+                edge.replies.push(renderer.msg(&m, &[]));
+            }
             Effect::CreateTicket { ticket, replies } => {
                 let filed = self
                     .file(conn, tctx, msg, resident, renderer, locale, ticket, edge)
@@ -377,8 +415,10 @@ impl Engine {
                     ("number", filed.number.clone()),
                     ("within", renderer.duration(&within)),
                 ];
-                edge.replies
-                    .extend(replies.iter().map(|m| renderer.msg(m, &vars)));
+                for m in &replies {
+                    edge.act(m.act());
+                    edge.replies.push(renderer.msg(m, &vars));
+                }
             }
             Effect::RememberUnit(p) => {
                 residents::remember_unit(
@@ -395,6 +435,7 @@ impl Engine {
             }
             Effect::ClearDraft => residents::delete_draft(conn, resident.id).await?,
             Effect::StartHandoff => {
+                edge.act(Some(Act::Handoff));
                 let building = resident.building.as_deref();
                 residents::start_handoff(conn, resident.id, building, now).await?;
                 let concierge = building
@@ -402,13 +443,13 @@ impl Engine {
                     .filter(|c| !c.concierge.is_empty());
                 edge.replies.push(match concierge {
                     Some(c) => renderer.text(
-                        "handoff.started",
+                        Prompt::HandoffStarted.key(),
                         &[
                             ("concierge", c.concierge.clone()),
                             ("phone", c.concierge_phone.clone()),
                         ],
                     ),
-                    None => renderer.text("handoff.no_concierge", &[]),
+                    None => renderer.text(Prompt::HandoffNoConcierge.key(), &[]),
                 });
             }
             Effect::ForwardToConcierge { handoff_id } => {
@@ -418,15 +459,19 @@ impl Engine {
                 residents::end_handoff(conn, handoff_id, now).await?
             }
             Effect::ListStatus => {
+                edge.act(Some(Act::Status));
                 let open = ticket::repository::open_for_resident(conn, resident.id).await?;
                 if open.is_empty() {
-                    edge.replies.push(renderer.text("status.none", &[]));
+                    edge.replies
+                        .push(renderer.text(Prompt::StatusNone.key(), &[]));
                 } else {
-                    let mut lines =
-                        vec![renderer.text("status.header", &[("count", open.len().to_string())])];
+                    let mut lines = vec![renderer.text(
+                        Prompt::StatusHeader.key(),
+                        &[("count", open.len().to_string())],
+                    )];
                     lines.extend(open.iter().map(|t| {
                         renderer.text(
-                            "status.item",
+                            Prompt::StatusItem.key(),
                             &[
                                 ("number", t.number.clone()),
                                 ("summary", t.summary.clone()),

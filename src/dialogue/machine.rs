@@ -7,209 +7,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use super::effects::{Effect, Msg, TicketDraft, Var};
 use super::faq::Faq;
-use super::words::{self, Emergency, Word};
+pub use super::prompt::{Act, Prompt};
+pub use super::request::{summarise, Photo, Place, Request};
+use super::words::{self, Emergency};
 use crate::ticket::model::{Category, Department, Kind, Urgency};
+use crate::understanding::intent::{Intent, Intents, Reading};
 use crate::understanding::{Classification, Slots};
-
-/// Where a problem is: a unit (building/unit/room), a free description, or both.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Place {
-    pub building: Option<String>,
-    pub unit: Option<String>,
-    pub room: Option<String>,
-    /// The storey, when no room says it ("B座12楼电梯厅").
-    #[serde(default)]
-    pub floor: Option<String>,
-    /// Free text ("北门车库") or a shared location's label.
-    pub label: Option<String>,
-}
-
-impl Place {
-    pub fn from_slots(slots: &Slots) -> Option<Place> {
-        slots.has_place().then(|| Place {
-            building: slots.building.clone(),
-            unit: slots.unit.clone(),
-            room: slots.room.clone(),
-            floor: slots.floor.clone(),
-            label: None,
-        })
-    }
-
-    /// A home address worth remembering: building and room both known.
-    pub fn is_unit(&self) -> bool {
-        self.building.is_some() && self.room.is_some()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Photo {
-    pub url: Option<String>,
-    pub media_id: Option<String>,
-}
-
-/// A repair or complaint being filled in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Request {
-    /// `None` while the resident has only sent a photo or a location.
-    pub kind: Option<Kind>,
-    pub urgency: Urgency,
-    pub department: Department,
-    pub category: Category,
-    pub problem: Option<String>,
-    /// What the resident added after the read-back.
-    #[serde(default)]
-    pub details: Vec<String>,
-    pub place: Option<Place>,
-    pub phone: Option<String>,
-    pub preferred_time: Option<String>,
-    #[serde(default)]
-    pub photos: Vec<Photo>,
-}
-
-impl Request {
-    fn blank(kind: Option<Kind>) -> Self {
-        Request {
-            kind,
-            urgency: Urgency::Normal,
-            department: match kind {
-                Some(Kind::Repair) | None => Department::Engineering,
-                _ => Department::CustomerService,
-            },
-            category: match kind {
-                Some(Kind::Repair) | None => Category::Equipment,
-                _ => Category::Services,
-            },
-            problem: None,
-            details: Vec::new(),
-            place: None,
-            phone: None,
-            preferred_time: None,
-            photos: Vec::new(),
-        }
-    }
-
-    /// Worth keeping: a blank request (a menu choice) is not.
-    fn has_content(&self) -> bool {
-        self.problem.is_some() || self.place.is_some() || !self.photos.is_empty()
-    }
-
-    fn kind_or_repair(&self) -> Kind {
-        self.kind.unwrap_or(Kind::Repair)
-    }
-
-    /// Takes what a message tells about the problem: its labels when the classifier saw a
-    /// repair or complaint, and any place, phone or time it carried.
-    fn absorb(&mut self, class: &Classification) {
-        if matches!(class.kind, Kind::Repair | Kind::Complaint) {
-            if self.kind.is_none() {
-                self.kind = Some(class.kind);
-            }
-            self.urgency = class.urgency;
-            self.department = class.department;
-            self.category = class.category;
-        }
-        self.absorb_slots(&class.slots);
-    }
-
-    fn absorb_slots(&mut self, slots: &Slots) {
-        if let Some(place) = Place::from_slots(slots) {
-            self.place = Some(place);
-        }
-        if slots.phone.is_some() {
-            self.phone.clone_from(&slots.phone);
-        }
-        if slots.time.is_some() {
-            self.preferred_time.clone_from(&slots.time);
-        }
-    }
-
-    /// The problem in a line, without the address it may open with: the place is shown
-    /// (and filed) on its own, so "3栋2单元1101 厨房水管漏水" reads back as "厨房水管漏水".
-    fn summary(&self) -> String {
-        let problem = self.problem.as_deref().unwrap_or_default();
-        summarise(without_leading_address(problem, self.place.as_ref()))
-    }
-
-    fn to_ticket(&self) -> TicketDraft {
-        let mut description = self.problem.clone().unwrap_or_default();
-        for d in &self.details {
-            description.push('\n');
-            description.push_str(d);
-        }
-        TicketDraft {
-            kind: self.kind_or_repair(),
-            urgency: self.urgency,
-            department: self.department,
-            category: self.category,
-            summary: self.summary(),
-            description,
-            place: self.place.clone(),
-            phone: self.phone.clone(),
-            preferred_time: self.preferred_time.clone(),
-            photos: self.photos.clone(),
-        }
-    }
-}
-
-/// The first line of what the resident wrote, cut to a read-back length.
-/// `text` without an opening address, when it opens with the place's room (or, with no
-/// room, its building) and nothing but address words before it. Anything else is kept as
-/// written: a place named later in the sentence may carry meaning ("在3栋门口").
-fn without_leading_address<'a>(text: &'a str, place: Option<&Place>) -> &'a str {
-    let Some(place) = place else {
-        return text;
-    };
-    let Some(token) = place.room.as_deref().or(place.building.as_deref()) else {
-        return text;
-    };
-    let trimmed = text.trim_start();
-    let Some(at) = trimmed.find(token) else {
-        return text;
-    };
-    let head = &trimmed[..at];
-    let address_words = [
-        "我家", "我是", "我住", "住在", "在", "block", "building", "flat", "unit", "room", "apt",
-    ];
-    let mut rest_of_head = head.to_lowercase();
-    for w in address_words {
-        rest_of_head = rest_of_head.replace(w, "");
-    }
-    let only_address = rest_of_head.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || c.is_whitespace()
-            || "-#/,，、栋棟幢座号號楼樓单單元室房层層期区區".contains(c)
-    });
-    if !only_address {
-        return text;
-    }
-    let after = trimmed[at + token.len()..]
-        .trim_start_matches(['室', '房', '号', '號', '栋', '棟', '幢', '座'])
-        .trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ',' | '，' | '、' | ':' | '：' | '的' | '-')
-        });
-    if after.trim().is_empty() {
-        text
-    } else {
-        after
-    }
-}
-
-pub fn summarise(text: &str) -> String {
-    const MAX: usize = 40;
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    if line.chars().count() <= MAX {
-        line.to_owned()
-    } else {
-        let mut s: String = line.chars().take(MAX).collect();
-        s.push('…');
-        s
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Awaiting {
@@ -224,6 +29,10 @@ pub struct TextInput {
     pub text: String,
     pub simplified: String,
     pub class: Classification,
+    /// The needs of a message that holds several ("…，另外停车月卡怎么续"), each read on
+    /// its own; empty when it holds one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<TextInput>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -255,6 +64,11 @@ pub enum State {
         req: Request,
         held: Option<Box<TextInput>>,
     },
+    /// A possible emergency: guidance given, waiting for "is it still happening?".
+    EmergencyCheck {
+        req: Request,
+        which: Emergency,
+    },
 }
 
 impl State {
@@ -264,7 +78,19 @@ impl State {
             State::Collecting { req, .. }
             | State::Confirming { req, .. }
             | State::Correcting { req, .. }
-            | State::DraftOffered { req, .. } => Some(req),
+            | State::DraftOffered { req, .. }
+            | State::EmergencyCheck { req, .. } => Some(req),
+        }
+    }
+
+    fn request_mut(&mut self) -> Option<&mut Request> {
+        match self {
+            State::Idle { .. } => None,
+            State::Collecting { req, .. }
+            | State::Confirming { req, .. }
+            | State::Correcting { req, .. }
+            | State::DraftOffered { req, .. }
+            | State::EmergencyCheck { req, .. } => Some(req),
         }
     }
 
@@ -291,6 +117,9 @@ pub fn is_pending(
     })
 }
 
+// One event is stepped at a time and never kept in bulk, so its size does not matter;
+// boxing the text would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Text(TextInput),
@@ -337,85 +166,7 @@ pub struct Ctx<'a> {
     pub draft: Option<Draft>,
     pub handoff: Option<HandoffView>,
     pub faq: &'a Faq,
-}
-
-/// A value a reply template is filled with; the engine renders it in the resident's script.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Var {
-    Text(String),
-    Place(Option<Place>),
-    Kind(Kind),
-    Details {
-        photos: usize,
-        phone: Option<String>,
-        time: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    /// A template under `prompts/<locale>/dialogue.toml` (key without the `dialogue.`).
-    Prompt {
-        key: String,
-        vars: Vec<(&'static str, Var)>,
-    },
-    /// An answer from the FAQ.
-    Faq { id: String },
-}
-
-impl Msg {
-    fn key(key: impl Into<String>) -> Self {
-        Msg::Prompt {
-            key: key.into(),
-            vars: Vec::new(),
-        }
-    }
-
-    fn with(key: impl Into<String>, vars: Vec<(&'static str, Var)>) -> Self {
-        Msg::Prompt {
-            key: key.into(),
-            vars,
-        }
-    }
-}
-
-/// A ticket to file, in the machine's terms.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TicketDraft {
-    pub kind: Kind,
-    pub urgency: Urgency,
-    pub department: Department,
-    pub category: Category,
-    pub summary: String,
-    pub description: String,
-    pub place: Option<Place>,
-    pub phone: Option<String>,
-    pub preferred_time: Option<String>,
-    pub photos: Vec<Photo>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Reply(Msg),
-    /// Files the ticket, then sends `replies` with `{number}` (and `{within}`) filled in.
-    CreateTicket {
-        ticket: TicketDraft,
-        replies: Vec<Msg>,
-    },
-    RememberUnit(Place),
-    SaveDraft(Request),
-    ClearDraft,
-    /// Opens (or re-announces) the conversation with the building's concierge.
-    StartHandoff,
-    /// The message belongs to the concierge's conversation: record activity, say nothing.
-    ForwardToConcierge {
-        handoff_id: Uuid,
-    },
-    EndHandoff {
-        handoff_id: Uuid,
-    },
-    /// Lists the resident's open tickets.
-    ListStatus,
+    pub intents: &'a Intents,
 }
 
 /// One message's worth of conversation.
@@ -467,18 +218,21 @@ pub fn step(session: Option<Session>, input: &Input, ctx: &Ctx) -> (Session, Vec
 /// bot. `None` leaves the bot's state as it was.
 fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
     if let Event::Text(t) = event {
-        match words::word(&t.simplified) {
-            Some(Word::End) => {
+        let r = ctx.intents.read(&t.text);
+        match r.intent {
+            Some(Intent::End) => {
                 fx.push(Effect::EndHandoff { handoff_id: h.id });
-                fx.push(Effect::Reply(Msg::key("handoff.ended")));
-                fx.push(Effect::Reply(Msg::key("menu")));
+                fx.push(Effect::Reply(Msg::key(Prompt::HandoffEnded)));
+                fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
                 return Some(State::idle());
             }
-            Some(Word::Human) => {
+            Some(Intent::Handoff) => {
                 fx.push(Effect::StartHandoff);
                 return None;
             }
-            _ if t.class.urgency == Urgency::Emergency && words::word(&t.simplified).is_none() => {
+            _ if r.is(Intent::Alarm)
+                || (t.class.urgency == Urgency::Emergency && r.intent.is_none()) =>
+            {
                 fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
                 emergency(None, t, ctx.unit_on_record.clone(), fx);
                 return None;
@@ -499,7 +253,8 @@ fn keep_draft(before: Option<&Request>, after: &State, fx: &mut Vec<Effect>) {
     let cleared = fx.iter().any(|e| matches!(e, Effect::ClearDraft));
     if let State::Collecting { req, .. }
     | State::Confirming { req, .. }
-    | State::Correcting { req, .. } = after
+    | State::Correcting { req, .. }
+    | State::EmergencyCheck { req, .. } = after
     {
         if (cleared || before != Some(req)) && req.has_content() {
             fx.push(Effect::SaveDraft(req.clone()));
@@ -525,9 +280,10 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
     let mut req = draft.req.clone();
     match event {
         Event::Text(t) => {
-            let w = words::word(&t.simplified);
+            let w = ctx.intents.read(&t.text).intent;
             let pressing = (t.class.urgency == Urgency::Emergency && w.is_none())
-                || matches!(w, Some(Word::Status | Word::Human));
+                || t.class.possible_emergency
+                || matches!(w, Some(Intent::Status | Intent::Handoff | Intent::Alarm));
             if pressing {
                 return on_event(State::idle(), event, ctx, fx);
             }
@@ -545,7 +301,7 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
             State::DraftOffered { req, held: None }
         }
         Event::Subscribe => {
-            fx.push(Effect::Reply(Msg::key("welcome")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Welcome)));
             fx.push(Effect::Reply(reminder(&req)));
             State::DraftOffered { req, held: None }
         }
@@ -560,12 +316,12 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
 fn reminder(req: &Request) -> Msg {
     if req.problem.is_none() {
         return Msg::with(
-            "draft.reminder_untold",
+            Prompt::DraftReminderUntold,
             vec![("kind", Var::Kind(req.kind_or_repair()))],
         );
     }
     Msg::with(
-        "draft.reminder",
+        Prompt::DraftReminder,
         vec![
             ("kind", Var::Kind(req.kind_or_repair())),
             ("summary", Var::Text(req.summary())),
@@ -589,7 +345,7 @@ fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Sta
             on_location(state, place, fx)
         }
         Event::Subscribe => {
-            fx.push(Effect::Reply(Msg::key("welcome")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Welcome)));
             match state {
                 State::Idle { .. } => reprompt(State::idle(), fx),
                 other => reprompt(other, fx),
@@ -597,7 +353,7 @@ fn on_event(state: State, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> Sta
         }
         Event::Click(key) => on_click(state, key, fx),
         Event::Unsupported => {
-            fx.push(Effect::Reply(Msg::key("unsupported")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Unsupported)));
             state
         }
         Event::Silent => state,
@@ -614,11 +370,11 @@ fn on_click(state: State, key: &str, fx: &mut Vec<Effect>) -> State {
         }
         "human" | "concierge" => handoff(fx),
         "inquiry" | "faq" => {
-            fx.push(Effect::Reply(Msg::key("ask.inquiry")));
+            fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
             State::idle()
         }
         _ => {
-            fx.push(Effect::Reply(Msg::key("menu")));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
             match state {
                 State::Idle { .. } => State::idle(),
                 other => other,
@@ -631,132 +387,6 @@ fn on_click(state: State, key: &str, fx: &mut Vec<Effect>) -> State {
 fn handoff(fx: &mut Vec<Effect>) -> State {
     fx.push(Effect::StartHandoff);
     State::idle()
-}
-
-fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
-    let w = words::word(&t.simplified);
-    // Commands that work from anywhere.
-    match w {
-        Some(Word::Status) => {
-            fx.push(Effect::ListStatus);
-            return state;
-        }
-        Some(Word::Human) => return handoff(fx),
-        _ => {}
-    }
-    if w.is_none() && t.class.urgency == Urgency::Emergency {
-        return match state {
-            State::Collecting { req, .. } => {
-                emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
-                fx.push(Effect::ClearDraft);
-                State::idle()
-            }
-            _ => {
-                emergency(None, t, ctx.unit_on_record.clone(), fx);
-                State::idle()
-            }
-        };
-    }
-    match state {
-        State::Idle { clarified } => idle_text(clarified, t, w, ctx, fx),
-        State::Collecting {
-            req,
-            awaiting,
-            nudged,
-        } => collecting_text(req, awaiting, nudged, t, w, ctx, fx),
-        State::Confirming { req, nudged } => confirming_text(req, nudged, t, w, ctx, fx),
-        State::Correcting { req, nudged } => correcting_text(req, nudged, t, w, ctx, fx),
-        State::DraftOffered { req, held } => match w {
-            Some(Word::Digit(1) | Word::Yes | Word::Continue) => next_question(req, ctx, fx),
-            Some(Word::Digit(2) | Word::No | Word::Cancel) => {
-                fx.push(Effect::ClearDraft);
-                fx.push(Effect::Reply(Msg::key("draft.dropped")));
-                match held {
-                    Some(h) => on_text(State::idle(), &h, ctx, fx),
-                    None => {
-                        fx.push(Effect::Reply(Msg::key("menu")));
-                        State::idle()
-                    }
-                }
-            }
-            // Something new: the draft stays kept, the new message is dealt with.
-            _ => idle_text(false, t, w, ctx, fx),
-        },
-    }
-}
-
-fn idle_text(
-    clarified: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    match w {
-        Some(Word::Digit(1)) => return start_from_menu(Kind::Repair, fx),
-        Some(Word::Digit(2)) => return start_from_menu(Kind::Complaint, fx),
-        Some(Word::Digit(3)) => {
-            fx.push(Effect::Reply(Msg::key("ask.inquiry")));
-            return State::idle();
-        }
-        Some(Word::Digit(4)) => {
-            fx.push(Effect::ListStatus);
-            return State::idle();
-        }
-        Some(Word::Digit(5)) => return handoff(fx),
-        Some(Word::Greeting) => {
-            fx.push(Effect::Reply(Msg::key("greeting")));
-            fx.push(Effect::Reply(Msg::key("menu")));
-            return State::idle();
-        }
-        Some(Word::Thanks) => {
-            fx.push(Effect::Reply(Msg::key("you_are_welcome")));
-            return State::idle();
-        }
-        Some(Word::Cancel | Word::End) => {
-            fx.push(Effect::Reply(Msg::key("nothing_pending")));
-            fx.push(Effect::Reply(Msg::key("menu")));
-            return State::idle();
-        }
-        Some(_) => return unclear(clarified, fx),
-        None => {}
-    }
-    match t.class.kind {
-        Kind::Repair | Kind::Complaint => {
-            let mut req = Request::blank(Some(t.class.kind));
-            req.problem = Some(t.text.trim().to_owned());
-            req.absorb(&t.class);
-            if req.place.is_none() {
-                req.place = ctx.unit_on_record.clone();
-            } else {
-                remember(&req, ctx, fx);
-            }
-            next_question(req, ctx, fx)
-        }
-        Kind::Inquiry => {
-            match ctx.faq.find(&t.simplified) {
-                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
-                None => file_directly(Kind::Inquiry, "inquiry.filed", t, fx),
-            }
-            State::idle()
-        }
-        Kind::Suggestion => {
-            let key = if is_praise(&t.simplified) {
-                "praise.thanks"
-            } else {
-                "suggestion.thanks"
-            };
-            file_directly(Kind::Suggestion, key, t, fx);
-            State::idle()
-        }
-        Kind::Other => match ctx.faq.find(&t.simplified) {
-            Some(id) => {
-                fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
-                State::idle()
-            }
-            None => unclear(clarified, fx),
-        },
-    }
 }
 
 fn is_praise(simplified: &str) -> bool {
@@ -778,7 +408,7 @@ fn is_praise(simplified: &str) -> bool {
 }
 
 /// Inquiries without a ready answer and suggestions: filed at once, no read-back.
-fn file_directly(kind: Kind, reply: &str, t: &TextInput, fx: &mut Vec<Effect>) {
+fn file_directly(kind: Kind, reply: Prompt, t: &TextInput, fx: &mut Vec<Effect>) {
     fx.push(Effect::CreateTicket {
         ticket: TicketDraft {
             kind,
@@ -803,9 +433,9 @@ fn file_directly(kind: Kind, reply: &str, t: &TextInput, fx: &mut Vec<Effect>) {
 /// One clarifying question, then the menu: never the same question twice in a row.
 fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
     if clarified {
-        fx.push(Effect::Reply(Msg::key("menu")));
+        fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
     } else {
-        fx.push(Effect::Reply(Msg::key("clarify")));
+        fx.push(Effect::Reply(Msg::key(Prompt::Clarify)));
     }
     State::Idle { clarified: true }
 }
@@ -822,9 +452,9 @@ fn start_from_menu(kind: Kind, fx: &mut Vec<Effect>) -> State {
 
 fn ask_problem(kind: Option<Kind>) -> Msg {
     Msg::key(match kind {
-        Some(Kind::Complaint) => "ask.problem_complaint",
-        Some(_) => "ask.problem_repair",
-        None => "ask.problem_any",
+        Some(Kind::Complaint) => Prompt::AskProblemComplaint,
+        Some(_) => Prompt::AskProblemRepair,
+        None => Prompt::AskProblemAny,
     })
 }
 
@@ -847,7 +477,7 @@ fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
         };
     }
     if req.place.is_none() {
-        fx.push(Effect::Reply(Msg::key("ask.place")));
+        fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
         return State::Collecting {
             req,
             awaiting: Awaiting::Place,
@@ -860,8 +490,8 @@ fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
 
 fn read_back(req: &Request) -> Msg {
     let key = match req.kind_or_repair() {
-        Kind::Complaint => "readback.complaint",
-        _ => "readback.repair",
+        Kind::Complaint => Prompt::ReadbackComplaint,
+        _ => Prompt::ReadbackRepair,
     };
     Msg::with(
         key,
@@ -882,187 +512,12 @@ fn read_back(req: &Request) -> Msg {
 
 fn cancelled(fx: &mut Vec<Effect>) -> State {
     fx.push(Effect::ClearDraft);
-    fx.push(Effect::Reply(Msg::key("cancelled")));
+    fx.push(Effect::Reply(Msg::key(Prompt::Cancelled)));
     State::idle()
-}
-
-fn collecting_text(
-    mut req: Request,
-    awaiting: Awaiting,
-    nudged: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    if matches!(w, Some(Word::Cancel)) {
-        return cancelled(fx);
-    }
-    if w.is_some() {
-        // "1", "ok" or "hello" is no answer to "what is wrong" or "where".
-        if nudged {
-            fx.push(Effect::Reply(Msg::key("kept_for_later")));
-            fx.push(Effect::Reply(Msg::key("menu")));
-            return State::Idle { clarified: true };
-        }
-        fx.push(Effect::Reply(Msg::key("ask.again")));
-        fx.push(Effect::Reply(match awaiting {
-            Awaiting::Problem => ask_problem(req.kind),
-            Awaiting::Place => Msg::key("ask.place"),
-        }));
-        return State::Collecting {
-            req,
-            awaiting,
-            nudged: true,
-        };
-    }
-    match awaiting {
-        Awaiting::Problem => {
-            req.problem = Some(t.text.trim().to_owned());
-            if req.kind.is_none() {
-                req.kind = Some(match t.class.kind {
-                    Kind::Complaint => Kind::Complaint,
-                    _ => Kind::Repair,
-                });
-            }
-            let had_place = req.place.is_some();
-            req.absorb(&t.class);
-            if req.place.is_none() {
-                req.place = ctx.unit_on_record.clone();
-            } else if !had_place {
-                remember(&req, ctx, fx);
-            }
-        }
-        Awaiting::Place => {
-            req.absorb_slots(&t.class.slots);
-            match Place::from_slots(&t.class.slots) {
-                Some(_) => remember(&req, ctx, fx),
-                None => {
-                    req.place = Some(Place {
-                        label: Some(t.text.trim().to_owned()),
-                        ..Place::default()
-                    });
-                }
-            }
-        }
-    }
-    next_question(req, ctx, fx)
-}
-
-fn confirming_text(
-    mut req: Request,
-    nudged: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    match w {
-        Some(Word::Digit(1) | Word::Yes) => {
-            let kind = req.kind_or_repair();
-            let key = match kind {
-                Kind::Complaint => "submitted.complaint",
-                _ => "submitted.repair",
-            };
-            fx.push(Effect::CreateTicket {
-                ticket: req.to_ticket(),
-                replies: vec![Msg::key(key)],
-            });
-            fx.push(Effect::ClearDraft);
-            State::idle()
-        }
-        Some(Word::Digit(2) | Word::No) => {
-            fx.push(Effect::Reply(Msg::key("ask.correct")));
-            State::Correcting { req, nudged: false }
-        }
-        Some(Word::Cancel) => cancelled(fx),
-        _ if has_slots(&t.class.slots) && w.is_none() => {
-            let new_place = Place::from_slots(&t.class.slots).is_some();
-            req.absorb_slots(&t.class.slots);
-            if new_place {
-                remember(&req, ctx, fx);
-            }
-            fx.push(Effect::Reply(read_back(&req)));
-            State::Confirming { req, nudged: false }
-        }
-        _ if !nudged => {
-            fx.push(Effect::Reply(Msg::key("confirm.hint")));
-            State::Confirming { req, nudged: true }
-        }
-        Some(_) => {
-            fx.push(Effect::Reply(read_back(&req)));
-            State::Confirming { req, nudged: true }
-        }
-        None => {
-            // After the hint, more words are more detail for the staff who will do it.
-            req.details.push(t.text.trim().to_owned());
-            fx.push(Effect::Reply(Msg::key("detail_added")));
-            fx.push(Effect::Reply(read_back(&req)));
-            State::Confirming { req, nudged: true }
-        }
-    }
 }
 
 fn has_slots(s: &Slots) -> bool {
     s.has_place() || s.phone.is_some() || s.time.is_some()
-}
-
-fn correcting_text(
-    mut req: Request,
-    nudged: bool,
-    t: &TextInput,
-    w: Option<Word>,
-    ctx: &Ctx,
-    fx: &mut Vec<Effect>,
-) -> State {
-    match w {
-        Some(Word::Digit(1) | Word::Problem) => {
-            fx.push(Effect::Reply(Msg::key("ask.problem_retell")));
-            // The old text stays in the draft until the new one arrives.
-            return State::Collecting {
-                req,
-                awaiting: Awaiting::Problem,
-                nudged: false,
-            };
-        }
-        Some(Word::Digit(2) | Word::Place) => {
-            fx.push(Effect::Reply(Msg::key("ask.place")));
-            return State::Collecting {
-                req,
-                awaiting: Awaiting::Place,
-                nudged: false,
-            };
-        }
-        Some(Word::Cancel) => return cancelled(fx),
-        Some(Word::Yes) => {
-            fx.push(Effect::Reply(read_back(&req)));
-            return State::Confirming { req, nudged: false };
-        }
-        _ => {}
-    }
-    if w.is_none() {
-        let names_place = Place::from_slots(&t.class.slots).is_some();
-        // After one "which part?", words that are neither are taken as the new problem.
-        let names_problem = matches!(t.class.kind, Kind::Repair | Kind::Complaint) || nudged;
-        if names_place {
-            req.absorb_slots(&t.class.slots);
-            remember(&req, ctx, fx);
-        }
-        if names_problem {
-            req.problem = Some(t.text.trim().to_owned());
-            req.absorb(&t.class);
-        }
-        if names_place || names_problem {
-            fx.push(Effect::Reply(read_back(&req)));
-            return State::Confirming { req, nudged: false };
-        }
-    }
-    if nudged {
-        fx.push(Effect::Reply(read_back(&req)));
-        return State::Confirming { req, nudged: false };
-    }
-    fx.push(Effect::Reply(Msg::key("ask.correct")));
-    State::Correcting { req, nudged: true }
 }
 
 fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
@@ -1070,7 +525,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
         State::Idle { .. } => {
             let mut req = Request::blank(None);
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.first")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoFirst)));
             State::Collecting {
                 req,
                 awaiting: Awaiting::Problem,
@@ -1079,7 +534,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
         }
         State::DraftOffered { mut req, held } => {
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
             fx.push(Effect::Reply(reminder(&req)));
             State::DraftOffered { req, held }
         }
@@ -1089,7 +544,7 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
             nudged,
         } => {
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
             reprompt(
                 State::Collecting {
                     req,
@@ -1099,9 +554,15 @@ fn on_image(state: State, photo: Photo, fx: &mut Vec<Effect>) -> State {
                 fx,
             )
         }
+        State::EmergencyCheck { mut req, which } => {
+            req.photos.push(photo);
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            State::EmergencyCheck { req, which }
+        }
         State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
             req.photos.push(photo);
-            fx.push(Effect::Reply(Msg::key("photo.added")));
+            fx.push(Effect::Reply(Msg::key(Prompt::PhotoAdded)));
             fx.push(Effect::Reply(read_back(&req)));
             State::Confirming { req, nudged: false }
         }
@@ -1113,7 +574,7 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
         State::Idle { .. } => {
             let mut req = Request::blank(None);
             req.place = Some(place);
-            fx.push(Effect::Reply(Msg::key("location.first")));
+            fx.push(Effect::Reply(Msg::key(Prompt::LocationFirst)));
             State::Collecting {
                 req,
                 awaiting: Awaiting::Problem,
@@ -1153,6 +614,11 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
                 }
             }
         }
+        State::EmergencyCheck { mut req, which } => {
+            req.place = Some(place);
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            State::EmergencyCheck { req, which }
+        }
         State::Confirming { mut req, .. } | State::Correcting { mut req, .. } => {
             req.place = Some(place);
             fx.push(Effect::Reply(read_back(&req)));
@@ -1164,7 +630,7 @@ fn on_location(state: State, place: Place, fx: &mut Vec<Effect>) -> State {
 /// Repeats the question the state is waiting on.
 fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
     match &state {
-        State::Idle { .. } => fx.push(Effect::Reply(Msg::key("menu"))),
+        State::Idle { .. } => fx.push(Effect::Reply(Msg::key(Prompt::Menu))),
         State::Collecting {
             req,
             awaiting: Awaiting::Problem,
@@ -1173,10 +639,11 @@ fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
         State::Collecting {
             awaiting: Awaiting::Place,
             ..
-        } => fx.push(Effect::Reply(Msg::key("ask.place"))),
+        } => fx.push(Effect::Reply(Msg::key(Prompt::AskPlace))),
         State::Confirming { req, .. } => fx.push(Effect::Reply(read_back(req))),
-        State::Correcting { .. } => fx.push(Effect::Reply(Msg::key("ask.correct"))),
+        State::Correcting { .. } => fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect))),
         State::DraftOffered { req, .. } => fx.push(Effect::Reply(reminder(req))),
+        State::EmergencyCheck { .. } => fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk))),
     }
     state
 }
@@ -1208,24 +675,33 @@ fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: 
     if req.place.is_none() {
         req.place = on_record;
     }
-    let which: Emergency = words::emergency_of(&t.simplified);
+    // What the resident first told decides the guidance: "还在漏" after a gas smell is
+    // still about gas.
+    let told = words::to_simplified(req.problem.as_deref().unwrap_or_default());
+    let which: Emergency = match words::emergency_of(&told) {
+        Emergency::General => words::emergency_of(&t.simplified),
+        e => e,
+    };
     let place_msg = match &req.place {
         Some(p) => Msg::with(
-            "emergency.place_known",
+            Prompt::EmergencyPlaceKnown,
             vec![("place", Var::Place(Some(p.clone())))],
         ),
-        None => Msg::key("emergency.place_unknown"),
+        None => Msg::key(Prompt::EmergencyPlaceUnknown),
     };
     fx.push(Effect::CreateTicket {
         ticket: req.to_ticket(),
         replies: vec![
-            Msg::key("emergency.submitted"),
-            Msg::key(format!("emergency.guide.{}", which.as_str())),
+            Msg::key(Prompt::EmergencySubmitted),
+            Msg::key(Prompt::Guide(which)),
             place_msg,
-            Msg::key("emergency.duty"),
+            Msg::key(Prompt::EmergencyDuty),
         ],
     });
 }
+
+mod text;
+use text::on_text;
 
 #[cfg(test)]
 mod tests;

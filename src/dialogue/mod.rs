@@ -3,10 +3,13 @@
 //! ([`session`]), replies rendered from `prompts/<locale>/dialogue.toml` ([`render`]) and
 //! common questions answered from `config/faq.toml` ([`faq`]).
 
+pub mod effects;
 pub mod engine;
 pub mod faq;
 pub mod machine;
+pub mod prompt;
 pub mod render;
+pub mod request;
 pub mod session;
 pub mod words;
 
@@ -23,6 +26,7 @@ use crate::ticket::TicketQueue;
 use anyhow::Context as _;
 
 use crate::understanding::encoder::Encoder;
+use crate::understanding::intent::Intents;
 use crate::understanding::{detect_locale, Classification, Classifier};
 
 pub use engine::Engine;
@@ -89,6 +93,14 @@ pub fn build_with(
     understanding: Arc<dyn Understanding>,
 ) -> anyhow::Result<Arc<Engine>> {
     let faq = faq::Faq::load(&deps.settings.understanding.faq)?;
+    // Beside the FAQ: the words for what a reply means belong with the other word lists.
+    let intents = Intents::load(
+        &deps
+            .settings
+            .understanding
+            .faq
+            .with_file_name("intents.toml"),
+    )?;
     Ok(Arc::new(Engine {
         settings: deps.settings,
         redis: deps.redis,
@@ -99,5 +111,6 @@ pub fn build_with(
         understanding,
         encoder: None,
         faq: Arc::new(faq),
+        intents: Arc::new(intents),
     }))
 }

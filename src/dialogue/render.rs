@@ -39,7 +39,7 @@ impl Renderer<'_> {
                 let mut all: Vec<(&str, String)> =
                     vars.iter().map(|(k, v)| (*k, self.var(v))).collect();
                 all.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
-                self.text(key, &all)
+                self.text(key.key(), &all)
             }
         }
     }

@@ -345,13 +345,19 @@ pub fn emergency_of(simplified: &str) -> Emergency {
 /// digits, punctuation, the bare `ok`/`y` a Chinese writer also types, and Chinese written
 /// the same in both scripts keep the conversation's script.
 pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
+    if mostly_english(text) {
+        return Locale::En;
+    }
     if text.chars().any(is_cjk) {
-        // Words written the same in both scripts (修改, 好, 人工) say nothing about which
-        // one the resident uses.
-        let neutral = zhconv::zhconv(text, zhconv::Variant::ZhHans)
-            == zhconv::zhconv(text, zhconv::Variant::ZhHant);
-        return match (neutral, current) {
-            (true, Locale::ZhHans | Locale::ZhHant) => current,
+        // The characters decide, not the dialect: Cantonese written in simplified (唔该,
+        // 冇热水) is answered in simplified. Words written the same in both scripts (修改,
+        // 好, 人工) say nothing about which one the resident uses.
+        let traditional = zhconv::zhconv(text, zhconv::Variant::ZhHans) != text;
+        let simplified = zhconv::zhconv(text, zhconv::Variant::ZhHant) != text;
+        return match (traditional, simplified, current) {
+            (true, false, _) => Locale::ZhHant,
+            (false, true, _) => Locale::ZhHans,
+            (false, false, Locale::ZhHans | Locale::ZhHant) => current,
             _ => detected,
         };
     }
@@ -363,6 +369,22 @@ pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
         return Locale::En;
     }
     current
+}
+
+/// English that quotes a Chinese address ("Building 3, 3栋1101, the kitchen pipe leaks"):
+/// the Latin words far outweigh the Chinese ones once the address marks are left out.
+fn mostly_english(text: &str) -> bool {
+    const ADDRESS: &str = "栋棟幢座号號楼樓单單元室层層区區期苑园園村阁閣厦廈";
+    let letters: usize = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 2)
+        .map(str::len)
+        .sum();
+    let chinese = text
+        .chars()
+        .filter(|c| is_cjk(*c) && !ADDRESS.contains(*c))
+        .count();
+    letters >= 6 && letters >= 3 * chinese.max(1)
 }
 
 fn is_cjk(c: char) -> bool {
@@ -465,5 +487,14 @@ mod tests {
         assert_eq!(reply_locale("修改", ZhHans, ZhHant), ZhHant);
         assert_eq!(reply_locale("修改", ZhHans, En), ZhHans);
         assert_eq!(reply_locale("确认", ZhHans, ZhHant), ZhHans);
+        // Cantonese in simplified characters is answered in simplified.
+        assert_eq!(reply_locale("厨房冇热水啊，唔该", ZhHant, ZhHans), ZhHans);
+        assert_eq!(reply_locale("廚房冇熱水，唔該", ZhHant, ZhHans), ZhHant);
+        // English quoting a Chinese address is answered in English.
+        assert_eq!(
+            reply_locale("3栋2单元1101 the kitchen pipe is leaking", ZhHans, ZhHans),
+            En
+        );
+        assert_eq!(reply_locale("3栋1102 sink漏水", ZhHans, En), ZhHans);
     }
 }

@@ -12,6 +12,7 @@
 pub mod corpus;
 pub mod encoder;
 pub mod heads;
+pub mod intent;
 mod lexicon;
 mod linalg;
 mod model;
@@ -66,11 +67,15 @@ pub struct Slots {
     /// a corridor or lift-lobby fault that has no room number.
     #[serde(default)]
     pub floor: Option<String>,
+    /// A place that is not a home, as the resident named it: a parking space (`B2-136车位`),
+    /// a shop, a shared area (`大堂`, `club house`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<String>,
 }
 
 impl Slots {
     pub fn has_place(&self) -> bool {
-        self.building.is_some() || self.room.is_some()
+        self.building.is_some() || self.room.is_some() || self.spot.is_some()
     }
 }
 

@@ -25,6 +25,20 @@ pub struct SlotWords {
     pub time_prefixes: Vec<String>,
     pub time_suffixes: Vec<String>,
     pub clock_marks: Vec<String>,
+    /// Words that name a parking space ("车位", "parking space"); the number beside them is
+    /// the space, not a building or a room.
+    #[serde(default)]
+    pub parking_words: Vec<String>,
+    /// Words that name a shop ("商铺", "shop"), read like parking words.
+    #[serde(default)]
+    pub shop_words: Vec<String>,
+    /// Shared places named as they are (大堂, lobby, club house, playground).
+    #[serde(default)]
+    pub public_areas: Vec<String>,
+    /// Words that make a time a time to visit ("来修", "家里有人", "come"): without one,
+    /// "凌晨一点还在唱K" says when something happens, not when to come.
+    #[serde(default)]
+    pub visit_words: Vec<String>,
 }
 
 /// [`SlotWords`] in the scanner's form: prepared like the text, longest first.
@@ -42,6 +56,10 @@ pub struct SlotGrammar {
     time_prefixes: Vec<Vec<char>>,
     time_suffixes: Vec<Vec<char>>,
     clock_marks: Vec<Vec<char>>,
+    parking_words: Vec<Vec<char>>,
+    shop_words: Vec<Vec<char>>,
+    public_areas: Vec<Vec<char>>,
+    visit_words: Vec<Vec<char>>,
 }
 
 impl SlotGrammar {
@@ -71,6 +89,10 @@ impl SlotGrammar {
             time_prefixes: list("time_prefixes", &words.time_prefixes)?,
             time_suffixes: list("time_suffixes", &words.time_suffixes)?,
             clock_marks: list("clock_marks", &words.clock_marks)?,
+            parking_words: list("parking_words", &words.parking_words)?,
+            shop_words: list("shop_words", &words.shop_words)?,
+            public_areas: list("public_areas", &words.public_areas)?,
+            visit_words: list("visit_words", &words.visit_words)?,
         })
     }
 
@@ -85,25 +107,115 @@ impl SlotGrammar {
         let orig: Vec<char> = original.chars().collect();
         let mut used = vec![false; chars.len()];
         let phone = find_phone(&chars, &mut used);
-        let mut slots = self.find_place(&chars, &used);
-        slots.phone = phone;
-        slots.time = self.find_time(&chars, &used).map(|(s, e)| {
-            // Script conversion almost always keeps one char per char; when it does, the
-            // time is quoted in the resident's own script.
+        let quote = |s: usize, e: usize| -> String {
             let src = if orig.len() == chars.len() {
                 &orig
             } else {
                 &chars
             };
             src[s..e].iter().collect::<String>().trim().to_owned()
-        });
+        };
+        // A parking space or shop number is not an address: "B2-136" is no building 2.
+        let numbered = self.find_numbered_spot(&chars, &used);
+        if let Some((s, e)) = numbered {
+            used[s..e].iter_mut().for_each(|u| *u = true);
+        }
+        let mut slots = self.find_place(&chars, &used);
+        slots.spot = numbered
+            .or_else(|| self.find_public_area(&chars))
+            .map(|(s, e)| quote(s, e));
+        slots.phone = phone;
+        slots.time = self
+            .find_time(&chars, &used)
+            .filter(|(s, e)| self.is_visit(&chars, *s, *e))
+            // Script conversion almost always keeps one char per char; when it does, the
+            // time (and a spot) is quoted in the resident's own script.
+            .map(|(s, e)| quote(s, e));
         slots
+    }
+
+    /// "B2-136车位", "地下二层136车位", "parking space B2-136", "12号商铺", "shop 12": the
+    /// span from the first number-like character to the end of the marker (or the marker
+    /// and the number after it).
+    fn find_numbered_spot(&self, c: &[char], used: &[bool]) -> Option<(usize, usize)> {
+        let spotlike = |ch: char| {
+            ch.is_ascii_alphanumeric()
+                || matches!(ch, '-' | '#' | '号' | '负' | '地' | '下' | '层')
+                || chinese_digit(ch).is_some()
+        };
+        for i in 0..c.len() {
+            if used[i] {
+                continue;
+            }
+            let Some(len) = match_any(c, i, &self.parking_words, true)
+                .or_else(|| match_any(c, i, &self.shop_words, true))
+            else {
+                continue;
+            };
+            if is_alpha(prev(c, i)) {
+                continue;
+            }
+            // The number before the marker ("B2-136车位", "12号商铺")...
+            let mut s = i;
+            while s > 0 && spotlike(c[s - 1]) && !used[s - 1] {
+                s -= 1;
+            }
+            while s < i && c[s].is_whitespace() {
+                s += 1;
+            }
+            if c[s..i]
+                .iter()
+                .any(|ch| ch.is_ascii_digit() || chinese_digit(*ch).is_some())
+            {
+                return Some((s, i + len));
+            }
+            // ...or after it ("车位号136", "parking space B2-136", "shop 12").
+            let mut j = i + len;
+            while matches!(c.get(j), Some('号' | ':' | '：')) {
+                j += 1;
+            }
+            if let Some((_, end)) = token_after(c, j, true) {
+                return Some((i, end));
+            }
+        }
+        None
+    }
+
+    fn find_public_area(&self, c: &[char]) -> Option<(usize, usize)> {
+        (0..c.len()).find_map(|i| {
+            if is_alpha(prev(c, i)) {
+                return None;
+            }
+            match_any(c, i, &self.public_areas, true).map(|len| (i, i + len))
+        })
+    }
+
+    /// Whether the time at `s..e` is when to visit rather than when something happens.
+    fn is_visit(&self, c: &[char], s: usize, e: usize) -> bool {
+        if self.visit_words.is_empty() {
+            return true;
+        }
+        let outside = c[..s]
+            .iter()
+            .chain(&c[e..])
+            .filter(|ch| ch.is_alphanumeric())
+            .count();
+        if outside <= 3 {
+            // The message is a time and nothing else: the answer to "when suits you?".
+            return true;
+        }
+        let next = skip_spaces(c, e);
+        if matches!(c.get(next), Some('来')) {
+            return true;
+        }
+        (0..c.len()).any(|i| match_any(c, i, &self.visit_words, true).is_some())
     }
 
     fn find_place(&self, c: &[char], used: &[bool]) -> Slots {
         let mut slots = Slots::default();
         let mut floor: Option<String> = None;
         let mut bare_room: Option<String> = None;
+        let mut unit_word: Option<String> = None;
         let mut i = 0;
         while i < c.len() {
             if used[i] {
@@ -121,7 +233,13 @@ impl SlotGrammar {
                 }
                 if let Some(len) = match_any(c, i, &self.room_prefixes, true) {
                     if let Some((tok, end)) = token_after(c, i + len, true) {
-                        set(&mut slots.room, tok);
+                        // "Unit" is a flat in Hong Kong English but the 单元 in "Building 8,
+                        // Unit 1, Room 2003": decided once the whole address is read.
+                        if c[i..i + len] == ['u', 'n', 'i', 't'] {
+                            unit_word.get_or_insert(tok);
+                        } else {
+                            set(&mut slots.room, tok);
+                        }
                         i = end;
                         continue;
                     }
@@ -202,6 +320,13 @@ impl SlotGrammar {
         }
         if slots.room.is_none() {
             slots.room = bare_room;
+        }
+        if let Some(u) = unit_word {
+            if slots.room.is_none() {
+                slots.room = Some(u);
+            } else {
+                set(&mut slots.unit, u);
+            }
         }
         slots
     }
@@ -382,7 +507,17 @@ fn number_or_letter(c: &[char], i: usize) -> Option<(String, usize)> {
     if j == i {
         return None;
     }
-    chinese_number(&c[i..j]).map(|n| (n.to_string(), j))
+    let run = &c[i..j];
+    // Spoken numbers from voice input are read digit by digit: 六零二 → 602, 幺零零三 → 1003.
+    if run.len() >= 2 && !run.contains(&'十') {
+        let digits: String = run
+            .iter()
+            .filter_map(|&ch| chinese_digit(ch))
+            .filter_map(|d| char::from_digit(d, 10))
+            .collect();
+        return Some((digits, j));
+    }
+    chinese_number(run).map(|n| (n.to_string(), j))
 }
 
 fn number_started_here(c: &[char], i: usize) -> bool {
@@ -392,7 +527,7 @@ fn number_started_here(c: &[char], i: usize) -> bool {
 fn chinese_digit(c: char) -> Option<u32> {
     Some(match c {
         '零' | '〇' => 0,
-        '一' => 1,
+        '一' | '幺' => 1,
         '二' | '两' => 2,
         '三' => 3,
         '四' => 4,
@@ -572,5 +707,59 @@ mod tests {
         assert_eq!(slots("等了3个月").floor, None);
         assert_eq!(slots("the 5th time this month").floor, None);
         assert_eq!(slots("rated 4th best estate").floor, None);
+    }
+
+    #[test]
+    fn english_forms_spoken_numbers_and_places_that_are_not_homes() {
+        let s = slots("Building 8, Unit 1, Room 2003 bathroom tap dripping");
+        assert_eq!(
+            (s.building.as_deref(), s.unit.as_deref(), s.room.as_deref()),
+            (Some("8"), Some("1"), Some("2003"))
+        );
+        assert_eq!(slots("Unit 12C, no hot water").room.as_deref(), Some("12C"));
+        let s = slots("五栋二单元六零二 厨房漏水");
+        assert_eq!(
+            (s.building.as_deref(), s.unit.as_deref(), s.room.as_deref()),
+            (Some("5"), Some("2"), Some("602"))
+        );
+        assert_eq!(slots("３栋１１０２ 漏水").room.as_deref(), Some("1102"));
+        let s = slots("B2-136车位被占了");
+        assert_eq!(s.spot.as_deref(), Some("B2-136车位"));
+        assert_eq!((s.building, s.room), (None, None));
+        assert_eq!(
+            slots("地下二层136车位被人占了").spot.as_deref(),
+            Some("地下二层136车位")
+        );
+        assert_eq!(
+            slots("parking space B2-136 is blocked").spot.as_deref(),
+            Some("parking space B2-136")
+        );
+        assert_eq!(
+            slots("12号商铺门口有垃圾").spot.as_deref(),
+            Some("12号商铺")
+        );
+        let s = slots("3栋大堂的灯坏了");
+        assert_eq!(
+            (s.building.as_deref(), s.spot.as_deref()),
+            (Some("3"), Some("大堂"))
+        );
+        assert_eq!(
+            slots("the club house light is broken").spot.as_deref(),
+            Some("club house")
+        );
+        assert_eq!(
+            slots("playground swing broken").spot.as_deref(),
+            Some("playground")
+        );
+    }
+
+    #[test]
+    fn when_it_happens_is_not_when_to_visit() {
+        assert_eq!(slots("凌晨一点还在唱K 3栋").time, None);
+        assert_eq!(slots("楼上每天晚上十点后还在装修").time, None);
+        assert_eq!(slots("the noise starts at 11pm every night").time, None);
+        assert_eq!(slots("明天下午来修").time.as_deref(), Some("明天下午"));
+        // A reply that is only a time answers "when suits you?".
+        assert_eq!(slots("明天下午3点").time.as_deref(), Some("明天下午3点"));
     }
 }

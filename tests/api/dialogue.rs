@@ -77,6 +77,7 @@ impl Understanding for Fake {
             phone: digits.iter().find(|d| d.len() == 11).cloned(),
             time: None,
             floor: None,
+            spot: None,
         };
         Classification {
             text: text.to_owned(),

@@ -2,6 +2,7 @@
 //! Redis key prefix per test. The only stand-in is the messaging platform.
 
 mod console;
+mod conversations;
 mod delivery;
 mod dialogue;
 mod health;
@@ -10,6 +11,7 @@ mod hostile;
 mod ingest;
 mod instances;
 mod journeys;
+mod own_words;
 mod platform;
 mod queue;
 mod report;

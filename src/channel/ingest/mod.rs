@@ -59,9 +59,16 @@ pub struct Arrival {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     /// The reply (possibly empty) to send in the HTTP response.
-    Reply(String),
+    Reply(Reply),
     /// Received; any reply goes through the outbox later.
     Later,
+}
+
+/// A reply's text and what it does (see [`crate::channel::Outcome::acts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    pub acts: Vec<String>,
 }
 
 /// Stores `arrival` (once, however often it is delivered) and returns what to answer,
@@ -168,9 +175,13 @@ async fn answer_from(
 ) -> Result<(&'static str, Answer), sqlx::Error> {
     let span = tracing::info_span!("inbound", message_id = %message_id);
     match result {
-        Finished::Done(Ok(Some(done))) if !done.deferred => {
-            Ok(("processed", Answer::Reply(done.reply)))
-        }
+        Finished::Done(Ok(Some(done))) if !done.deferred => Ok((
+            "processed",
+            Answer::Reply(Reply {
+                text: done.reply,
+                acts: done.acts,
+            }),
+        )),
         Finished::Done(Ok(Some(_))) => Ok(("deferred", Answer::Later)),
         Finished::Done(Ok(None)) => Ok(("processed", stored_answer(state, message_id).await?)),
         Finished::Done(Err(e)) => {
@@ -207,13 +218,17 @@ async fn defer(state: &AppState, message_id: Uuid) -> Result<Answer, sqlx::Error
 }
 
 async fn stored_answer(state: &AppState, message_id: Uuid) -> Result<Answer, sqlx::Error> {
-    let row: Option<(Option<String>, bool)> =
-        sqlx::query_as("SELECT reply, reply_deferred FROM inbound_messages WHERE id = $1")
-            .bind(message_id)
-            .fetch_optional(&state.db)
-            .await?;
+    let row: Option<(Option<String>, Vec<String>, bool)> = sqlx::query_as(
+        "SELECT reply, reply_acts, reply_deferred FROM inbound_messages WHERE id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(&state.db)
+    .await?;
     Ok(match row {
-        Some((reply, false)) => Answer::Reply(reply.unwrap_or_default()),
+        Some((reply, acts, false)) => Answer::Reply(Reply {
+            text: reply.unwrap_or_default(),
+            acts,
+        }),
         _ => Answer::Later,
     })
 }
@@ -228,8 +243,8 @@ async fn await_duplicate(
 ) -> Result<Answer, sqlx::Error> {
     let key = channel.key();
     loop {
-        let row: Option<(bool, Option<String>, bool)> = sqlx::query_as(
-            "SELECT processed_at IS NOT NULL, reply, reply_deferred FROM inbound_messages
+        let row: Option<(bool, Option<String>, Vec<String>, bool)> = sqlx::query_as(
+            "SELECT processed_at IS NOT NULL, reply, reply_acts, reply_deferred FROM inbound_messages
              WHERE channel = $1 AND dedup_key = $2",
         )
         .bind(&key)
@@ -237,9 +252,14 @@ async fn await_duplicate(
         .fetch_optional(&state.db)
         .await?;
         match row {
-            Some((_, _, true)) | None => return Ok(Answer::Later),
-            Some((true, reply, false)) => return Ok(Answer::Reply(reply.unwrap_or_default())),
-            Some((false, _, false)) => {}
+            Some((_, _, _, true)) | None => return Ok(Answer::Later),
+            Some((true, reply, acts, false)) => {
+                return Ok(Answer::Reply(Reply {
+                    text: reply.unwrap_or_default(),
+                    acts,
+                }))
+            }
+            Some((false, _, _, false)) => {}
         }
         if Instant::now() + DUPLICATE_POLL >= deadline {
             return Ok(Answer::Later);

@@ -17,6 +17,7 @@ use crate::ticket::notify::{self, Notice, NoticeKind};
 #[derive(Debug, Clone)]
 pub struct Processed {
     pub reply: String,
+    pub acts: Vec<String>,
     /// The request had already given up waiting, so the reply went to the outbox.
     pub deferred: bool,
 }
@@ -136,9 +137,9 @@ async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option
     let ManyOutcome { outcomes, undo } = state.dialogue.handle_many(&mut tx, &msgs).await?;
     // Replies and after-commit jobs part ways here: the jobs are not `Sync`, so nothing that
     // holds them may be borrowed across an await.
-    let (replies, jobs): (Vec<String>, Vec<_>) = outcomes
+    let (replies, jobs): (Vec<(String, Vec<String>)>, Vec<_>) = outcomes
         .into_iter()
-        .map(|o| (o.reply, o.after_commit))
+        .map(|o| ((o.reply, o.acts), o.after_commit))
         .unzip();
     let finish = async {
         anyhow::ensure!(
@@ -147,10 +148,10 @@ async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option
             replies.len(),
             todo.len()
         );
-        let pairs: Vec<(&Work, &str)> = todo
+        let pairs: Vec<(&Work, &str, &[String])> = todo
             .iter()
             .zip(&replies)
-            .map(|(w, r)| (*w, r.as_str()))
+            .map(|(w, (r, a))| (*w, r.as_str(), a.as_slice()))
             .collect();
         record(&mut tx, &pairs, state.clock.now())
             .await
@@ -175,14 +176,21 @@ async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option
         return Err(e.into());
     }
     let mut by_id = std::collections::HashMap::with_capacity(todo.len());
-    for (((work, reply), after_commit), deferred) in
+    for (((work, (reply, acts)), after_commit), deferred) in
         todo.iter().zip(replies).zip(jobs).zip(recorded)
     {
         for job in after_commit {
             job.await;
         }
         if let Some(deferred) = deferred {
-            by_id.insert(work.msg.id, Processed { reply, deferred });
+            by_id.insert(
+                work.msg.id,
+                Processed {
+                    reply,
+                    acts,
+                    deferred,
+                },
+            );
         }
     }
     Ok(batch.iter().map(|w| by_id.remove(&w.msg.id)).collect())
@@ -193,25 +201,31 @@ async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option
 /// transaction processed it, `None` when it was already processed.
 async fn record(
     tx: &mut PgConnection,
-    replies: &[(&Work, &str)],
+    replies: &[(&Work, &str, &[String])],
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Option<bool>>> {
-    let ids: Vec<Uuid> = replies.iter().map(|(w, _)| w.msg.id).collect();
-    let texts: Vec<&str> = replies.iter().map(|(_, r)| *r).collect();
+    let ids: Vec<Uuid> = replies.iter().map(|(w, _, _)| w.msg.id).collect();
+    let texts: Vec<&str> = replies.iter().map(|(_, r, _)| *r).collect();
+    // One space-joined string per message: PostgreSQL arrays cannot be ragged, and act
+    // names never contain a space.
+    let acts: Vec<String> = replies.iter().map(|(_, _, a)| a.join(" ")).collect();
     let rows: Vec<(Uuid, bool)> = sqlx::query_as(
         "UPDATE inbound_messages m
-         SET reply = ($2::text[])[array_position($1::uuid[], m.id)], processed_at = $3
+         SET reply = ($2::text[])[array_position($1::uuid[], m.id)], processed_at = $3,
+             reply_acts = COALESCE(string_to_array(
+                 NULLIF(($4::text[])[array_position($1::uuid[], m.id)], ''), ' '), '{}')
          WHERE m.id = ANY($1::uuid[]) AND m.processed_at IS NULL
          RETURNING m.id, m.reply_deferred",
     )
     .bind(&ids)
     .bind(&texts)
     .bind(now)
+    .bind(&acts)
     .fetch_all(&mut *tx)
     .await?;
     let deferred: std::collections::HashMap<Uuid, bool> = rows.into_iter().collect();
     let mut out = Vec::with_capacity(replies.len());
-    for (work, reply) in replies {
+    for (work, reply, _) in replies {
         let d = deferred.get(&work.msg.id).copied();
         if let Some(d) = d {
             send_by_outbox(tx, work, reply, d, now).await?;

@@ -1,5 +1,5 @@
 //! `POST /webhook/{channel}`: verify (signature, freshness, replay — all 401), parse (400),
-//! then ingest and reply `{"reply": "..."}`. Rejected requests store nothing.
+//! then ingest and reply `{"reply": "...", "acts": [...]}`. Rejected requests store nothing.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -109,10 +109,17 @@ pub async fn receive(
         passive_limit: None,
     };
     let reply = match ingest::ingest(&state, arrival).await? {
-        Answer::Reply(text) => text,
-        Answer::Later => String::new(),
+        Answer::Reply(r) => r,
+        Answer::Later => ingest::Reply::default(),
     };
-    Ok(Json(json!({ "reply": reply })).into_response())
+    // `acts` (what the reply does: read_back, filed, …) is an addition to the contract's
+    // `{"reply"}`; left out when the reply does nothing a client could act on.
+    let body = if reply.acts.is_empty() {
+        json!({ "reply": reply.text })
+    } else {
+        json!({ "reply": reply.text, "acts": reply.acts })
+    };
+    Ok(Json(body).into_response())
 }
 
 /// A signature is accepted once. It is remembered for as long as its timestamp could still

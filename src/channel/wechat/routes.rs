@@ -171,7 +171,7 @@ pub async fn push(
     let arrival = arrival(&account_id, &account.appid, &push);
     let answer = ingest::ingest(&state, arrival).await?;
     let content = match answer {
-        Answer::Reply(text) if !text.is_empty() => text,
+        Answer::Reply(r) if !r.text.is_empty() => r.text,
         _ => return Ok(success()),
     };
     let (passive, _) = reply::split(&content, reply::PASSIVE_LIMIT);

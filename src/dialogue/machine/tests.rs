@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
+use crate::dialogue::request::without_leading_address;
 use crate::dialogue::words::to_simplified;
 use crate::domain::Locale;
 use crate::prompts::Prompts;
@@ -18,6 +19,11 @@ fn t0() -> DateTime<Utc> {
 fn faq() -> &'static Faq {
     static FAQ: OnceLock<Faq> = OnceLock::new();
     FAQ.get_or_init(|| Faq::load(Path::new("config/faq.toml")).unwrap())
+}
+
+fn intents() -> &'static Intents {
+    static INTENTS: OnceLock<Intents> = OnceLock::new();
+    INTENTS.get_or_init(|| Intents::load(Path::new("config/intents.toml")).unwrap())
 }
 
 fn class(kind: Kind, urgency: Urgency, slots: Slots) -> Classification {
@@ -53,6 +59,7 @@ fn text_as(text: &str, kind: Kind, urgency: Urgency, slots: Slots) -> Event {
         text: text.into(),
         simplified: to_simplified(text),
         class: class(kind, urgency, slots),
+        parts: Vec::new(),
     })
 }
 
@@ -115,6 +122,7 @@ impl World {
             draft: self.draft.clone(),
             handoff: self.handoff,
             faq: faq(),
+            intents: intents(),
         }
     }
 }
@@ -155,8 +163,9 @@ fn check_prompts(fx: &[Effect]) {
             Msg::Prompt { key, .. } => {
                 for locale in Locale::ALL {
                     assert!(
-                        prompts.has(locale, &format!("dialogue.{key}")),
-                        "{locale} lacks dialogue.{key}"
+                        prompts.has(locale, &format!("dialogue.{}", key.key())),
+                        "{locale} lacks dialogue.{}",
+                        key.key()
                     );
                 }
             }
@@ -180,6 +189,7 @@ fn tag(state: &State) -> &'static str {
         State::Confirming { .. } => "confirm?",
         State::Correcting { .. } => "correct?",
         State::DraftOffered { .. } => "draft?",
+        State::EmergencyCheck { .. } => "still?",
     }
 }
 
@@ -187,7 +197,7 @@ fn tag(state: &State) -> &'static str {
 fn sig(fx: &[Effect]) -> String {
     fx.iter()
         .map(|e| match e {
-            Effect::Reply(Msg::Prompt { key, .. }) => key.clone(),
+            Effect::Reply(Msg::Prompt { key, .. }) => key.key().to_owned(),
             Effect::Reply(Msg::Faq { id }) => format!("faq:{id}"),
             Effect::CreateTicket { ticket, .. } => format!(
                 "+{}{}",
@@ -252,6 +262,13 @@ fn states() -> Vec<(&'static str, State)> {
             State::DraftOffered {
                 req: request(),
                 held: None,
+            },
+        ),
+        (
+            "still?",
+            State::EmergencyCheck {
+                req: request(),
+                which: Emergency::Gas,
             },
         ),
     ]
@@ -342,7 +359,60 @@ fn inputs() -> Vec<(&'static str, Event)> {
         ("click:human", Event::Click("human".into())),
         ("video", Event::Unsupported),
         ("unsubscribe", Event::Silent),
+        // The resident's own words, each class once.
+        ("own:yes", other("嗯嗯")),
+        ("own:report", other("我要报修")),
+        ("own:cancel", other("算了不用了")),
+        ("own:human", other("叫个真人来")),
+        (
+            "own:status",
+            text_as(
+                "what's happening with my repair?",
+                Kind::Repair,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        (
+            "correct:room",
+            other_at(
+                "不对 是1203室",
+                Slots {
+                    room: Some("1203".into()),
+                    ..Slots::default()
+                },
+            ),
+        ),
+        ("correct:swap", other("不对，是卫生间不是厨房")),
+        ("identity", other("你是机器人吗？")),
+        (
+            "venting",
+            text_as(
+                "你们物业太差了！",
+                Kind::Complaint,
+                Urgency::Normal,
+                Slots::default(),
+            ),
+        ),
+        ("done", other("人已经出来了谢谢")),
+        ("emoji", other("👍")),
+        ("alarm", other("should I call 119?")),
+        ("possible", possible_text("厨房有股怪味，可能是煤气")),
+        ("still", other("还在漏")),
+        ("stopped", other("不漏了")),
     ]
+}
+
+fn other_at(text: &str, slots: Slots) -> Event {
+    text_as(text, Kind::Other, Urgency::Normal, slots)
+}
+
+fn possible_text(text: &str) -> Event {
+    let Event::Text(mut t) = text_as(text, Kind::Repair, Urgency::Normal, Slots::default()) else {
+        unreachable!()
+    };
+    t.class.possible_emergency = true;
+    Event::Text(t)
 }
 
 /// (state, input) → (next state, effects). Rows are written for every state and every input.
@@ -419,15 +489,15 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("problem?", "yes", "problem?", "ask.again ask.problem_repair"),
     ("problem?", "no", "problem?", "ask.again ask.problem_repair"),
     ("problem?", "cancel", "idle", "clear cancelled"),
-    ("problem?", "status", "problem?", "status"),
+    ("problem?", "status", "problem?", "status status_then_back"),
     ("problem?", "human", "idle", "handoff"),
     ("problem?", "end", "problem?", "ask.again ask.problem_repair"),
-    ("problem?", "hello", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "hello", "problem?", "greeting ask.problem_repair"),
     ("problem?", "thanks", "problem?", "ask.again ask.problem_repair"),
     ("problem?", "repair+place", "confirm?", "remember readback.repair save"),
     ("problem?", "repair", "place?", "ask.place save"),
     ("problem?", "complaint", "place?", "ask.place save"),
-    ("problem?", "faq", "place?", "ask.place save"),
+    ("problem?", "faq", "problem?", "faq:property_fee ask.problem_repair"),
     ("problem?", "inquiry", "place?", "ask.place save"),
     ("problem?", "suggestion", "place?", "ask.place save"),
     ("problem?", "praise", "place?", "ask.place save"),
@@ -450,15 +520,15 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("place?", "yes", "place?", "ask.again ask.place"),
     ("place?", "no", "place?", "ask.again ask.place"),
     ("place?", "cancel", "idle", "clear cancelled"),
-    ("place?", "status", "place?", "status"),
+    ("place?", "status", "place?", "status status_then_back"),
     ("place?", "human", "idle", "handoff"),
     ("place?", "end", "place?", "ask.again ask.place"),
-    ("place?", "hello", "place?", "ask.again ask.place"),
+    ("place?", "hello", "place?", "greeting ask.place"),
     ("place?", "thanks", "place?", "ask.again ask.place"),
     ("place?", "repair+place", "confirm?", "remember readback.repair save"),
     ("place?", "repair", "confirm?", "readback.repair save"),
     ("place?", "complaint", "confirm?", "readback.repair save"),
-    ("place?", "faq", "confirm?", "readback.repair save"),
+    ("place?", "faq", "place?", "faq:property_fee ask.place"),
     ("place?", "inquiry", "confirm?", "readback.repair save"),
     ("place?", "suggestion", "confirm?", "readback.repair save"),
     ("place?", "praise", "confirm?", "readback.repair save"),
@@ -481,20 +551,20 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("confirm?", "yes", "idle", "+R clear"),
     ("confirm?", "no", "correct?", "ask.correct"),
     ("confirm?", "cancel", "idle", "clear cancelled"),
-    ("confirm?", "status", "confirm?", "status"),
+    ("confirm?", "status", "confirm?", "status status_then_back"),
     ("confirm?", "human", "idle", "handoff"),
     ("confirm?", "end", "confirm?", "confirm.hint"),
-    ("confirm?", "hello", "confirm?", "confirm.hint"),
+    ("confirm?", "hello", "confirm?", "greeting confirm.hint"),
     ("confirm?", "thanks", "confirm?", "confirm.hint"),
     ("confirm?", "repair+place", "confirm?", "remember readback.repair"),
     ("confirm?", "repair", "confirm?", "confirm.hint"),
     ("confirm?", "complaint", "confirm?", "confirm.hint"),
-    ("confirm?", "faq", "confirm?", "confirm.hint"),
+    ("confirm?", "faq", "confirm?", "faq:property_fee readback.repair"),
     ("confirm?", "inquiry", "confirm?", "confirm.hint"),
     ("confirm?", "suggestion", "confirm?", "confirm.hint"),
     ("confirm?", "praise", "confirm?", "confirm.hint"),
     ("confirm?", "gibberish", "confirm?", "confirm.hint"),
-    ("confirm?", "emergency", "idle", "+R!"),
+    ("confirm?", "emergency", "idle", "+R! clear"),
     ("confirm?", "image", "confirm?", "photo.added readback.repair save"),
     ("confirm?", "location", "confirm?", "readback.repair save"),
     ("confirm?", "subscribe", "confirm?", "welcome readback.repair"),
@@ -512,20 +582,20 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("correct?", "yes", "confirm?", "readback.repair"),
     ("correct?", "no", "correct?", "ask.correct"),
     ("correct?", "cancel", "idle", "clear cancelled"),
-    ("correct?", "status", "correct?", "status"),
+    ("correct?", "status", "correct?", "status status_then_back"),
     ("correct?", "human", "idle", "handoff"),
     ("correct?", "end", "correct?", "ask.correct"),
-    ("correct?", "hello", "correct?", "ask.correct"),
+    ("correct?", "hello", "correct?", "greeting ask.correct"),
     ("correct?", "thanks", "correct?", "ask.correct"),
     ("correct?", "repair+place", "confirm?", "remember readback.repair save"),
     ("correct?", "repair", "confirm?", "readback.repair save"),
     ("correct?", "complaint", "confirm?", "readback.repair save"),
-    ("correct?", "faq", "correct?", "ask.correct"),
+    ("correct?", "faq", "correct?", "faq:property_fee ask.correct"),
     ("correct?", "inquiry", "correct?", "ask.correct"),
     ("correct?", "suggestion", "correct?", "ask.correct"),
     ("correct?", "praise", "correct?", "ask.correct"),
     ("correct?", "gibberish", "correct?", "ask.correct"),
-    ("correct?", "emergency", "idle", "+R!"),
+    ("correct?", "emergency", "idle", "+R! clear"),
     ("correct?", "image", "confirm?", "photo.added readback.repair save"),
     ("correct?", "location", "confirm?", "readback.repair save"),
     ("correct?", "subscribe", "correct?", "welcome ask.correct"),
@@ -565,6 +635,157 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "click:human", "idle", "handoff"),
     ("draft?", "video", "draft?", "unsupported"),
     ("draft?", "unsubscribe", "draft?", ""),
+    // The resident's own words, and the possible-emergency question, in every state
+    ("idle", "own:report", "problem?", "ask.problem_repair"),
+    ("idle*", "own:report", "problem?", "ask.problem_repair"),
+    ("problem?", "own:report", "problem?", "ask.again ask.problem_repair"),
+    ("place?", "own:report", "place?", "ask.again ask.place"),
+    ("confirm?", "own:report", "confirm?", "confirm.hint"),
+    ("correct?", "own:report", "correct?", "ask.correct"),
+    ("draft?", "own:report", "problem?", "ask.problem_repair"),
+    ("still?", "own:report", "still?", "possible.ask"),
+    ("idle", "own:yes", "idle*", "clarify"),
+    ("idle", "own:cancel", "idle", "nothing_pending menu"),
+    ("idle", "own:human", "idle", "handoff"),
+    ("idle", "own:status", "idle", "status"),
+    ("idle", "correct:room", "idle*", "clarify"),
+    ("idle", "correct:swap", "idle*", "clarify"),
+    ("idle", "identity", "idle", "identity menu"),
+    ("idle", "venting", "problem?", "apology"),
+    ("idle", "done", "idle", "ack_done"),
+    ("idle", "emoji", "idle", "greeting menu"),
+    ("idle", "alarm", "idle", "+R!"),
+    ("idle", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("idle", "still", "idle*", "clarify"),
+    ("idle", "stopped", "idle", "ack_done"),
+    ("idle*", "own:yes", "idle*", "menu"),
+    ("idle*", "own:cancel", "idle", "nothing_pending menu"),
+    ("idle*", "own:human", "idle", "handoff"),
+    ("idle*", "own:status", "idle*", "status"),
+    ("idle*", "correct:room", "idle*", "menu"),
+    ("idle*", "correct:swap", "idle*", "menu"),
+    ("idle*", "identity", "idle", "identity menu"),
+    ("idle*", "venting", "problem?", "apology"),
+    ("idle*", "done", "idle", "ack_done"),
+    ("idle*", "emoji", "idle", "greeting menu"),
+    ("idle*", "alarm", "idle", "+R!"),
+    ("idle*", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("idle*", "still", "idle*", "menu"),
+    ("idle*", "stopped", "idle", "ack_done"),
+    ("problem?", "own:yes", "problem?", "ask.again ask.problem_repair"),
+    ("problem?", "own:cancel", "idle", "clear cancelled"),
+    ("problem?", "own:human", "idle", "handoff"),
+    ("problem?", "own:status", "problem?", "status status_then_back"),
+    ("problem?", "correct:room", "confirm?", "readback.repair save"),
+    ("problem?", "correct:swap", "place?", "ask.place save"),
+    ("problem?", "identity", "problem?", "identity ask.problem_repair"),
+    ("problem?", "venting", "problem?", "apology ask.problem_repair"),
+    ("problem?", "done", "idle", "clear cancelled"),
+    ("problem?", "emoji", "problem?", "greeting ask.problem_repair"),
+    ("problem?", "alarm", "idle", "+R! clear"),
+    ("problem?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("problem?", "still", "place?", "ask.place save"),
+    ("problem?", "stopped", "idle", "clear cancelled"),
+    ("place?", "own:yes", "place?", "ask.again ask.place"),
+    ("place?", "own:cancel", "idle", "clear cancelled"),
+    ("place?", "own:human", "idle", "handoff"),
+    ("place?", "own:status", "place?", "status status_then_back"),
+    ("place?", "correct:room", "confirm?", "readback.repair save"),
+    ("place?", "correct:swap", "confirm?", "readback.repair save"),
+    ("place?", "identity", "place?", "identity ask.place"),
+    ("place?", "venting", "place?", "apology ask.place"),
+    ("place?", "done", "idle", "clear cancelled"),
+    ("place?", "emoji", "place?", "greeting ask.place"),
+    ("place?", "alarm", "idle", "+R! clear"),
+    ("place?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("place?", "still", "confirm?", "readback.repair save"),
+    ("place?", "stopped", "idle", "clear cancelled"),
+    ("confirm?", "own:yes", "idle", "+R clear"),
+    ("confirm?", "own:cancel", "idle", "clear cancelled"),
+    ("confirm?", "own:human", "idle", "handoff"),
+    ("confirm?", "own:status", "confirm?", "status status_then_back"),
+    ("confirm?", "correct:room", "confirm?", "remember corrected readback.repair save"),
+    ("confirm?", "correct:swap", "confirm?", "corrected readback.repair save"),
+    ("confirm?", "identity", "confirm?", "identity confirm.hint"),
+    ("confirm?", "venting", "confirm?", "apology confirm.hint"),
+    ("confirm?", "done", "idle", "clear cancelled"),
+    ("confirm?", "emoji", "confirm?", "greeting confirm.hint"),
+    ("confirm?", "alarm", "idle", "+R! clear"),
+    ("confirm?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("confirm?", "still", "confirm?", "confirm.hint"),
+    ("confirm?", "stopped", "idle", "clear cancelled"),
+    ("correct?", "own:yes", "confirm?", "readback.repair"),
+    ("correct?", "own:cancel", "idle", "clear cancelled"),
+    ("correct?", "own:human", "idle", "handoff"),
+    ("correct?", "own:status", "correct?", "status status_then_back"),
+    ("correct?", "correct:room", "confirm?", "remember corrected readback.repair save"),
+    ("correct?", "correct:swap", "confirm?", "corrected readback.repair save"),
+    ("correct?", "identity", "correct?", "identity ask.correct"),
+    ("correct?", "venting", "correct?", "apology ask.correct"),
+    ("correct?", "done", "idle", "clear cancelled"),
+    ("correct?", "emoji", "correct?", "greeting ask.correct"),
+    ("correct?", "alarm", "idle", "+R! clear"),
+    ("correct?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("correct?", "still", "correct?", "ask.correct"),
+    ("correct?", "stopped", "idle", "clear cancelled"),
+    ("draft?", "own:yes", "confirm?", "readback.repair"),
+    ("draft?", "own:cancel", "idle", "clear draft.dropped menu"),
+    ("draft?", "own:human", "idle", "handoff"),
+    ("draft?", "own:status", "draft?", "status"),
+    ("draft?", "correct:room", "idle*", "clarify"),
+    ("draft?", "correct:swap", "idle*", "clarify"),
+    ("draft?", "identity", "idle", "identity menu"),
+    ("draft?", "venting", "problem?", "apology"),
+    ("draft?", "done", "idle", "ack_done"),
+    ("draft?", "emoji", "idle", "greeting menu"),
+    ("draft?", "alarm", "idle", "+R!"),
+    ("draft?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
+    ("draft?", "still", "idle*", "clarify"),
+    ("draft?", "stopped", "idle", "ack_done"),
+    ("still?", "1", "idle", "+R! clear"),
+    ("still?", "2", "confirm?", "possible.no readback.repair"),
+    ("still?", "3", "still?", "possible.ask"),
+    ("still?", "4", "still?", "possible.ask"),
+    ("still?", "5", "still?", "possible.ask"),
+    ("still?", "yes", "idle", "+R! clear"),
+    ("still?", "no", "confirm?", "possible.no readback.repair"),
+    ("still?", "cancel", "idle", "clear cancelled"),
+    ("still?", "status", "still?", "status status_then_back"),
+    ("still?", "human", "idle", "handoff"),
+    ("still?", "end", "still?", "possible.ask"),
+    ("still?", "hello", "still?", "greeting possible.ask"),
+    ("still?", "thanks", "still?", "possible.ask"),
+    ("still?", "repair+place", "still?", "remember possible.ask"),
+    ("still?", "repair", "still?", "possible.ask"),
+    ("still?", "complaint", "still?", "possible.ask"),
+    ("still?", "faq", "still?", "faq:property_fee possible.ask"),
+    ("still?", "inquiry", "still?", "possible.ask"),
+    ("still?", "suggestion", "still?", "possible.ask"),
+    ("still?", "praise", "still?", "possible.ask"),
+    ("still?", "gibberish", "still?", "possible.ask"),
+    ("still?", "emergency", "idle", "+R! clear"),
+    ("still?", "image", "still?", "photo.added possible.ask save"),
+    ("still?", "location", "still?", "possible.ask save"),
+    ("still?", "subscribe", "still?", "welcome possible.ask"),
+    ("still?", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("still?", "click:my_tickets", "still?", "status"),
+    ("still?", "click:human", "idle", "handoff"),
+    ("still?", "video", "still?", "unsupported"),
+    ("still?", "unsubscribe", "still?", ""),
+    ("still?", "own:yes", "idle", "+R! clear"),
+    ("still?", "own:cancel", "idle", "clear cancelled"),
+    ("still?", "own:human", "idle", "handoff"),
+    ("still?", "own:status", "still?", "status status_then_back"),
+    ("still?", "correct:room", "still?", "remember possible.ask save"),
+    ("still?", "correct:swap", "still?", "possible.ask"),
+    ("still?", "identity", "still?", "identity possible.ask"),
+    ("still?", "venting", "still?", "apology possible.ask"),
+    ("still?", "done", "confirm?", "possible.no readback.repair"),
+    ("still?", "emoji", "still?", "greeting possible.ask"),
+    ("still?", "alarm", "idle", "+R! clear"),
+    ("still?", "possible", "still?", "possible.ask"),
+    ("still?", "still", "idle", "+R! clear"),
+    ("still?", "stopped", "confirm?", "possible.no readback.repair"),
 ];
 
 #[test]
@@ -594,7 +815,14 @@ fn every_state_meets_every_input() {
     for (s, _) in &states {
         for (i, _) in &inputs {
             if !seen.contains(&(*s, *i)) {
-                failures.push(format!("no row for {s} × {i}"));
+                let (_, state) = states.iter().find(|(n, _)| n == s).expect("state");
+                let (_, event) = inputs.iter().find(|(n, _)| n == i).expect("input");
+                let (next, fx) = go(session(state.clone()), event.clone());
+                failures.push(format!(
+                    "no row for {s} × {i}: ({s:?}, {i:?}, {:?}, {:?}),",
+                    tag(&next.state),
+                    sig(&fx)
+                ));
             }
         }
     }
@@ -614,10 +842,10 @@ fn replies(fx: &[Effect]) -> Vec<String> {
     let mut out = Vec::new();
     for e in fx {
         match e {
-            Effect::Reply(Msg::Prompt { key, .. }) => out.push(key.clone()),
+            Effect::Reply(Msg::Prompt { key, .. }) => out.push(key.key().to_owned()),
             Effect::CreateTicket { replies, .. } => {
                 out.extend(replies.iter().filter_map(|m| match m {
-                    Msg::Prompt { key, .. } => Some(key.clone()),
+                    Msg::Prompt { key, .. } => Some(key.key().to_owned()),
                     Msg::Faq { .. } => None,
                 }));
             }
@@ -634,7 +862,7 @@ fn a_repair_with_its_place_is_read_back_then_filed() {
     let Effect::Reply(Msg::Prompt { key, vars }) = &fx[1] else {
         panic!("{fx:?}")
     };
-    assert_eq!(key, "readback.repair");
+    assert_eq!(key.key(), "readback.repair");
     // The place is read back on its own, not again inside the summary.
     assert!(vars.contains(&("summary", Var::Text("厨房水管漏水".into()))));
     let (s, fx) = go(Some(s), other("对"));
@@ -760,7 +988,7 @@ fn a_correction_can_be_said_directly() {
         ),
     );
     assert_eq!(tag(&s.state), "confirm?");
-    assert_eq!(replies(&fx), vec!["readback.repair"]);
+    assert_eq!(replies(&fx), vec!["corrected", "readback.repair"]);
     assert_eq!(
         s.state
             .request()
@@ -1285,4 +1513,48 @@ fn an_opening_address_is_left_out_of_the_summary() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn an_address_alone_asks_what_is_wrong() {
+    let (s, fx) = go(None, repair_at("3栋1101"));
+    assert_eq!(tag(&s.state), "problem?");
+    assert_eq!(replies(&fx), vec!["place_first"]);
+    let (s, fx) = go(Some(s), repair_no_place("厨房水龙头一直滴水"));
+    assert_eq!(tag(&s.state), "confirm?");
+    assert_eq!(replies(&fx), vec!["readback.repair"]);
+}
+
+#[test]
+fn a_room_of_the_home_is_corrected_in_words() {
+    for fix in ["不对，是卫生间", "不對，是衛生間", "no, it's the bathroom"] {
+        let start = session(State::Confirming {
+            req: request(),
+            nudged: false,
+        });
+        let (s, fx) = go(start, other(fix));
+        assert_eq!(tag(&s.state), "confirm?", "{fix}");
+        assert_eq!(replies(&fx), vec!["corrected", "readback.repair"], "{fix}");
+        let problem = s.state.request().and_then(|r| r.problem.clone());
+        let problem = problem.unwrap_or_default();
+        assert!(!problem.contains("厨房"), "{fix}: {problem}");
+        // The place is untouched.
+        assert_eq!(
+            s.state
+                .request()
+                .and_then(|r| r.place.as_ref())
+                .and_then(|p| p.room.as_deref()),
+            Some("1101")
+        );
+    }
+}
+
+#[test]
+fn a_traditional_request_is_corrected_in_traditional() {
+    let mut req = request();
+    req.problem = Some("廚房水管漏水".into());
+    let start = session(State::Confirming { req, nudged: false });
+    let (s, _) = go(start, other("不對，是衛生間"));
+    let problem = s.state.request().and_then(|r| r.problem.clone());
+    assert_eq!(problem.as_deref(), Some("衛生間水管漏水"));
 }

@@ -1,0 +1,93 @@
+//! What one step of the machine asks the edge to do ([`Effect`]) and the messages it
+//! sends ([`Msg`]): a prompt named by a [`Prompt`] key, so a reply that names no template
+//! does not compile, or an FAQ answer.
+
+use uuid::Uuid;
+
+use super::prompt::{Act, Prompt};
+use super::request::{Photo, Place, Request};
+use crate::ticket::model::{Category, Department, Kind, Urgency};
+
+/// A value a reply template is filled with; the engine renders it in the resident's script.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Var {
+    Text(String),
+    Place(Option<Place>),
+    Kind(Kind),
+    Details {
+        photos: usize,
+        phone: Option<String>,
+        time: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A template under `prompts/<locale>/dialogue.toml` (key without the `dialogue.`).
+    Prompt {
+        key: Prompt,
+        vars: Vec<(&'static str, Var)>,
+    },
+    /// An answer from the FAQ.
+    Faq { id: String },
+}
+
+impl Msg {
+    pub fn key(key: Prompt) -> Self {
+        Msg::Prompt {
+            key,
+            vars: Vec::new(),
+        }
+    }
+
+    pub fn with(key: Prompt, vars: Vec<(&'static str, Var)>) -> Self {
+        Msg::Prompt { key, vars }
+    }
+
+    /// What this message does, for the reply's `acts`.
+    pub fn act(&self) -> Option<Act> {
+        match self {
+            Msg::Prompt { key, .. } => key.act(),
+            Msg::Faq { .. } => Some(Act::Answer),
+        }
+    }
+}
+
+/// A ticket to file, in the machine's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketDraft {
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+    pub summary: String,
+    pub description: String,
+    pub place: Option<Place>,
+    pub phone: Option<String>,
+    pub preferred_time: Option<String>,
+    pub photos: Vec<Photo>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Reply(Msg),
+    /// Files the ticket, then sends `replies` with `{number}` (and `{within}`) filled in.
+    CreateTicket {
+        ticket: TicketDraft,
+        replies: Vec<Msg>,
+    },
+    RememberUnit(Place),
+    SaveDraft(Request),
+    ClearDraft,
+    /// Opens (or re-announces) the conversation with the building's concierge.
+    StartHandoff,
+    /// The message belongs to the concierge's conversation: record activity, say nothing.
+    ForwardToConcierge {
+        handoff_id: Uuid,
+    },
+    EndHandoff {
+        handoff_id: Uuid,
+    },
+    /// Lists the resident's open tickets.
+    ListStatus,
+}

@@ -1,0 +1,860 @@
+//! Text in every state. Each message is read once by the understanding module
+//! ([`Intents::read`]) and what it means is handled the same way wherever it is said:
+//! an emergency or a call for help and a handoff win in any state, a status question is
+//! answered without losing the request, thanks and greetings are answered as a concierge
+//! would, and a correction changes only the part it names.
+
+use super::*;
+
+/// An intent that steers the conversation, as opposed to words that describe a problem.
+fn steers(r: &Reading) -> bool {
+    r.intent.is_some_and(|i| {
+        !r.loose && !matches!(i, Intent::Correct | Intent::Venting | Intent::Alarm)
+    })
+}
+
+/// A loose reading ("…怎么样了") gives way to a concrete problem with its place in the
+/// same message.
+fn concrete(t: &TextInput) -> bool {
+    matches!(t.class.kind, Kind::Repair | Kind::Complaint) && t.class.slots.has_place()
+}
+
+pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let r = ctx.intents.read(&t.text);
+    let loose_ok = !r.loose || !concrete(t);
+    let sure_emergency = t.class.urgency == Urgency::Emergency && !steers(&r);
+    if r.is(Intent::Alarm) || sure_emergency {
+        return match state {
+            State::Collecting { req, .. }
+            | State::Confirming { req, .. }
+            | State::Correcting { req, .. }
+            | State::EmergencyCheck { req, .. } => {
+                emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+                fx.push(Effect::ClearDraft);
+                State::idle()
+            }
+            _ => {
+                emergency(None, t, ctx.unit_on_record.clone(), fx);
+                State::idle()
+            }
+        };
+    }
+    if t.class.possible_emergency && !matches!(state, State::EmergencyCheck { .. }) {
+        return possible_emergency(state, t, ctx, fx);
+    }
+    match r.intent {
+        Some(Intent::Handoff) if loose_ok => return handoff(fx),
+        Some(Intent::Status)
+            if loose_ok && (!r.loose || t.class.kind != Kind::Repair || mine(t)) =>
+        {
+            fx.push(Effect::ListStatus);
+            if state.request().is_some() && !matches!(state, State::DraftOffered { .. }) {
+                fx.push(Effect::Reply(Msg::key(Prompt::StatusThenBack)));
+            }
+            return state;
+        }
+        _ => {}
+    }
+    // A question the FAQ answers is answered wherever it is asked; the request waits.
+    let pending = !matches!(state, State::Idle { .. } | State::DraftOffered { .. });
+    if pending && r.intent.is_none() && t.class.kind == Kind::Inquiry {
+        if let Some(id) = ctx.faq.find(&t.simplified) {
+            fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+            return reprompt(state, fx);
+        }
+    }
+    // A loose reading that a concrete problem outweighs is no reading at all.
+    let r = if r.loose && !loose_ok {
+        Reading::default()
+    } else {
+        r
+    };
+    match state {
+        State::Idle { clarified } => idle_text(clarified, t, &r, ctx, fx),
+        State::Collecting {
+            req,
+            awaiting,
+            nudged,
+        } => collecting_text(req, awaiting, nudged, t, &r, ctx, fx),
+        State::Confirming { req, nudged } => confirming_text(req, nudged, t, &r, ctx, fx),
+        State::Correcting { req, nudged } => correcting_text(req, nudged, t, &r, ctx, fx),
+        State::EmergencyCheck { req, which } => emergency_check(req, which, t, &r, ctx, fx),
+        State::DraftOffered { req, held } => match r.intent {
+            Some(Intent::Digit(1) | Intent::Confirm | Intent::Continue) => {
+                next_question(req, ctx, fx)
+            }
+            Some(Intent::Digit(2) | Intent::Deny | Intent::Cancel) => {
+                fx.push(Effect::ClearDraft);
+                fx.push(Effect::Reply(Msg::key(Prompt::DraftDropped)));
+                match held {
+                    Some(h) => on_text(State::idle(), &h, ctx, fx),
+                    None => {
+                        fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+                        State::idle()
+                    }
+                }
+            }
+            // Something new: the draft stays kept, the new message is dealt with.
+            _ => idle_text(false, t, &r, ctx, fx),
+        },
+    }
+}
+
+/// "My repair", "之前报的": the resident asks about what they already reported.
+fn mine(t: &TextInput) -> bool {
+    const MINE: &[&str] = &[
+        "我的",
+        "之前",
+        "上次",
+        "报的",
+        "报嘅",
+        "报了",
+        "已经报",
+        "修好",
+        "搞掂",
+        "还没",
+        "怎么样了",
+        "师傅",
+        "my ",
+        "i reported",
+        "fixed yet",
+        "anyone coming",
+        "someone coming",
+    ];
+    let lower = t.simplified.to_lowercase();
+    MINE.iter().any(|w| lower.contains(w))
+}
+
+/// Small talk that needs an answer but changes nothing: the answer, then the question
+/// still waiting (if any).
+fn small_talk(r: &Reading) -> Option<Prompt> {
+    match r.intent {
+        Some(Intent::Greeting) => Some(Prompt::Greeting),
+        Some(Intent::Identity) => Some(Prompt::Identity),
+        Some(Intent::Venting) => Some(Prompt::Apology),
+        _ => None,
+    }
+}
+
+fn idle_text(
+    clarified: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Digit(1) | Intent::StartRepair) => return start_from_menu(Kind::Repair, fx),
+        Some(Intent::Digit(2) | Intent::StartComplaint) => {
+            return start_from_menu(Kind::Complaint, fx)
+        }
+        Some(Intent::Digit(3)) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskInquiry)));
+            return State::idle();
+        }
+        Some(Intent::Digit(4)) => {
+            fx.push(Effect::ListStatus);
+            return State::idle();
+        }
+        Some(Intent::Digit(5)) => return handoff(fx),
+        Some(Intent::Greeting | Intent::Identity) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+            return State::idle();
+        }
+        Some(Intent::Venting) => {
+            // The apology comes first; what they say next is the complaint.
+            fx.push(Effect::Reply(Msg::key(Prompt::Apology)));
+            return State::Collecting {
+                req: Request::blank(Some(Kind::Complaint)),
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
+        }
+        Some(Intent::Thanks) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+            return State::idle();
+        }
+        Some(Intent::Done) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
+            return State::idle();
+        }
+        Some(Intent::Cancel | Intent::End) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
+            fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+            return State::idle();
+        }
+        Some(Intent::Correct | Intent::Alarm) | None => {}
+        Some(_) => return unclear(clarified, fx),
+    }
+    if let Some(state) = several_needs(t, ctx, fx) {
+        return state;
+    }
+    match t.class.kind {
+        // Only an address ("3栋1101"): the place comes first, the problem next.
+        _ if t.class.slots.has_place() && address_only(&t.simplified) => {
+            let mut req = Request::blank(None);
+            req.merge_slots(&t.class.slots);
+            remember(&req, ctx, fx);
+            fx.push(Effect::Reply(Msg::with(
+                Prompt::PlaceFirst,
+                vec![("place", Var::Place(req.place.clone()))],
+            )));
+            State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            }
+        }
+        Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
+        Kind::Inquiry => {
+            match ctx.faq.find(&t.simplified) {
+                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
+            }
+            State::idle()
+        }
+        Kind::Suggestion => {
+            // "谢谢师傅" is the loop closing; praise to record says so ("表扬…").
+            let outright = ["表扬", "锦旗", "点赞", "praise"]
+                .iter()
+                .any(|w| t.simplified.to_lowercase().contains(w));
+            let short = t.text.chars().count() <= 8 && !outright;
+            let closing = short || !is_praise_of_someone(&t.simplified);
+            if ctx.intents.is_thankful(&t.text) && closing {
+                // "好的谢谢师傅": closing the loop, not a record for the staff file.
+                fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+                return State::idle();
+            }
+            let key = if is_praise(&t.simplified) {
+                Prompt::PraiseThanks
+            } else {
+                Prompt::SuggestionThanks
+            };
+            file_directly(Kind::Suggestion, key, t, fx);
+            State::idle()
+        }
+        Kind::Other => match ctx.faq.find(&t.simplified) {
+            Some(id) => {
+                fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+                State::idle()
+            }
+            None if ctx.intents.is_thankful(&t.text) => {
+                fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+                State::idle()
+            }
+            None => unclear(clarified, fx),
+        },
+    }
+}
+
+/// The rooms of a home a problem is told in.
+const HOME_ROOMS: &[&str] = &[
+    "卫生间",
+    "洗手间",
+    "厕所",
+    "浴室",
+    "厨房",
+    "客厅",
+    "饭厅",
+    "餐厅",
+    "主卧",
+    "次卧",
+    "卧室",
+    "房间",
+    "阳台",
+    "书房",
+    "衛生間",
+    "洗手間",
+    "廁所",
+    "廚房",
+    "客廳",
+    "飯廳",
+    "餐廳",
+    "臥室",
+    "房間",
+    "陽台",
+    "書房",
+    "露台",
+    "bathroom",
+    "toilet",
+    "kitchen",
+    "living room",
+    "bedroom",
+    "balcony",
+    "dining room",
+    "study",
+];
+
+fn home_room(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    // Earliest named first: "厨房 不是卫生间" names the kitchen.
+    HOME_ROOMS
+        .iter()
+        .filter_map(|r| lower.find(r).map(|i| (i, *r)))
+        .min_by_key(|(i, r)| (*i, std::cmp::Reverse(r.len())))
+        .map(|(_, r)| r)
+}
+
+/// "我家", "家里", "at home": a home without its address.
+fn names_home_only(simplified: &str) -> bool {
+    const ENGLISH: &[&str] = &[
+        "in",
+        "at",
+        "my",
+        "home",
+        "flat",
+        "apartment",
+        "house",
+        "the",
+        "our",
+    ];
+    let lower = simplified.to_lowercase();
+    let rest = [
+        "就在", "在", "我", "家里", "家", "屋企", "里面", "里", "的", "啊", "呀",
+    ]
+    .iter()
+    .fold(lower, |acc, w| acc.replace(w, ""));
+    rest.split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "，。！".contains(c))
+        .all(|tok| tok.is_empty() || ENGLISH.contains(&tok))
+}
+
+/// Nothing but an address: "3栋2单元1101", "Block 3 #11-02", "五栋二单元六零二".
+fn address_only(simplified: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "building", "block", "blk", "tower", "unit", "room", "flat", "floor", "apt", "no",
+    ];
+    const MARKS: &str = "栋幢座号楼单元室房层期区我家住在是";
+    const NUMERALS: &str = "零〇一二三四五六七八九十两幺";
+    let lower = simplified.to_lowercase();
+    let mut tokens = lower
+        .split(|c: char| c.is_whitespace() || ",，、.。:：".contains(c))
+        .filter(|t| !t.is_empty())
+        .peekable();
+    tokens.peek().is_some()
+        && tokens.all(|tok| {
+            let shape = tok.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || "-#/".contains(c)
+                    || MARKS.contains(c)
+                    || NUMERALS.contains(c)
+            });
+            let numbered = tok
+                .chars()
+                .any(|c| c.is_ascii_digit() || NUMERALS.contains(c));
+            WORDS.contains(&tok) || shape && (numbered || tok.chars().count() == 1)
+        })
+}
+
+/// Praise worth passing on names someone or says what they did well.
+fn is_praise_of_someone(simplified: &str) -> bool {
+    let lower = simplified.to_lowercase();
+    [
+        "表扬",
+        "锦旗",
+        "点赞",
+        "保安",
+        "保洁",
+        "师傅",
+        "管家",
+        "阿姨",
+        "小",
+        "工作人员",
+        "服务好",
+        "态度好",
+        "很专业",
+        "praise",
+        "staff",
+        "guard",
+        "cleaner",
+        "technician",
+        "great job",
+        "well done",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// A repair or complaint starting from this message; `place` stands in when the message
+/// names none (a second need told with the first one's address).
+fn new_request(t: &TextInput, place: Option<Place>, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let kind = match t.class.kind {
+        Kind::Complaint => Kind::Complaint,
+        _ => Kind::Repair,
+    };
+    let mut req = Request::blank(Some(kind));
+    req.problem = Some(t.text.trim().to_owned());
+    req.absorb(&t.class);
+    if req.place.is_none() {
+        req.place = place.or_else(|| ctx.unit_on_record.clone());
+    } else {
+        remember(&req, ctx, fx);
+    }
+    next_question(req, ctx, fx)
+}
+
+/// A message with more than one need ("阳台晾衣架掉了一半，另外停车月卡怎么续"): the first
+/// repair or complaint is taken up, questions the FAQ knows are answered at once, others
+/// are passed to the desk, and further repairs wait their turn in the request. `None` when
+/// the message holds one need.
+fn several_needs(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
+    if t.parts.len() < 2 {
+        return None;
+    }
+    let mut requests: Vec<&TextInput> = Vec::new();
+    let mut answers: Vec<String> = Vec::new();
+    let mut questions: Vec<&TextInput> = Vec::new();
+    for p in &t.parts {
+        match p.class.kind {
+            Kind::Repair | Kind::Complaint => requests.push(p),
+            Kind::Inquiry | Kind::Other => match ctx.faq.find(&p.simplified) {
+                Some(id) => answers.push(id.to_owned()),
+                None if p.class.kind == Kind::Inquiry => questions.push(p),
+                None => {}
+            },
+            Kind::Suggestion => {}
+        }
+    }
+    if requests.len() + answers.len() + questions.len() < 2 {
+        return None;
+    }
+    let whole_place = Place::from_slots(&t.class.slots);
+    let state = match requests.split_first() {
+        Some((first, rest)) => {
+            let mut state = new_request(first, whole_place.clone(), ctx, fx);
+            if !rest.is_empty() {
+                fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
+                if let Some(req) = state.request_mut() {
+                    req.next = rest.iter().map(|p| (*p).clone()).collect();
+                }
+            }
+            state
+        }
+        None => State::idle(),
+    };
+    for (n, id) in answers.into_iter().enumerate() {
+        if n == 0 && state.request().is_some() {
+            fx.push(Effect::Reply(Msg::key(Prompt::MultiAlso)));
+        }
+        fx.push(Effect::Reply(Msg::Faq { id }));
+    }
+    for q in questions {
+        file_directly(Kind::Inquiry, Prompt::InquiryFiled, q, fx);
+    }
+    Some(state)
+}
+
+fn collecting_text(
+    mut req: Request,
+    awaiting: Awaiting,
+    nudged: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            return reprompt(
+                State::Collecting {
+                    req,
+                    awaiting,
+                    nudged,
+                },
+                fx,
+            );
+        }
+        Some(Intent::Correct) | None => {}
+        Some(_) => {
+            // "1", "ok" or "thanks" is no answer to "what is wrong" or "where".
+            if nudged {
+                fx.push(Effect::Reply(Msg::key(Prompt::KeptForLater)));
+                fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+                return State::Idle { clarified: true };
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
+            fx.push(Effect::Reply(match awaiting {
+                Awaiting::Problem => ask_problem(req.kind),
+                Awaiting::Place => Msg::key(Prompt::AskPlace),
+            }));
+            return State::Collecting {
+                req,
+                awaiting,
+                nudged: true,
+            };
+        }
+    }
+    match awaiting {
+        Awaiting::Problem => {
+            req.problem = Some(t.text.trim().to_owned());
+            if req.kind.is_none() {
+                req.kind = Some(match t.class.kind {
+                    Kind::Complaint => Kind::Complaint,
+                    _ => Kind::Repair,
+                });
+            }
+            let had_place = req.place.is_some();
+            req.absorb(&t.class);
+            if req.place.is_none() {
+                req.place = ctx.unit_on_record.clone();
+            } else if !had_place {
+                remember(&req, ctx, fx);
+            }
+        }
+        Awaiting::Place => {
+            if req.merge_slots(&t.class.slots) {
+                remember(&req, ctx, fx);
+            } else if names_home_only(&t.simplified) && !nudged {
+                // "在我家" says where but not which home: the building and room are needed.
+                fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
+                fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+                return State::Collecting {
+                    req,
+                    awaiting,
+                    nudged: true,
+                };
+            } else {
+                req.place = Some(Place {
+                    label: Some(t.text.trim().to_owned()),
+                    ..Place::default()
+                });
+            }
+        }
+    }
+    next_question(req, ctx, fx)
+}
+
+/// Files the request, then takes up the next need the resident named with it, if any.
+fn submit(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let key = match req.kind_or_repair() {
+        Kind::Complaint => Prompt::SubmittedComplaint,
+        _ => Prompt::SubmittedRepair,
+    };
+    let next = std::mem::take(&mut req.next);
+    fx.push(Effect::CreateTicket {
+        ticket: req.to_ticket(),
+        replies: vec![Msg::key(key)],
+    });
+    fx.push(Effect::ClearDraft);
+    let mut rest = next.into_iter();
+    match rest.next() {
+        Some(n) => {
+            let mut state = new_request(&n, req.place.clone(), ctx, fx);
+            if let Some(r) = state.request_mut() {
+                r.next = rest.collect();
+            }
+            state
+        }
+        None => State::idle(),
+    }
+}
+
+fn confirming_text(
+    mut req: Request,
+    nudged: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Digit(1) | Intent::Confirm) => return submit(req, ctx, fx),
+        Some(Intent::Thanks) if r.yes_too => return submit(req, ctx, fx),
+        Some(Intent::Digit(2) | Intent::Deny) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+            return State::Correcting { req, nudged: false };
+        }
+        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Correct) => {
+            if correct(&mut req, t, r, ctx, fx) {
+                fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
+                fx.push(Effect::Reply(read_back(&req)));
+                return State::Confirming { req, nudged: false };
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+            return State::Correcting { req, nudged: false };
+        }
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
+            return State::Confirming { req, nudged: true };
+        }
+        _ => {}
+    }
+    let w = r.intent;
+    if let (None, Some(rest)) = (w, &r.yes_then) {
+        // "对，麻烦尽快来": confirmed, and the rest goes to the staff with it.
+        req.merge_slots(&t.class.slots);
+        req.details.push(rest.clone());
+        return submit(req, ctx, fx);
+    }
+    if w.is_none() && ctx.intents.opens_with_connector(&t.text) && concrete_need(t) {
+        // "还有，客厅灯也坏了": a second need waits its turn; this one is confirmed first.
+        req.next.push(t.clone());
+        fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged };
+    }
+    if w.is_none() && has_slots(&t.class.slots) {
+        if req.merge_slots(&t.class.slots) {
+            remember(&req, ctx, fx);
+        }
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: false };
+    }
+    if !nudged {
+        fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
+        return State::Confirming { req, nudged: true };
+    }
+    if w.is_some() {
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: true };
+    }
+    // After the hint, more words are more detail for the staff who will do it.
+    req.details.push(t.text.trim().to_owned());
+    fx.push(Effect::Reply(Msg::key(Prompt::DetailAdded)));
+    fx.push(Effect::Reply(read_back(&req)));
+    State::Confirming { req, nudged: true }
+}
+
+fn concrete_need(t: &TextInput) -> bool {
+    matches!(t.class.kind, Kind::Repair | Kind::Complaint)
+}
+
+/// Applies a correction told in words; `false` when it names nothing that can be changed
+/// (then the resident is asked which part).
+fn correct(req: &mut Request, t: &TextInput, r: &Reading, ctx: &Ctx, fx: &mut Vec<Effect>) -> bool {
+    // The reading is in simplified characters; a problem told in traditional ones is
+    // corrected in traditional ones.
+    let traditional = req
+        .problem
+        .as_deref()
+        .is_some_and(|p| words::to_simplified(p) != p);
+    let script = |s: &str| {
+        if traditional {
+            zhconv::zhconv(s, zhconv::Variant::ZhHant)
+        } else {
+            s.to_owned()
+        }
+    };
+    if let Some((new, old)) = &r.swap {
+        if req.swap(&script(old), &script(new)) || req.swap(old, new) {
+            return true;
+        }
+    }
+    if req.merge_slots(&t.class.slots) {
+        remember(req, ctx, fx);
+        return true;
+    }
+    let Some(value) = r
+        .correction
+        .clone()
+        .or_else(|| r.swap.as_ref().map(|(new, _)| new.clone()))
+    else {
+        return false;
+    };
+    // "不对，是卫生间" / "actually it's the bathroom": one room of the home for another.
+    if let Some(new_room) = home_room(&value) {
+        let old_room = req.problem.as_deref().and_then(home_room);
+        if let Some(old_room) = old_room.filter(|o| script(o) != script(new_room)) {
+            if req.swap(old_room, &script(new_room)) {
+                return true;
+            }
+        }
+    }
+    // A shared place was described in words: the new words replace it.
+    if req
+        .place
+        .as_ref()
+        .is_some_and(|p| !p.is_unit() && p.label.is_some())
+        && !concrete_need(t)
+    {
+        if let Some(p) = req.place.as_mut() {
+            p.label = Some(value);
+        }
+        return true;
+    }
+    if concrete_need(t) {
+        req.problem = Some(value);
+        req.absorb(&t.class);
+        return true;
+    }
+    false
+}
+
+fn correcting_text(
+    mut req: Request,
+    nudged: bool,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match r.intent {
+        Some(Intent::Digit(1) | Intent::Problem) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskProblemRetell)));
+            // The old text stays in the draft until the new one arrives.
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
+        }
+        Some(Intent::Digit(2) | Intent::Place) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Place,
+                nudged: false,
+            };
+        }
+        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Confirm) => {
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+        Some(Intent::Correct) if correct(&mut req, t, r, ctx, fx) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+            return State::Correcting { req, nudged };
+        }
+        _ => {}
+    }
+    if r.intent.is_none() || r.is(Intent::Correct) {
+        let names_place = req.merge_slots(&t.class.slots);
+        // After one "which part?", words that are neither are taken as the new problem.
+        let names_problem = concrete_need(t) || (nudged && !names_place);
+        if names_place {
+            remember(&req, ctx, fx);
+        }
+        if names_problem {
+            req.problem = Some(t.text.trim().to_owned());
+            req.absorb(&t.class);
+        }
+        if names_place || names_problem {
+            fx.push(Effect::Reply(read_back(&req)));
+            return State::Confirming { req, nudged: false };
+        }
+    }
+    if nudged {
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged: false };
+    }
+    fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
+    State::Correcting { req, nudged: true }
+}
+
+/// A hazard short of a sure emergency ("有股怪味，可能是煤气"): the safety guidance and the
+/// duty line at once, and one question — is it still happening? — before deciding. What
+/// the resident had told so far is kept and goes on either way.
+fn possible_emergency(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+    let mut req = match state {
+        State::Collecting { req, .. }
+        | State::Confirming { req, .. }
+        | State::Correcting { req, .. } => req,
+        _ => Request::blank(Some(match t.class.kind {
+            Kind::Complaint => Kind::Complaint,
+            _ => Kind::Repair,
+        })),
+    };
+    if req.problem.is_none() {
+        req.problem = Some(t.text.trim().to_owned());
+    } else {
+        req.details.push(t.text.trim().to_owned());
+    }
+    req.absorb(&t.class);
+    if req.place.is_none() {
+        req.place = ctx.unit_on_record.clone();
+    }
+    let which = words::emergency_of(&t.simplified);
+    fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+    fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+    State::EmergencyCheck { req, which }
+}
+
+fn emergency_check(
+    mut req: Request,
+    which: Emergency,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    let still = match r.intent {
+        Some(Intent::Digit(1) | Intent::Confirm) => Some(true),
+        Some(Intent::Digit(2) | Intent::Deny | Intent::Done) => Some(false),
+        Some(Intent::Cancel) => return cancelled(fx),
+        // "不对 是1203室" corrects the address; it does not answer the question.
+        Some(Intent::Correct) if has_slots(&t.class.slots) => None,
+        _ => r.still,
+    };
+    match still {
+        Some(true) => {
+            emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+            fx.push(Effect::ClearDraft);
+            State::idle()
+        }
+        Some(false) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleNo)));
+            next_question(req, ctx, fx)
+        }
+        None => {
+            // An address or a phone number is kept; the question stands.
+            if req.merge_slots(&t.class.slots) {
+                remember(&req, ctx, fx);
+            }
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            State::EmergencyCheck { req, which }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_only;
+
+    #[test]
+    fn an_address_and_nothing_else() {
+        for yes in [
+            "3栋2单元1101",
+            "Block 3 #11-02",
+            "五栋二单元六零二",
+            "Tower 5, Flat 12C",
+            "我住8栋1603",
+        ] {
+            assert!(address_only(yes), "{yes}");
+        }
+        assert_eq!(super::home_room("是卫生间"), Some("卫生间"));
+        assert_eq!(super::home_room("the Bathroom"), Some("bathroom"));
+        assert!(super::names_home_only("在我家"));
+        assert!(super::names_home_only("in my flat"));
+        assert!(!super::names_home_only("北门车库"));
+        for no in [
+            "Tower 5 Flat 12C, no hot water",
+            "3栋1101 厨房漏水",
+            "the bathroom light is broken",
+            "",
+        ] {
+            assert!(!address_only(no), "{no}");
+        }
+    }
+}

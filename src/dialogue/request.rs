@@ -1,0 +1,304 @@
+//! The request a resident is filling in: where (a [`Place`]), what (the problem, its
+//! details and photos) and how to reach them, and the ticket it becomes. Pure data and the
+//! rules for merging what each message adds.
+
+use serde::{Deserialize, Serialize};
+
+use super::effects::TicketDraft;
+use super::machine::TextInput;
+use crate::ticket::model::{Category, Department, Kind, Urgency};
+use crate::understanding::{Classification, Slots};
+
+/// Where a problem is: a unit (building/unit/room), a free description, or both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    pub building: Option<String>,
+    pub unit: Option<String>,
+    pub room: Option<String>,
+    /// The storey, when no room says it ("B座12楼电梯厅").
+    #[serde(default)]
+    pub floor: Option<String>,
+    /// Free text ("北门车库") or a shared location's label.
+    pub label: Option<String>,
+}
+
+impl Place {
+    pub fn from_slots(slots: &Slots) -> Option<Place> {
+        slots.has_place().then(|| Place {
+            building: slots.building.clone(),
+            unit: slots.unit.clone(),
+            room: slots.room.clone(),
+            floor: slots.floor.clone(),
+            label: slots.spot.clone(),
+        })
+    }
+
+    /// A home address worth remembering: building and room both known.
+    pub fn is_unit(&self) -> bool {
+        self.building.is_some() && self.room.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    pub url: Option<String>,
+    pub media_id: Option<String>,
+}
+
+/// A repair or complaint being filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// `None` while the resident has only sent a photo or a location.
+    pub kind: Option<Kind>,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+    pub problem: Option<String>,
+    /// What the resident added after the read-back.
+    #[serde(default)]
+    pub details: Vec<String>,
+    pub place: Option<Place>,
+    pub phone: Option<String>,
+    pub preferred_time: Option<String>,
+    #[serde(default)]
+    pub photos: Vec<Photo>,
+    /// Further needs the resident named in the same message, taken up in turn once this
+    /// one is filed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next: Vec<TextInput>,
+}
+
+impl Request {
+    pub(crate) fn blank(kind: Option<Kind>) -> Self {
+        Request {
+            kind,
+            urgency: Urgency::Normal,
+            department: match kind {
+                Some(Kind::Repair) | None => Department::Engineering,
+                _ => Department::CustomerService,
+            },
+            category: match kind {
+                Some(Kind::Repair) | None => Category::Equipment,
+                _ => Category::Services,
+            },
+            problem: None,
+            details: Vec::new(),
+            place: None,
+            phone: None,
+            preferred_time: None,
+            photos: Vec::new(),
+            next: Vec::new(),
+        }
+    }
+
+    /// Worth keeping: a blank request (a menu choice) is not.
+    pub(crate) fn has_content(&self) -> bool {
+        self.problem.is_some() || self.place.is_some() || !self.photos.is_empty()
+    }
+
+    pub(crate) fn kind_or_repair(&self) -> Kind {
+        self.kind.unwrap_or(Kind::Repair)
+    }
+
+    /// Takes what a message tells about the problem: its labels when the classifier saw a
+    /// repair or complaint, and any place, phone or time it carried.
+    pub(crate) fn absorb(&mut self, class: &Classification) {
+        if matches!(class.kind, Kind::Repair | Kind::Complaint) {
+            if self.kind.is_none() {
+                self.kind = Some(class.kind);
+            }
+            self.urgency = class.urgency;
+            self.department = class.department;
+            self.category = class.category;
+        }
+        self.absorb_slots(&class.slots);
+    }
+
+    pub(crate) fn absorb_slots(&mut self, slots: &Slots) {
+        if let Some(place) = Place::from_slots(slots) {
+            self.place = Some(place);
+        }
+        if slots.phone.is_some() {
+            self.phone.clone_from(&slots.phone);
+        }
+        if slots.time.is_some() {
+            self.preferred_time.clone_from(&slots.time);
+        }
+    }
+
+    /// Takes the parts of a place, phone or time a later message names, keeping the parts
+    /// it does not: "不对 是1203室" changes the room and keeps the building. A full new
+    /// address (building and room) replaces the old one whole. `true` when the place
+    /// changed.
+    pub(crate) fn merge_slots(&mut self, slots: &Slots) -> bool {
+        if slots.phone.is_some() {
+            self.phone.clone_from(&slots.phone);
+        }
+        if slots.time.is_some() {
+            self.preferred_time.clone_from(&slots.time);
+        }
+        let names_place = slots.building.is_some()
+            || slots.room.is_some()
+            || slots.unit.is_some()
+            || slots.floor.is_some()
+            || slots.spot.is_some();
+        if !names_place {
+            return false;
+        }
+        let whole = slots.building.is_some() && slots.room.is_some();
+        match self.place.as_mut() {
+            Some(p) if !whole => {
+                if slots.building.is_some() {
+                    p.building.clone_from(&slots.building);
+                }
+                if slots.unit.is_some() {
+                    p.unit.clone_from(&slots.unit);
+                }
+                if slots.room.is_some() {
+                    p.room.clone_from(&slots.room);
+                }
+                if slots.floor.is_some() {
+                    p.floor.clone_from(&slots.floor);
+                }
+                if slots.spot.is_some() {
+                    p.label.clone_from(&slots.spot);
+                }
+            }
+            _ => {
+                self.place = Some(Place {
+                    building: slots.building.clone(),
+                    unit: slots.unit.clone(),
+                    room: slots.room.clone(),
+                    floor: slots.floor.clone(),
+                    label: slots.spot.clone(),
+                });
+            }
+        }
+        true
+    }
+
+    /// "是卫生间不是厨房": `old` becomes `new` wherever the request says it — the problem,
+    /// a described place, or a part of the address. `false` when it says it nowhere.
+    pub(crate) fn swap(&mut self, old: &str, new: &str) -> bool {
+        let old_lower = old.to_lowercase();
+        // An address part first: the problem may quote the old address as well.
+        if let Some(p) = self.place.as_mut() {
+            for field in [&mut p.building, &mut p.unit, &mut p.room, &mut p.floor] {
+                if field.as_deref() == Some(old) {
+                    *field = Some(new.to_owned());
+                    if let Some(problem) = self.problem.as_mut() {
+                        *problem = problem.replace(old, new);
+                    }
+                    return true;
+                }
+            }
+        }
+        if let Some(problem) = self.problem.as_mut() {
+            if problem.contains(old) {
+                *problem = problem.replace(old, new);
+                return true;
+            }
+            // English is matched without case: "Kitchen" is "kitchen".
+            let lower = problem.to_lowercase();
+            if let Some(i) = lower.find(&old_lower) {
+                if problem.is_char_boundary(i) && problem.is_char_boundary(i + old.len()) {
+                    problem.replace_range(i..i + old.len(), new);
+                    return true;
+                }
+            }
+        }
+        if let Some(p) = self.place.as_mut() {
+            if let Some(label) = p.label.as_mut().filter(|l| l.contains(old)) {
+                *label = label.replace(old, new);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The problem in a line, without the address it may open with: the place is shown
+    /// (and filed) on its own, so "3栋2单元1101 厨房水管漏水" reads back as "厨房水管漏水".
+    pub(crate) fn summary(&self) -> String {
+        let problem = self.problem.as_deref().unwrap_or_default();
+        summarise(without_leading_address(problem, self.place.as_ref()))
+    }
+
+    pub(crate) fn to_ticket(&self) -> TicketDraft {
+        let mut description = self.problem.clone().unwrap_or_default();
+        for d in &self.details {
+            description.push('\n');
+            description.push_str(d);
+        }
+        TicketDraft {
+            kind: self.kind_or_repair(),
+            urgency: self.urgency,
+            department: self.department,
+            category: self.category,
+            summary: self.summary(),
+            description,
+            place: self.place.clone(),
+            phone: self.phone.clone(),
+            preferred_time: self.preferred_time.clone(),
+            photos: self.photos.clone(),
+        }
+    }
+}
+
+/// The first line of what the resident wrote, cut to a read-back length.
+/// `text` without an opening address, when it opens with the place's room (or, with no
+/// room, its building) and nothing but address words before it. Anything else is kept as
+/// written: a place named later in the sentence may carry meaning ("在3栋门口").
+pub(crate) fn without_leading_address<'a>(text: &'a str, place: Option<&Place>) -> &'a str {
+    let Some(place) = place else {
+        return text;
+    };
+    let Some(token) = place.room.as_deref().or(place.building.as_deref()) else {
+        return text;
+    };
+    let trimmed = text.trim_start();
+    let Some(at) = trimmed.find(token) else {
+        return text;
+    };
+    let head = &trimmed[..at];
+    let address_words = [
+        "我家", "我是", "我住", "住在", "在", "block", "building", "flat", "unit", "room", "apt",
+    ];
+    let mut rest_of_head = head.to_lowercase();
+    for w in address_words {
+        rest_of_head = rest_of_head.replace(w, "");
+    }
+    let only_address = rest_of_head.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || c.is_whitespace()
+            || "-#/,，、栋棟幢座号號楼樓单單元室房层層期区區".contains(c)
+    });
+    if !only_address {
+        return text;
+    }
+    let after = trimmed[at + token.len()..]
+        .trim_start_matches(['室', '房', '号', '號', '栋', '棟', '幢', '座'])
+        .trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | '，' | '、' | ':' | '：' | '的' | '-')
+        });
+    if after.trim().is_empty() {
+        text
+    } else {
+        after
+    }
+}
+
+pub fn summarise(text: &str) -> String {
+    const MAX: usize = 40;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    if line.chars().count() <= MAX {
+        line.to_owned()
+    } else {
+        let mut s: String = line.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}

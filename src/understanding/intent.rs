@@ -1,0 +1,700 @@
+//! What a resident means by a reply, in their own words and in any script: confirm, deny,
+//! cancel, a correction with its new value, handoff, status, small talk, a call for outside
+//! help. The dialogue reads every message through this in every state, so "嗯嗯", "係",
+//! "yes please" and "对" all confirm, and "算了不用了" cancels wherever it is said. Pure; the
+//! words are `config/intents.toml`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use super::script::{fold_width, to_simplified};
+
+/// One reading of a message, strongest first when several could apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Intent {
+    /// A menu digit and nothing else.
+    Digit(u8),
+    /// "我要报修" / "我要投诉": a request named with nothing yet to record.
+    StartRepair,
+    StartComplaint,
+    /// A call for outside help (119, 救命): an emergency wherever it is said.
+    Alarm,
+    Handoff,
+    Identity,
+    Status,
+    Cancel,
+    /// The trouble went away ("没事了", "人已经出来了谢谢").
+    Done,
+    /// "不对 是1203室", "是卫生间不是厨房": a correction carrying its new value.
+    Correct,
+    Deny,
+    End,
+    Greeting,
+    Thanks,
+    Confirm,
+    Continue,
+    Problem,
+    Place,
+    /// Anger with nothing specific in it.
+    Venting,
+}
+
+/// What [`Intents::read`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    pub intent: Option<Intent>,
+    /// Matched anywhere in a short message rather than as the whole of it: a weaker reading
+    /// that a concrete problem in the same message outweighs.
+    pub loose: bool,
+    /// Thanks that also says yes ("好的谢谢", "ok thanks").
+    pub yes_too: bool,
+    /// For [`Intent::Correct`]: the words after the opening "不对".
+    pub correction: Option<String>,
+    /// For [`Intent::Correct`]: (new, old) from "是卫生间不是厨房" / "not the kitchen, the bathroom".
+    pub swap: Option<(String, String)>,
+    /// The answer to "is it still happening?": `Some(true)` still, `Some(false)` stopped.
+    pub still: Option<bool>,
+    /// Opens with a yes and goes on without taking it back ("对，麻烦尽快来"): the rest
+    /// is more detail.
+    pub yes_then: Option<String>,
+}
+
+impl Reading {
+    pub fn is(&self, intent: Intent) -> bool {
+        self.intent == Some(intent)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scripts {
+    #[serde(rename = "zh-Hans", default)]
+    hans: Vec<String>,
+    #[serde(rename = "zh-Hant", default)]
+    hant: Vec<String>,
+    #[serde(default)]
+    en: Vec<String>,
+}
+
+impl Scripts {
+    /// Every phrase in matching form (folded, lower case, simplified).
+    fn all(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .hans
+            .iter()
+            .chain(&self.hant)
+            .chain(&self.en)
+            .map(|w| norm(w))
+            .filter(|w| !w.is_empty())
+            .collect();
+        v.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        v.dedup();
+        v
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lists {
+    #[serde(default)]
+    whole: Scripts,
+    #[serde(default)]
+    contains: Scripts,
+    #[serde(default)]
+    prefix: Scripts,
+    #[serde(default)]
+    rest: Scripts,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    short_chars: usize,
+    fillers: Scripts,
+    confirm: Lists,
+    deny: Lists,
+    cancel: Lists,
+    done: Lists,
+    status: Lists,
+    start_repair: Lists,
+    start_complaint: Lists,
+    handoff: Lists,
+    identity: Lists,
+    greeting: Lists,
+    thanks: Lists,
+    end: Lists,
+    #[serde(rename = "continue")]
+    continue_: Lists,
+    problem: Lists,
+    place: Lists,
+    venting: Lists,
+    alarm: Lists,
+    still: Lists,
+    stopped: Lists,
+    connectors: Lists,
+}
+
+/// The compiled word lists.
+#[derive(Debug, Clone)]
+pub struct Intents {
+    short_chars: usize,
+    fillers: Vec<String>,
+    /// Every whole-message phrase with its intent, longest first.
+    whole: Vec<(String, Intent)>,
+    /// Loose phrases, in the order they are tried.
+    contains: Vec<(Intent, Vec<String>)>,
+    deny_prefix: Vec<String>,
+    venting: Vec<String>,
+    venting_rest: Vec<String>,
+    thankful: Vec<String>,
+    still: Vec<String>,
+    stopped: Vec<String>,
+    connectors: Vec<String>,
+}
+
+impl Default for Intents {
+    /// The shipped `config/intents.toml`, embedded at build time for tests and tools.
+    fn default() -> Self {
+        Intents::parse(include_str!("../../config/intents.toml"))
+            .expect("the shipped config/intents.toml parses")
+    }
+}
+
+/// Lower case, full-width folded, simplified, curly quotes straightened.
+fn norm(text: &str) -> String {
+    let folded: String = text
+        .chars()
+        .map(fold_width)
+        .map(|c| match c {
+            '’' | '‘' => '\'',
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase();
+    to_simplified(folded.trim())
+}
+
+fn is_sep(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_ascii_punctuation() && c != '?' && c != '\''
+        || "，。！、；：…～~（）()「」“”《》".contains(c)
+        || is_symbol(c)
+}
+
+/// Emoji and pictographs: small talk, never content.
+fn is_symbol(c: char) -> bool {
+    matches!(c as u32, 0x2600..=0x27BF | 0x1F000..=0x1FAFF | 0xFE0F | 0x200D | 0x3030)
+}
+
+impl Intents {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading intents {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("malformed {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let f: File = toml::from_str(text)?;
+        let mut whole = Vec::new();
+        let wholes = [
+            (&f.confirm, Intent::Confirm),
+            (&f.deny, Intent::Deny),
+            (&f.cancel, Intent::Cancel),
+            (&f.done, Intent::Done),
+            (&f.status, Intent::Status),
+            (&f.handoff, Intent::Handoff),
+            (&f.start_repair, Intent::StartRepair),
+            (&f.start_complaint, Intent::StartComplaint),
+            (&f.greeting, Intent::Greeting),
+            (&f.thanks, Intent::Thanks),
+            (&f.end, Intent::End),
+            (&f.continue_, Intent::Continue),
+            (&f.problem, Intent::Problem),
+            (&f.place, Intent::Place),
+        ];
+        for (lists, intent) in wholes {
+            for w in lists.whole.all() {
+                whole.push((w, intent));
+            }
+        }
+        whole.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+        let contains = vec![
+            (Intent::Alarm, f.alarm.contains.all()),
+            (Intent::Identity, f.identity.contains.all()),
+            (Intent::Handoff, f.handoff.contains.all()),
+            (Intent::Cancel, f.cancel.contains.all()),
+            (Intent::Done, f.done.contains.all()),
+            (Intent::Status, f.status.contains.all()),
+        ];
+        Ok(Intents {
+            short_chars: f.short_chars,
+            fillers: f.fillers.all(),
+            whole,
+            contains,
+            deny_prefix: f.deny.prefix.all(),
+            venting: f.venting.contains.all(),
+            venting_rest: f.venting.rest.all(),
+            thankful: f.thanks.contains.all(),
+            still: f.still.contains.all(),
+            stopped: f.stopped.contains.all(),
+            connectors: f.connectors.contains.all(),
+        })
+    }
+
+    /// Reads one message.
+    pub fn read(&self, text: &str) -> Reading {
+        let n = norm(text);
+        let core: String = n.trim_matches(is_sep).to_owned();
+        let mut r = Reading {
+            still: self.still_or_stopped(&core),
+            ..Reading::default()
+        };
+        if core.is_empty() {
+            // Only emoji or punctuation: a wave, not a request.
+            if n.contains('?') || n.contains('？') || n.chars().any(is_symbol) {
+                r.intent = Some(Intent::Greeting);
+            }
+            return r;
+        }
+        let mut chars = core.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if let Some(d) = c.to_digit(10) {
+                r.intent = Some(Intent::Digit(d as u8));
+                return r;
+            }
+        }
+        if let Some(found) = self.whole_message(&core) {
+            r.yes_too = found.contains(&Intent::Confirm) && found.contains(&Intent::Thanks);
+            r.intent = resolve(&found);
+            return r;
+        }
+        let short = weight(&core) <= self.short_chars;
+        let denied = self.after_deny(&core);
+        if let Some((new, old)) = denied.as_deref().and_then(swap).or_else(|| swap(&core)) {
+            r.intent = Some(Intent::Correct);
+            r.swap = Some((new, old));
+            r.correction = denied;
+            return r;
+        }
+        for (intent, words) in &self.contains {
+            let any_length = *intent == Intent::Alarm;
+            if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
+                r.intent = Some(*intent);
+                r.loose = true;
+                return r;
+            }
+        }
+        if let Some(rest) = denied {
+            r.intent = Some(Intent::Correct);
+            r.correction = Some(rest);
+            return r;
+        }
+        r.yes_then = self.yes_then(&core);
+        if self.is_venting(&core) {
+            r.intent = Some(Intent::Venting);
+            return r;
+        }
+        r
+    }
+
+    /// The intents a message is made of, when it is nothing but whole-message phrases and
+    /// fillers.
+    fn whole_message(&self, core: &str) -> Option<BTreeSet<Intent>> {
+        let mut found = BTreeSet::new();
+        let mut rest = core;
+        while !rest.is_empty() {
+            rest = rest.trim_start_matches(is_sep);
+            if rest.is_empty() {
+                break;
+            }
+            let phrase = self
+                .whole
+                .iter()
+                .filter(|(w, _)| starts_with_word(rest, w))
+                .map(|(w, i)| (w.as_str(), Some(*i)))
+                .chain(
+                    self.fillers
+                        .iter()
+                        .filter(|w| starts_with_word(rest, w))
+                        .map(|w| (w.as_str(), None)),
+                )
+                .max_by_key(|(w, _)| w.len())?;
+            if let Some(i) = phrase.1 {
+                found.insert(i);
+            }
+            rest = &rest[phrase.0.len()..];
+        }
+        (!found.is_empty()).then_some(found)
+    }
+
+    /// What follows an opening "不对" / "no," when something does.
+    fn after_deny(&self, core: &str) -> Option<String> {
+        let p = self
+            .deny_prefix
+            .iter()
+            .find(|p| starts_with_word(core, p))?;
+        let rest = core[p.len()..].trim_start_matches(is_sep);
+        let rest = rest
+            .strip_prefix("是")
+            .or_else(|| rest.strip_prefix("it's "))
+            .or_else(|| rest.strip_prefix("its "))
+            .or_else(|| rest.strip_prefix("it is "))
+            .unwrap_or(rest)
+            .trim_matches(is_sep);
+        (!rest.is_empty()).then(|| rest.to_owned())
+    }
+
+    fn yes_then(&self, core: &str) -> Option<String> {
+        let (yes, _) = self
+            .whole
+            .iter()
+            .filter(|(_, i)| *i == Intent::Confirm)
+            .find(|(w, _)| core.starts_with(w.as_str()))?;
+        let rest = &core[yes.len()..];
+        // The yes must end there: "是卫生间" does not open with a yes.
+        if !rest.starts_with(is_sep) {
+            return None;
+        }
+        let rest = rest.trim_matches(is_sep);
+        let takes_back = [
+            "不", "错", "改", "别", "no", "not", "wrong", "但", "but", "唔",
+        ]
+        .iter()
+        .any(|w| rest.contains(w));
+        (!rest.is_empty() && !takes_back).then(|| rest.to_owned())
+    }
+
+    fn is_venting(&self, core: &str) -> bool {
+        if !self.venting.iter().any(|w| core.contains(w.as_str())) {
+            return false;
+        }
+        let mut left = core.to_owned();
+        for w in self
+            .venting
+            .iter()
+            .chain(&self.venting_rest)
+            .chain(&self.fillers)
+        {
+            if w.is_ascii() {
+                left = left
+                    .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() && c != '\'')
+                    .filter(|t| t != w)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            } else {
+                left = left.replace(w.as_str(), "");
+            }
+        }
+        left.chars().filter(|c| !is_sep(*c)).count() <= 2
+    }
+
+    fn still_or_stopped(&self, core: &str) -> Option<bool> {
+        // "不漏了" holds "漏" but says it stopped: the stopped words are read first.
+        if self.stopped.iter().any(|w| contains_word(core, w)) {
+            return Some(false);
+        }
+        if self.still.iter().any(|w| contains_word(core, w)) {
+            return Some(true);
+        }
+        None
+    }
+
+    /// A thanks word anywhere ("人已经出来了谢谢").
+    pub fn is_thankful(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.thankful.iter().any(|w| contains_word(&n, w))
+    }
+
+    /// "还有，客厅灯也坏了": the message adds a need to the one before.
+    pub fn opens_with_connector(&self, text: &str) -> bool {
+        let n = norm(text);
+        let core = n.trim_start_matches(is_sep);
+        self.connectors.iter().any(|c| starts_with_word(core, c))
+    }
+
+    /// Splits a message holding several needs ("阳台晾衣架掉了一半，另外停车月卡怎么续") at
+    /// the words that join them. Each part keeps the resident's own words; a message with
+    /// one need comes back whole.
+    pub fn split_needs(&self, text: &str) -> Vec<String> {
+        let n = norm(text);
+        let orig: Vec<char> = text.trim().chars().collect();
+        let chars: Vec<char> = n.chars().collect();
+        if chars.len() != orig.len() {
+            return vec![text.trim().to_owned()];
+        }
+        let mut cuts = Vec::new();
+        let mut i = 1;
+        while i < chars.len() {
+            let after_sep = is_sep(chars[i - 1]) || matches!(chars[i - 1], '?' | '？');
+            if after_sep {
+                let rest: String = chars[i..].iter().collect();
+                let rest = rest.trim_start();
+                let skip = chars[i..].len() - rest.chars().count();
+                if let Some(c) = self.connectors.iter().find(|c| starts_with_word(rest, c)) {
+                    let body = rest[c.len()..].trim_matches(is_sep);
+                    if body.chars().count() >= 2 {
+                        cuts.push(i + skip);
+                        i += skip + c.chars().count();
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+        }
+        if cuts.is_empty() {
+            return vec![text.trim().to_owned()];
+        }
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([orig.len()]) {
+            let part: String = orig[start..cut].iter().collect();
+            let part = part.trim_matches(is_sep).trim();
+            if !part.is_empty() {
+                parts.push(part.to_owned());
+            }
+            start = cut;
+        }
+        parts
+    }
+}
+
+/// A message's length for "short": Chinese characters, and an English word as two of them.
+fn weight(text: &str) -> usize {
+    let cjk = text.chars().filter(|c| !c.is_ascii()).count();
+    let words = text
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .count();
+    cjk + 2 * words
+}
+
+/// The strongest of several whole-message readings ("好的谢谢" is thanks that says yes).
+fn resolve(found: &BTreeSet<Intent>) -> Option<Intent> {
+    let has = |i| found.contains(&i);
+    if has(Intent::Deny) && has(Intent::Thanks) {
+        return Some(Intent::Cancel);
+    }
+    if has(Intent::Thanks) && !has(Intent::Cancel) && !has(Intent::Done) {
+        return Some(Intent::Thanks);
+    }
+    found.iter().next().copied()
+}
+
+/// `w` at the start of `text`; an English word must end there too ("no" is not "now").
+fn starts_with_word(text: &str, w: &str) -> bool {
+    text.starts_with(w)
+        && (!w.ends_with(|c: char| c.is_ascii_alphanumeric())
+            || !text[w.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// `w` in `text`; English words only as whole words ("no" is not in "know").
+fn contains_word(text: &str, w: &str) -> bool {
+    if w.chars().all(|c| c.is_ascii_digit()) {
+        // "119" is not in room "1190".
+        return text.match_indices(w).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + w.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_digit())
+                && !after.is_some_and(|c| c.is_ascii_digit())
+        });
+    }
+    if !w.is_ascii() {
+        return text.contains(w);
+    }
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + w.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// (new, old) from "是卫生间不是厨房", "卫生间不是厨房", "不是厨房是卫生间",
+/// "not the kitchen, the bathroom", "the bathroom not the kitchen".
+fn swap(text: &str) -> Option<(String, String)> {
+    let clean = |s: &str| -> Option<String> {
+        let s = s
+            .trim_matches(is_sep)
+            .trim_start_matches("是")
+            .trim_start_matches("而是")
+            .trim_start_matches("应该是")
+            .trim_end_matches(['了', '的', '啊', '呀', '吧'])
+            .trim_start_matches("the ")
+            .trim_start_matches("it's ")
+            .trim_start_matches("its ")
+            .trim_start_matches("but ")
+            .trim_start_matches("the ")
+            .trim_matches(is_sep);
+        let n = s.chars().count();
+        (n > 0 && n <= 12 && !s.contains("不是")).then(|| s.to_owned())
+    };
+    if let Some(i) = text.find("不是") {
+        let before = &text[..i];
+        let after = &text[i + "不是".len()..];
+        if before.trim_matches(is_sep).is_empty() {
+            // 不是Y(，)是X
+            let j = after.find('是')?;
+            return Some((clean(&after[j..])?, clean(&after[..j])?));
+        }
+        // (是)X不是Y: X is the last clause of what comes before.
+        let x = before
+            .rsplit(|c: char| is_sep(c) && !c.is_whitespace())
+            .next()?;
+        let y = after.split(is_sep).next()?;
+        return Some((clean(x)?, clean(y)?));
+    }
+    if let Some(rest) = text.strip_prefix("not ") {
+        let (y, x) = rest.split_once([',', ';'])?;
+        return Some((clean(x)?, clean(y)?));
+    }
+    if let Some(i) = text.find(", not ").or_else(|| text.find(" not the ")) {
+        let x = &text[..i];
+        let y = text[i..]
+            .trim_start_matches(',')
+            .trim_start()
+            .strip_prefix("not ")?;
+        return Some((clean(x)?, clean(y)?));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Reading {
+        Intents::default().read(text)
+    }
+
+    fn intent(text: &str) -> Option<Intent> {
+        read(text).intent
+    }
+
+    #[test]
+    fn the_same_meaning_in_three_scripts() {
+        use Intent::*;
+        let cases: &[(&str, Option<Intent>)] = &[
+            ("1", Some(Digit(1))),
+            ("２", Some(Digit(2))),
+            ("对", Some(Confirm)),
+            ("嗯嗯", Some(Confirm)),
+            ("係", Some(Confirm)),
+            ("確認", Some(Confirm)),
+            ("好的呀", Some(Confirm)),
+            ("Yes please", Some(Confirm)),
+            ("OK.", Some(Confirm)),
+            ("不对", Some(Deny)),
+            ("唔啱", Some(Deny)),
+            ("nope", Some(Deny)),
+            ("算了不用了", Some(Cancel)),
+            ("取消", Some(Cancel)),
+            ("唔使了", Some(Cancel)),
+            ("never mind", Some(Cancel)),
+            ("no thanks", Some(Cancel)),
+            ("叫个真人来", Some(Handoff)),
+            ("轉人工", Some(Handoff)),
+            ("I want to talk to a real person", Some(Handoff)),
+            ("你是机器人吗？", Some(Identity)),
+            ("你是機器人嗎", Some(Identity)),
+            ("are you a robot?", Some(Identity)),
+            ("what's happening with my repair?", Some(Status)),
+            ("我之前报的修怎么样了", Some(Status)),
+            ("師傅幾時到", Some(Status)),
+            ("进度", Some(Status)),
+            ("你好", Some(Greeting)),
+            ("hello!", Some(Greeting)),
+            ("👋", Some(Greeting)),
+            ("😊😊", Some(Greeting)),
+            ("谢谢", Some(Thanks)),
+            ("唔该晒", Some(Thanks)),
+            ("thank you!", Some(Thanks)),
+            ("没事了", Some(Done)),
+            ("人已经出来了谢谢", Some(Done)),
+            ("冇事了", Some(Done)),
+            ("it's fixed now, thanks", Some(Done)),
+            ("你们物业太差了！", Some(Venting)),
+            ("this is terrible", Some(Venting)),
+            ("我该打119吗", Some(Alarm)),
+            ("should I call 119?", Some(Alarm)),
+            ("结束", Some(End)),
+            ("我要报修", Some(StartRepair)),
+            ("I want to make a complaint", Some(StartComplaint)),
+            ("厨房水管漏水", None),
+            ("谢谢保安小李帮我搬东西", None),
+            ("你们物业太差了，垃圾三天没人收", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(intent(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_yes_that_goes_on() {
+        assert_eq!(
+            read("对，麻烦尽快来").yes_then.as_deref(),
+            Some("麻烦尽快来")
+        );
+        assert_eq!(
+            read("ok, please come after 6pm").yes_then.as_deref(),
+            Some("please come after 6pm")
+        );
+        assert_eq!(read("对，不过地址错了").yes_then, None);
+        assert_eq!(read("是卫生间").yes_then, None);
+    }
+
+    #[test]
+    fn thanks_that_say_yes() {
+        let r = read("好的谢谢");
+        assert_eq!(r.intent, Some(Intent::Thanks));
+        assert!(r.yes_too);
+        assert!(!read("谢谢").yes_too);
+    }
+
+    #[test]
+    fn corrections_carry_their_new_value() {
+        let r = read("不对 是1203室");
+        assert_eq!(r.intent, Some(Intent::Correct));
+        assert_eq!(r.correction.as_deref(), Some("1203室"));
+        let r = read("不对，是卫生间不是厨房");
+        assert_eq!(r.intent, Some(Intent::Correct));
+        assert_eq!(r.swap, Some(("卫生间".into(), "厨房".into())));
+        let r = read("不是厨房，是卫生间");
+        assert_eq!(r.swap, Some(("卫生间".into(), "厨房".into())));
+        let r = read("not the kitchen, the bathroom");
+        assert_eq!(r.swap, Some(("bathroom".into(), "kitchen".into())));
+        let r = read("No, it's room 1203");
+        assert_eq!(r.intent, Some(Intent::Correct));
+        assert_eq!(r.correction.as_deref(), Some("room 1203"));
+        let r = read("唔啱，係1203");
+        assert_eq!(r.intent, Some(Intent::Correct));
+    }
+
+    #[test]
+    fn still_happening_or_not() {
+        assert_eq!(read("还在漏").still, Some(true));
+        assert_eq!(read("仲有味").still, Some(true));
+        assert_eq!(read("yes still smoking").still, Some(true));
+        assert_eq!(read("不漏了").still, Some(false));
+        assert_eq!(read("没有了").still, Some(false));
+        assert_eq!(read("no it stopped").still, Some(false));
+    }
+
+    #[test]
+    fn several_needs_are_split_at_their_joining_words() {
+        let i = Intents::default();
+        assert_eq!(
+            i.split_needs("阳台晾衣架掉了一半，另外停车月卡怎么续"),
+            vec!["阳台晾衣架掉了一半", "另外停车月卡怎么续"]
+        );
+        assert_eq!(
+            i.split_needs("The kitchen tap leaks. Also, how do I pay the fee?")
+                .len(),
+            2
+        );
+        assert_eq!(i.split_needs("厨房还有水在漏").len(), 1);
+        assert_eq!(i.split_needs("3栋1101 厨房水管漏水").len(), 1);
+    }
+}
