@@ -42,7 +42,43 @@ impl<'a> Resident<'a> {
         self.say_with_id(&id, text).await
     }
 
+    /// Sends `text` and returns the whole JSON reply (`reply` and `acts`).
+    pub(crate) async fn say_json(&self, text: &str) -> Value {
+        self.sent.set(self.sent.get() + 1);
+        let id = format!("{}-{}", self.user, self.sent.get());
+        self.send(&id, text).await
+    }
+
+    /// This resident's tickets, and those of them filed as emergencies.
+    pub(crate) async fn tickets(&self) -> i64 {
+        self.count("").await
+    }
+
+    pub(crate) async fn emergencies(&self) -> i64 {
+        self.count("AND t.urgency = 'emergency'").await
+    }
+
+    async fn count(&self, filter: &str) -> i64 {
+        let sql = format!(
+            "SELECT count(*) FROM tickets t JOIN residents r ON r.id = t.resident_id
+             WHERE r.external_id = $1 {filter}"
+        );
+        let (n,): (i64,) = sqlx::query_as(&sql)
+            .bind(&self.user)
+            .fetch_one(&self.app.db)
+            .await
+            .unwrap();
+        n
+    }
+
     async fn say_with_id(&self, message_id: &str, text: &str) -> String {
+        self.send(message_id, text).await["reply"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn send(&self, message_id: &str, text: &str) -> Value {
         self.deliveries.set(self.deliveries.get() + 1);
         let body = json!({"message_id": message_id, "user_id": self.user, "text": text,
                           "sent_at": "2026-11-22T10:00:00+08:00"})
@@ -65,8 +101,7 @@ impl<'a> Resident<'a> {
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
-        let v: Value = res.json().await.unwrap();
-        v["reply"].as_str().unwrap().to_owned()
+        res.json().await.unwrap()
     }
 }
 
