@@ -66,7 +66,11 @@ fn semantic(root: &Path, classifier: &Classifier, texts: &[String]) -> anyhow::R
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let inputs: Vec<String> = texts
+        .iter()
+        .map(|t| guanjia::understanding::semantic_text(t))
+        .collect();
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let Ok(vectors) = runtime.block_on(encoder.embed(&refs[..1], settings.timeout)) else {
         println!("semantic tier: the encoder does not answer; skipped");
         return Ok(());

@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 
 use crate::configuration::Settings;
 use crate::understanding::encoder::Encoder;
-use crate::understanding::{needs_semantics, Classifier};
+use crate::understanding::{needs_semantics, semantic_text, Classifier};
 
 pub async fn run() -> anyhow::Result<()> {
     let settings = Settings::load().ok();
@@ -41,7 +41,11 @@ pub async fn run() -> anyhow::Result<()> {
         let text = text.trim_end_matches('\r');
         let embedding = match &encoder {
             Some(e) if needs_semantics(text) => {
-                let v = e.embed_cached(&[text]).await.pop().flatten();
+                let v = e
+                    .embed_cached(&[&semantic_text(text)])
+                    .await
+                    .pop()
+                    .flatten();
                 if v.is_none() && !warned {
                     eprintln!(
                         "guanjia classify: the encoder did not answer; the lexicon reads alone"

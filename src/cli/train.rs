@@ -13,7 +13,7 @@ use crate::understanding::encoder::Encoder;
 use crate::understanding::heads::Heads;
 use crate::understanding::score::Score;
 use crate::understanding::train::{self, Example};
-use crate::understanding::Classifier;
+use crate::understanding::{semantic_text, Classifier};
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
@@ -121,7 +121,8 @@ async fn embed_all(
 pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let (settings, classifier, encoder) = setup()?;
     let lines = corpus::load(&args.corpus, Path::new("."))?;
-    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let inputs: Vec<String> = lines.iter().map(|l| semantic_text(&l.text)).collect();
+    let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let vectors = embed_all(&encoder, &texts, args.cache.as_deref()).await?;
     let examples: Vec<Example> = lines
         .iter()
@@ -184,7 +185,8 @@ pub async fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     let (mut lexicon_total, mut fused_total) = (Score::default(), Score::default());
     for file in &args.files {
         let lines: Vec<Line> = corpus::read_lines(file)?;
-        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        let inputs: Vec<String> = lines.iter().map(|l| semantic_text(&l.text)).collect();
+        let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let vectors = embed_all(&encoder, &texts, args.cache.as_deref()).await?;
         let (mut lexicon, mut fused) = (Score::default(), Score::default());
         for (line, v) in lines.iter().zip(&vectors) {

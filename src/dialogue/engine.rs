@@ -30,7 +30,7 @@ use crate::ticket::repository::NewAttachment;
 use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
 use crate::understanding::encoder::{Embedding, Encoder};
 use crate::understanding::intent::Intents;
-use crate::understanding::needs_semantics;
+use crate::understanding::{needs_semantics, semantic_text};
 
 pub struct Engine {
     pub(super) settings: Arc<Settings>,
@@ -302,17 +302,17 @@ impl Engine {
         let Some(encoder) = &self.encoder else {
             return HashMap::new();
         };
-        let wanted: Vec<(Uuid, &str)> = msgs
+        let wanted: Vec<(Uuid, String)> = msgs
             .iter()
             .filter_map(|m| {
                 let t = m.body.text().map(str::trim)?;
-                needs_semantics(t).then_some((m.id, t))
+                needs_semantics(t).then(|| (m.id, semantic_text(t)))
             })
             .collect();
         if wanted.is_empty() {
             return HashMap::new();
         }
-        let texts: Vec<&str> = wanted.iter().map(|(_, t)| *t).collect();
+        let texts: Vec<&str> = wanted.iter().map(|(_, t)| t.as_str()).collect();
         let vectors = encoder.embed_cached(&texts).await;
         wanted
             .into_iter()

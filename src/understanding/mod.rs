@@ -15,6 +15,7 @@ pub mod heads;
 pub mod intent;
 mod lexicon;
 mod linalg;
+mod mask;
 mod model;
 mod ngrams;
 mod normalize;
@@ -37,6 +38,7 @@ use anyhow::Context;
 
 pub use heads::Heads;
 pub use lexicon::Lexicon;
+pub use mask::semantic_text;
 use model::Model;
 pub use script::{detect_locale, to_simplified};
 
@@ -189,7 +191,11 @@ impl Classifier {
             return c;
         }
         let near = semantic.recall.nearest(e, heads.memory.k);
-        let grams = ngrams::features(head(text), heads.ngram_dim, heads.ngram_scale);
+        let grams = ngrams::features(
+            &semantic_text(head(text)),
+            heads.ngram_dim,
+            heads.ngram_scale,
+        );
         let vote = c.confidence;
         let (Some(kind), Some(urgency), Some(department), Some(category)) = (
             heads.read(e, &grams, &near, c.kind, vote),
@@ -228,7 +234,11 @@ impl Classifier {
 
     /// The character n-gram features training pairs with each line's embedding.
     pub fn ngram_features(text: &str) -> Vec<f32> {
-        ngrams::features(head(text), train::NGRAM_DIM, train::NGRAM_SCALE)
+        ngrams::features(
+            &semantic_text(head(text)),
+            train::NGRAM_DIM,
+            train::NGRAM_SCALE,
+        )
     }
 
     /// The lexicon's vote, as training sees it.

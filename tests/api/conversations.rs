@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app_with, with_encoder, TestApp};
 use crate::tickets::add_staff;
 
 const ACTS: &[&str] = &[
@@ -440,7 +440,8 @@ async fn conversations() {
     // Read every file first: a malformed one fails before anything is played.
     let sets: Vec<(PathBuf, Vec<Conversation>)> =
         files().into_iter().map(|p| (p.clone(), load(&p))).collect();
-    let app = spawn_app().await;
+    // Measured as deployed: both tiers of understanding, the local encoder on.
+    let app = spawn_app_with(with_encoder).await;
     let mut tokens = HashMap::new();
     for d in DEPARTMENTS {
         let (_, token) = add_staff(&app, &format!("staff-{d}"), d, "worker", &[]).await;
