@@ -261,7 +261,7 @@ impl Engine {
         let reopened: Vec<_> = ticket::repository::open_for_resident(conn, resident_id)
             .await?
             .into_iter()
-            .filter(|t| t.status.0 == ticket::Status::Reopened)
+            .filter(|t| t.status == ticket::Status::Reopened)
             .collect();
         for t in reopened {
             let queue = self.queue.clone();
@@ -397,7 +397,7 @@ impl Engine {
                             &[
                                 ("number", t.number.clone()),
                                 ("summary", t.summary.clone()),
-                                ("status", renderer.status(*t.status)),
+                                ("status", renderer.status(t.status)),
                             ],
                         )
                     }));

@@ -47,12 +47,12 @@ impl Queues {
             .iter()
             .filter_map(|m| Uuid::parse_str(m).ok())
             .collect();
-        let rows: Vec<Ticket> = sqlx::query_as(
-            "SELECT * FROM tickets WHERE id = ANY($1) AND status IN ('queued', 'reopened')",
-        )
-        .bind(&ids)
-        .fetch_all(&self.db)
-        .await?;
+        let rows: Vec<Ticket> =
+            sqlx::query_as("SELECT * FROM tickets WHERE id = ANY($1) AND status = ANY($2)")
+                .bind(&ids)
+                .bind(Status::QUEUED)
+                .fetch_all(&self.db)
+                .await?;
         let mut by_id: HashMap<Uuid, Ticket> = rows.into_iter().map(|t| (t.id, t)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
@@ -91,7 +91,7 @@ impl Queues {
 
     /// Takes a named ticket for `staff` (抢单).
     pub async fn claim(&self, staff: Uuid, ticket: &Ticket) -> Result<Ticket, ClaimError> {
-        let d = *ticket.department;
+        let d = ticket.department;
         let mut score = None;
         for attempt in 0..2 {
             match self.store.take(d, ticket.id, staff).await {
@@ -162,7 +162,7 @@ impl Queues {
     /// Hands a ticket to `to` (supervisor's reassignment). A waiting ticket is claimed for
     /// them; a held one changes hands.
     pub async fn assign(&self, by: Uuid, ticket: &Ticket, to: Uuid) -> Result<Ticket, ClaimError> {
-        let d = *ticket.department;
+        let d = ticket.department;
         if ticket.status.is_queued() {
             let t = self.claim(to, ticket).await?;
             let mut conn = self.db.acquire().await?;
@@ -187,18 +187,20 @@ impl Queues {
             Duration::from_std(self.ctx.settings.queue.lease).unwrap_or(Duration::minutes(30));
         let updated: Option<Ticket> = sqlx::query_as(
             "UPDATE tickets SET assignee = $2, updated_at = $3,
-                 lease_expires_at = CASE WHEN status = 'claimed' THEN $4 ELSE lease_expires_at END
-             WHERE id = $1 AND status IN ('claimed', 'in_progress') RETURNING *",
+                 lease_expires_at = CASE WHEN status = $5 THEN $4 ELSE lease_expires_at END
+             WHERE id = $1 AND status = ANY($6) RETURNING *",
         )
         .bind(ticket.id)
         .bind(to)
         .bind(now)
         .bind(now + lease)
+        .bind(Status::Claimed)
+        .bind(Status::HELD)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(t) = updated else {
             return Err(TransitionError::Illegal {
-                from: *ticket.status,
+                from: ticket.status,
                 to: Status::Claimed,
             });
         };
@@ -273,16 +275,14 @@ impl Queues {
     /// Makes Redis's holder of `id` the database's, after a claim the database refused.
     async fn resync_holder(&self, d: Department, id: Uuid, staff: Uuid) {
         let result = match self.current(id).await {
-            Ok(t) if matches!(*t.status, Status::Claimed | Status::InProgress) => {
-                match t.assignee {
-                    Some(a) => self.store.set_holder(d, id, a).await,
-                    None => {
-                        self.store
-                            .drop_holder(d, &id.to_string(), &staff.to_string())
-                            .await
-                    }
+            Ok(t) if matches!(t.status, Status::Claimed | Status::InProgress) => match t.assignee {
+                Some(a) => self.store.set_holder(d, id, a).await,
+                None => {
+                    self.store
+                        .drop_holder(d, &id.to_string(), &staff.to_string())
+                        .await
                 }
-            }
+            },
             Ok(t) if t.status.is_queued() => self.store.push(&t).await,
             _ => {
                 self.store
@@ -297,7 +297,7 @@ impl Queues {
 
     /// Brings Redis in line with a ticket that just changed.
     pub async fn after_change(&self, t: &Ticket) {
-        let d = *t.department;
+        let d = t.department;
         let result = if t.status.is_queued() {
             self.store.push(t).await
         } else if !t.status.is_open() {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::Locale;
 use crate::state::AppState;
-use crate::ticket::model::{Department, Role, Status};
+use crate::ticket::model::{Department, Kind, Role, Status};
 use crate::ticket::notify::{self, Notice, NoticeKind};
 use crate::ticket::repository::{record_event, Actor};
 use crate::ticket::revisit::find_staff;
@@ -131,10 +131,10 @@ pub async fn escalate_due(state: &AppState) -> anyhow::Result<usize> {
     let candidates: Vec<(Uuid,)> = sqlx::query_as(
         "WITH c AS (
              SELECT id, escalation_level,
-                    LEAST(CASE WHEN status IN ('queued', 'reopened') THEN respond_due_at END,
+                    LEAST(CASE WHEN status = ANY($5) THEN respond_due_at END,
                           due_at) AS since
              FROM tickets
-             WHERE status IN ('queued', 'reopened', 'claimed', 'in_progress')
+             WHERE status = ANY($6)
                AND escalation_level < $3)
          SELECT id FROM c
          WHERE since <= $1 AND since + make_interval(secs => escalation_level * $2) <= $1
@@ -144,6 +144,8 @@ pub async fn escalate_due(state: &AppState) -> anyhow::Result<usize> {
     .bind(interval.as_secs_f64())
     .bind(TOP_LEVEL)
     .bind(BATCH)
+    .bind(Status::QUEUED)
+    .bind(Status::WORKING)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -333,13 +335,14 @@ pub async fn delay_notices_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let due: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
         "SELECT t.id, t.due_at FROM tickets t
-         WHERE t.status IN ('queued', 'reopened', 'claimed', 'in_progress') AND t.due_at <= $1
+         WHERE t.status = ANY($3) AND t.due_at <= $1
            AND NOT EXISTS (SELECT 1 FROM outbox o
                            WHERE o.dedup_key = 'delay:' || t.id || ':' || floor(extract(epoch FROM t.due_at))::bigint)
          ORDER BY t.due_at LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
+    .bind(Status::WORKING)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -360,7 +363,7 @@ pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
     let every = chrono(state.settings.escalation.progress_every);
     let due: Vec<Late> = sqlx::query_as(&format!(
         "SELECT {LATE_COLUMNS} FROM tickets t
-         WHERE t.kind = 'complaint' AND t.status IN ('queued', 'reopened', 'claimed', 'in_progress')
+         WHERE t.kind = $3 AND t.status = ANY($4)
            AND t.created_at <= $1
            AND NOT EXISTS (SELECT 1 FROM outbox o
                            WHERE o.ticket_id = t.id AND o.recipient_kind = 'resident'
@@ -369,6 +372,8 @@ pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
     ))
     .bind(now - every)
     .bind(BATCH)
+    .bind(Kind::Complaint)
+    .bind(Status::WORKING)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;

@@ -90,7 +90,7 @@ struct Resolved {
 
 /// Resolved tickets past the delay whose current round has no survey yet.
 const DUE_FOR_SURVEY: &str = "FROM tickets t
-     WHERE t.status = 'resolved' AND t.resolved_at <= $1
+     WHERE t.status = $3 AND t.resolved_at <= $1
        AND NOT EXISTS (SELECT 1 FROM surveys s
                        WHERE s.ticket_id = t.id AND s.round = t.reopen_count + 1)";
 
@@ -109,6 +109,7 @@ pub async fn ask_due(state: &AppState) -> anyhow::Result<Progress> {
     ))
     .bind(cutoff)
     .bind(MAX_PER_PASS as i64)
+    .bind(Status::Resolved)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -155,6 +156,7 @@ async fn ask_batch(
     ))
     .bind(cutoff)
     .bind(ids)
+    .bind(Status::Resolved)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {
@@ -275,7 +277,7 @@ struct Open {
 const OPEN_SURVEYS: &str = "SELECT s.id, s.ticket_id, s.round, t.number, t.summary, t.locale,
                                    t.resident_id, t.building
                             FROM surveys s JOIN tickets t ON t.id = s.ticket_id
-                            WHERE t.status = 'resolved' AND s.answered_at IS NULL";
+                            WHERE t.status = $3 AND s.answered_at IS NULL";
 
 /// One reminder for a survey left unanswered for `survey.reminder_after`.
 pub async fn remind_due(state: &AppState) -> anyhow::Result<Progress> {
@@ -296,6 +298,7 @@ async fn remind_batch(
     ))
     .bind(cutoff)
     .bind(BATCH as i64)
+    .bind(Status::Resolved)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {
@@ -346,6 +349,7 @@ async fn manual_batch(
     ))
     .bind(cutoff)
     .bind(BATCH as i64)
+    .bind(Status::Resolved)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {

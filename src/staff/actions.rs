@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::auth::StaffUser;
 use super::error::ApiError;
 use super::scope;
-use crate::domain::Locale;
 use crate::queue::Queues;
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
@@ -64,7 +63,7 @@ pub async fn claim_first(
 
 /// Takes a named ticket (抢单).
 pub async fn claim(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Ticket, ApiError> {
-    if !scope::can_use_queue(user, *t.department) {
+    if !scope::can_use_queue(user, t.department) {
         return Err(ApiError::Forbidden(
             "only its department takes this ticket".into(),
         ));
@@ -126,7 +125,7 @@ pub async fn reply(
         ));
     }
     let now = state.clock.now();
-    let locale = Locale::parse(&t.locale).unwrap_or_default();
+    let locale = t.locale;
     let message = state.prompts.render(
         locale,
         "ticket.reply",
@@ -167,7 +166,7 @@ pub async fn assign(
     t: &Ticket,
     staff_id: Uuid,
 ) -> Result<Ticket, ApiError> {
-    if !scope::can_assign(user, *t.department) {
+    if !scope::can_assign(user, t.department) {
         return Err(ApiError::Forbidden(
             "only a supervisor or manager assigns tickets".into(),
         ));

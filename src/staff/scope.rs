@@ -16,7 +16,7 @@ pub fn can_see(user: &StaffUser, department: Department, building: Option<&str>)
 }
 
 pub fn can_see_ticket(user: &StaffUser, t: &Ticket) -> bool {
-    can_see(user, *t.department, t.building.as_deref())
+    can_see(user, t.department, t.building.as_deref())
 }
 
 /// Reading and taking from a department's queue.

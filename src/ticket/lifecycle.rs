@@ -14,7 +14,6 @@ use super::model::{Role, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, Actor};
 use super::service::TicketContext;
-use crate::domain::Locale;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransitionError {
@@ -162,7 +161,7 @@ pub async fn transition(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(TransitionError::NotFound(ticket_id))?;
-    let from = *ticket.status;
+    let from = ticket.status;
     let staff = match actor {
         Actor::Staff(id) => Some(staff_brief(conn, id).await?),
         _ => None,
@@ -199,7 +198,7 @@ pub async fn transition(
     )
     .await?;
     if let Some(key) = resident_prompt(to) {
-        let locale = Locale::parse(&ticket.locale).unwrap_or_default();
+        let locale = ticket.locale;
         let staff_name = match (updated.assignee, &staff) {
             (Some(a), Some(s)) if a == s.id => s.name.clone(),
             (Some(a), _) => staff_brief(conn, a)
@@ -243,7 +242,7 @@ async fn apply(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Ticket, TransitionError> {
-    let from = *ticket.status;
+    let from = ticket.status;
     // Every statement shares $1 id, $2 from, $3 to, $4 now; a claim adds $5 claimer, $6 lease.
     let set = match to {
         Status::Claimed => "assignee = $5, claimed_at = $4, lease_expires_at = $6",

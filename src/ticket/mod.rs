@@ -13,7 +13,9 @@ pub mod sla;
 
 use async_trait::async_trait;
 
-pub use model::{Category, Department, Kind, Role, Status, Ticket, Urgency};
+pub use model::{
+    Category, Department, EscalationLevel, Kind, Role, Severity, Status, Ticket, Urgency,
+};
 pub use repository::NewTicket;
 pub use service::{create, TicketContext};
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::model::{Category, Department, Kind, Status, Ticket, Urgency};
+use super::model::{Category, Department, Kind, Severity, Status, Ticket, Urgency};
 use crate::domain::Locale;
 
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ pub async fn insert(
     conn: &mut PgConnection,
     new: &NewTicket,
     number: &str,
-    severity: i16,
+    severity: Severity,
     deadlines: Deadlines,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Ticket> {
@@ -206,10 +206,11 @@ pub async fn open_for_resident(
     resident_id: Uuid,
 ) -> sqlx::Result<Vec<Ticket>> {
     sqlx::query_as(
-        "SELECT * FROM tickets WHERE resident_id = $1 AND status NOT IN ('closed', 'cancelled')
+        "SELECT * FROM tickets WHERE resident_id = $1 AND status = ANY($2)
          ORDER BY created_at DESC",
     )
     .bind(resident_id)
+    .bind(Status::OPEN)
     .fetch_all(conn)
     .await
 }

@@ -373,13 +373,14 @@ pub async fn intercept(
     let pending: Option<PendingSurvey> = sqlx::query_as(
         "SELECT s.id, s.ticket_id, s.round, t.number, t.department, t.building
          FROM surveys s JOIN tickets t ON t.id = s.ticket_id
-         WHERE t.resident_id = $1 AND t.status = 'resolved'
+         WHERE t.resident_id = $1 AND t.status = $2
            AND s.asked_at IS NOT NULL AND s.answered_at IS NULL
          ORDER BY s.asked_at DESC
          LIMIT 1
          FOR UPDATE OF s",
     )
     .bind(resident_id)
+    .bind(Status::Resolved)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(survey) = pending else {
@@ -419,12 +420,13 @@ pub async fn record_by_staff(
     let pending: Option<PendingSurvey> = sqlx::query_as(
         "SELECT s.id, s.ticket_id, s.round, t.number, t.department, t.building
          FROM surveys s JOIN tickets t ON t.id = s.ticket_id
-         WHERE s.ticket_id = $1 AND t.status = 'resolved' AND s.answered_at IS NULL
+         WHERE s.ticket_id = $1 AND t.status = $2 AND s.answered_at IS NULL
          ORDER BY s.round DESC
          LIMIT 1
          FOR UPDATE OF s",
     )
     .bind(ticket_id)
+    .bind(Status::Resolved)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(survey) = pending else {

@@ -38,7 +38,7 @@ pub async fn create(
     let deadlines = sla::deadlines(&ctx.settings.sla, new.kind, new.urgency, now, offset);
     let ticket =
         repository::insert(conn, &new, &number, severity::ORDINARY, deadlines, now).await?;
-    if ticket.urgency.0 == Urgency::Emergency {
+    if ticket.urgency == Urgency::Emergency {
         alert_duty(conn, ctx, &ticket).await?;
     }
     severity::assess(conn, ctx, ticket).await

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::model::{Kind, Ticket};
+use super::model::{Kind, Severity, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, Actor};
 use super::service::TicketContext;
@@ -15,7 +15,7 @@ use crate::configuration::SeveritySettings;
 use crate::domain::Locale;
 
 /// Level 4 (一般): everything not raised by a rule.
-pub const ORDINARY: i16 = 4;
+pub const ORDINARY: Severity = Severity::ORDINARY;
 /// A group this large is level 2 (二级) even without a money figure.
 pub const LARGE_GROUP: i64 = 10;
 
@@ -60,7 +60,7 @@ pub async fn assess(
     ctx: &TicketContext,
     ticket: Ticket,
 ) -> anyhow::Result<Ticket> {
-    if !graded(*ticket.kind) {
+    if !graded(ticket.kind) {
         return Ok(ticket);
     }
     let rules: &SeveritySettings = &ctx.settings.severity;
@@ -68,11 +68,13 @@ pub async fn assess(
 
     let (repeated,): (bool,) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM tickets WHERE resident_id = $1 AND category = $2
-             AND kind = 'complaint' AND status = 'closed' AND id <> $3)",
+             AND kind = $4 AND status = $5 AND id <> $3)",
     )
     .bind(ticket.resident_id)
-    .bind(ticket.category.as_str())
+    .bind(ticket.category)
     .bind(ticket.id)
+    .bind(Kind::Complaint)
+    .bind(Status::Closed)
     .fetch_one(&mut *conn)
     .await?;
     if repeated {
@@ -133,13 +135,15 @@ async fn peers(
 ) -> sqlx::Result<Vec<Peer>> {
     sqlx::query_as(
         "SELECT id, resident_id, group_id, severity, number FROM tickets
-         WHERE kind = 'complaint' AND category = $1 AND created_at >= $2
-           AND status <> 'cancelled' AND ($3::text IS NULL OR building = $3)
+         WHERE kind = $4 AND category = $1 AND created_at >= $2
+           AND status = ANY($5) AND ($3::text IS NULL OR building = $3)
          ORDER BY created_at, id",
     )
-    .bind(ticket.category.as_str())
+    .bind(ticket.category)
     .bind(since)
     .bind(building)
+    .bind(Kind::Complaint)
+    .bind(Status::NOT_CANCELLED)
     .fetch_all(conn)
     .await
 }
@@ -231,14 +235,16 @@ pub async fn raise_overdue(conn: &mut PgConnection, ctx: &TicketContext) -> anyh
     let raised: Vec<(Uuid, String, i16)> = sqlx::query_as(
         "UPDATE tickets t SET severity = 3, updated_at = $2
          FROM (SELECT id, severity FROM tickets
-               WHERE kind = 'complaint' AND severity > 3 AND created_at <= $1
-                 AND status NOT IN ('resolved', 'closed', 'cancelled')
+               WHERE kind = $3 AND severity > 3 AND created_at <= $1
+                 AND status = ANY($4)
                FOR UPDATE SKIP LOCKED) old
          WHERE t.id = old.id
          RETURNING t.id, t.number, old.severity",
     )
     .bind(cutoff)
     .bind(now)
+    .bind(Kind::Complaint)
+    .bind(Status::UNRESOLVED)
     .fetch_all(&mut *conn)
     .await?;
     let reason = format!(

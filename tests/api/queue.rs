@@ -410,7 +410,7 @@ async fn a_stray_in_redis_is_skipped_by_claim_first() {
     app.state
         .queue
         .push(&ticket::Ticket {
-            status: ticket::model::StatusCol(ticket::Status::Queued),
+            status: ticket::Status::Queued,
             ..get_ticket(&app, a.id).await
         })
         .await

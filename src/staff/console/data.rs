@@ -11,7 +11,7 @@ use crate::staff::auth::StaffUser;
 use crate::staff::{actions, ApiError};
 use crate::state::AppState;
 use crate::ticket::residents::Handoff;
-use crate::ticket::{Department, Role, Ticket};
+use crate::ticket::{Department, Role, Status, Ticket};
 
 pub struct Board {
     pub department: Department,
@@ -90,10 +90,11 @@ pub async fn board(
 ) -> Result<Board, ApiError> {
     let queued = actions::queue(state, user, department).await?;
     let held: Vec<Ticket> = sqlx::query_as(
-        "SELECT * FROM tickets WHERE department = $1 AND status IN ('claimed', 'in_progress')
+        "SELECT * FROM tickets WHERE department = $1 AND status = ANY($2)
          ORDER BY due_at NULLS LAST, created_at",
     )
-    .bind(department.as_str())
+    .bind(department)
+    .bind(Status::HELD)
     .fetch_all(&state.db)
     .await?;
     let ids: Vec<Uuid> = held.iter().filter_map(|t| t.assignee).collect();
@@ -187,12 +188,13 @@ pub async fn detail(state: &AppState, user: &StaffUser, key: &str) -> Result<Det
 pub async fn building_tickets(db: &PgPool, user: &StaffUser) -> sqlx::Result<Vec<Ticket>> {
     sqlx::query_as(
         "SELECT * FROM tickets
-         WHERE status NOT IN ('closed', 'cancelled')
+         WHERE status = ANY($3)
            AND ($1 OR building = ANY($2))
          ORDER BY created_at DESC LIMIT 500",
     )
     .bind(user.role == Role::Manager)
     .bind(&user.buildings)
+    .bind(Status::OPEN)
     .fetch_all(db)
     .await
 }
