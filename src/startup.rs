@@ -102,6 +102,9 @@ impl Application {
         options: Options,
         dialogue: Option<Arc<dyn crate::channel::Dialogue>>,
     ) -> anyhow::Result<Self> {
+        // Settings may have been changed in code since they were loaded: a bad value stops
+        // the start here, named by its key, before anything is connected.
+        settings.validate().context("invalid configuration")?;
         let settings = Arc::new(settings);
         let db = connect_db(&settings).await?;
         if options.run_migrations {

@@ -11,6 +11,7 @@ use super::outbox::{self, Claimed, Recipient};
 use super::wechat_api::{template_data, SendError, WechatApi};
 use super::wecom_api::WecomApi;
 use crate::channel::ChannelRef;
+use crate::configuration::AlertChannel;
 use crate::state::AppState;
 
 /// WeChat allows customer-service messages this long after the resident last wrote…
@@ -201,9 +202,8 @@ async fn to_staff(
         Some(id) => outbox::staff(&state.db, id).await.map_err(db_failure)?,
         None => None,
     };
-    let settings = &state.settings.escalation;
-    match settings.channel.as_str() {
-        "log" => {
+    match &state.settings.escalation.channel {
+        AlertChannel::Log => {
             tracing::warn!(
                 alert = %row.id,
                 staff = staff.as_ref().map(|s| s.name.as_str()).unwrap_or("-"),
@@ -213,9 +213,9 @@ async fn to_staff(
             );
             Ok(())
         }
-        "webhook" => {
-            let secret = settings
-                .webhook_secret
+        AlertChannel::Webhook(webhook) => {
+            let secret = webhook
+                .secret
                 .as_ref()
                 .map(|s| s.expose_secret().to_owned())
                 .unwrap_or_default();
@@ -229,19 +229,19 @@ async fn to_staff(
             };
             post_signed(
                 http,
-                &settings.webhook_url,
+                &webhook.url,
                 secret.as_bytes(),
                 state.clock.now().timestamp(),
                 &event,
             )
             .await
         }
-        "wecom" => {
+        AlertChannel::Wecom(wecom) => {
             let api = WecomApi {
                 http,
                 redis: &state.redis,
-                settings,
-                token_key: state.key(&format!("wecom:token:{}", settings.wecom_corpid)),
+                settings: wecom,
+                token_key: state.key(&format!("wecom:token:{}", wecom.corpid)),
             };
             let touser = staff
                 .as_ref()
@@ -249,9 +249,6 @@ async fn to_staff(
                 .unwrap_or_else(|| "@all".into());
             api.send_text(&touser, &row.text).await
         }
-        other => Err(Failure::Config(format!(
-            "unknown escalation channel `{other}`"
-        ))),
     }
 }
 

@@ -465,10 +465,10 @@ impl Engine {
 
     /// The configured time to respond for this kind and urgency (`sla.<kind>.<urgency>`).
     fn respond_within(&self, t: &Ticket) -> String {
-        let by_kind = self.settings.sla.get(t.kind.as_str());
-        by_kind
-            .and_then(|u| u.get(t.urgency.as_str()).or_else(|| u.get("normal")))
-            .map(|s| s.respond.clone())
-            .unwrap_or_else(|| "24h".into())
+        self.settings
+            .sla
+            .limits(t.kind, t.urgency)
+            .respond
+            .to_string()
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -183,8 +182,7 @@ impl Queues {
         }
         let mut tx = self.db.begin().await?;
         let now = self.ctx.clock.now();
-        let lease =
-            Duration::from_std(self.ctx.settings.queue.lease).unwrap_or(Duration::minutes(30));
+        let lease = self.ctx.settings.queue.lease;
         let updated: Option<Ticket> = sqlx::query_as(
             "UPDATE tickets SET assignee = $2, updated_at = $3,
                  lease_expires_at = CASE WHEN status = $5 THEN $4 ELSE lease_expires_at END

@@ -141,7 +141,9 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let lease = humantime::format_duration(state.settings.queue.lease).to_string();
+        let lease =
+            humantime::format_duration(state.settings.queue.lease.to_std().unwrap_or_default())
+                .to_string();
         let ticket = lifecycle::transition(
             &mut tx,
             &q.ctx,
@@ -158,8 +160,7 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
         .bind(&department)
         .fetch_optional(&mut *tx)
         .await?;
-        let locale =
-            crate::domain::Locale::parse(&state.settings.locale.default).unwrap_or_default();
+        let locale = state.settings.locale.default;
         let text = state.prompts.render(
             locale,
             "ticket.lease_expired",

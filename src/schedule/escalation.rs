@@ -106,7 +106,7 @@ struct Late {
     status: String,
     department: String,
     building: Option<String>,
-    locale: String,
+    locale: Locale,
     resident_id: Uuid,
     reopen_count: i32,
     escalation_level: i16,
@@ -116,14 +116,6 @@ struct Late {
 
 const LATE_COLUMNS: &str = "id, number, summary, status, department, building, locale, resident_id,
                             reopen_count, escalation_level, respond_due_at, due_at";
-
-fn chrono(d: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-fn locale_of(s: &str) -> Locale {
-    Locale::parse(s).unwrap_or_default()
-}
 
 pub async fn escalate_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
@@ -141,7 +133,7 @@ pub async fn escalate_due(state: &AppState) -> anyhow::Result<usize> {
          ORDER BY since LIMIT $4",
     )
     .bind(now)
-    .bind(interval.as_secs_f64())
+    .bind(interval.num_seconds() as f64)
     .bind(TOP_LEVEL)
     .bind(BATCH)
     .bind(Status::QUEUED)
@@ -173,11 +165,11 @@ async fn escalate_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> anyhow:
     let Some((since, reason)) = breach(status, t.respond_due_at, t.due_at, now) else {
         return Ok(0);
     };
-    let target = target_level(since, now, chrono(state.settings.escalation.level_interval));
+    let target = target_level(since, now, state.settings.escalation.level_interval);
     if target <= t.escalation_level {
         return Ok(0);
     }
-    let staff_locale = locale_of(&state.settings.locale.default);
+    let staff_locale = state.settings.locale.default;
     let department = Department::parse(&t.department);
     let reason_text = state.prompts.get(staff_locale, reason.prompt()).to_owned();
     for level in (t.escalation_level + 1)..=target {
@@ -274,8 +266,8 @@ pub(crate) async fn send_delay_notice(
     ) {
         return Ok(false);
     }
-    let locale = locale_of(&t.locale);
-    let promised = now + chrono(state.settings.escalation.delay_extension);
+    let locale = t.locale;
+    let promised = now + state.settings.escalation.delay_extension;
     let reason_key = if status.is_queued() {
         "escalation.delay_reason_waiting"
     } else {
@@ -360,7 +352,7 @@ pub async fn delay_notices_due(state: &AppState) -> anyhow::Result<usize> {
 /// Open complaints whose resident has heard nothing for `escalation.progress_every`.
 pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
-    let every = chrono(state.settings.escalation.progress_every);
+    let every = state.settings.escalation.progress_every;
     let due: Vec<Late> = sqlx::query_as(&format!(
         "SELECT {LATE_COLUMNS} FROM tickets t
          WHERE t.kind = $3 AND t.status = ANY($4)
@@ -382,7 +374,7 @@ pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
         let Some(status) = Status::parse(&t.status) else {
             continue;
         };
-        let locale = locale_of(&t.locale);
+        let locale = t.locale;
         let status_key = if status.is_queued() {
             "escalation.status_waiting"
         } else {

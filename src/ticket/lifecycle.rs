@@ -179,8 +179,7 @@ pub async fn transition(
     permitted(mover, from, to)?;
 
     let now = ctx.clock.now();
-    let lease = chrono::Duration::from_std(ctx.settings.queue.lease)
-        .unwrap_or_else(|_| chrono::Duration::minutes(30));
+    let lease = ctx.settings.queue.lease;
     let claimer = match actor {
         Actor::Staff(id) => Some(id),
         _ => None,

@@ -510,7 +510,7 @@ async fn record_answer(
                     .execute(&mut *conn)
                     .await?;
             }
-            let staff_locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+            let staff_locale = ctx.settings.locale.default;
             let vars = [
                 ("number", survey.number.as_str()),
                 ("rating", rating_text.as_str()),

@@ -8,10 +8,9 @@ use sqlx::PgConnection;
 use super::model::{Ticket, Urgency};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, NewTicket};
-use super::{severity, sla};
+use super::severity;
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
-use crate::domain::Locale;
 use crate::prompts::Prompts;
 
 /// What ticket operations need besides a connection.
@@ -35,7 +34,10 @@ pub async fn create(
     let offset = ctx.settings.locale.offset();
     let day = now.with_timezone(&offset).date_naive();
     let number = repository::next_number(&ctx.db, new.kind, day).await?;
-    let deadlines = sla::deadlines(&ctx.settings.sla, new.kind, new.urgency, now, offset);
+    let deadlines = ctx
+        .settings
+        .sla
+        .deadlines(new.kind, new.urgency, now, offset);
     let ticket =
         repository::insert(conn, &new, &number, severity::ORDINARY, deadlines, now).await?;
     if ticket.urgency == Urgency::Emergency {
@@ -51,7 +53,7 @@ async fn alert_duty(
     ctx: &TicketContext,
     ticket: &Ticket,
 ) -> anyhow::Result<()> {
-    let locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+    let locale = ctx.settings.locale.default;
     let place = ticket.location.as_deref().unwrap_or("-");
     let text = ctx.prompts.render(
         locale,

@@ -12,7 +12,6 @@ use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, Actor};
 use super::service::TicketContext;
 use crate::configuration::SeveritySettings;
-use crate::domain::Locale;
 
 /// Level 4 (一般): everything not raised by a rule.
 pub const ORDINARY: Severity = Severity::ORDINARY;
@@ -96,12 +95,12 @@ pub async fn assess(
     }
 
     if let Some(building) = &ticket.building {
-        let window = Duration::from_std(rules.group_window).unwrap_or(Duration::hours(24));
+        let window = rules.group_window;
         let peers = peers(conn, &ticket, Some(building), now - window).await?;
         let level = group_level(distinct(&peers), rules.group_min_residents);
         link(conn, ctx, &peers, level, "group complaint").await?;
     }
-    let window = Duration::from_std(rules.hot_window).unwrap_or(Duration::days(30));
+    let window = rules.hot_window;
     let peers = peers(conn, &ticket, None, now - window).await?;
     let level = hot_level(distinct(&peers), rules.hot_min_residents);
     link(conn, ctx, &peers, level, "hot issue").await?;
@@ -202,7 +201,7 @@ async fn alert(
     reason: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    let locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+    let locale = ctx.settings.locale.default;
     let text = ctx.prompts.render(
         locale,
         "ticket.severity_raised",
