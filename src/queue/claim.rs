@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::store::{Named, Store};
 use crate::state::AppState;
 use crate::ticket::lifecycle::{self, TransitionError};
-use crate::ticket::repository::{self, Actor};
+use crate::ticket::repository::{self, Actor, Event};
 use crate::ticket::{Department, Status, Ticket, TicketContext};
 
 /// Claims fail the way transitions do: `HeldByOther` (409), `Illegal` (409), `NotFound`.
@@ -165,17 +165,13 @@ impl Queues {
         if ticket.status.is_queued() {
             let t = self.claim(to, ticket).await?;
             let mut conn = self.db.acquire().await?;
-            let note = format!("assigned to {to}");
             let now = self.ctx.clock.now();
-            repository::record_event(
+            repository::record(
                 &mut conn,
                 t.id,
                 now,
                 Actor::Staff(by),
-                "assigned",
-                None,
-                None,
-                Some(&note),
+                Event::Assigned { to },
             )
             .await?;
             return Ok(t);
@@ -202,19 +198,15 @@ impl Queues {
                 to: Status::Claimed,
             });
         };
-        let note = format!(
-            "from {} to {to}",
-            ticket.assignee.map(|a| a.to_string()).unwrap_or_default()
-        );
-        repository::record_event(
+        repository::record(
             &mut tx,
             t.id,
             now,
             Actor::Staff(by),
-            "reassigned",
-            None,
-            None,
-            Some(&note),
+            Event::Reassigned {
+                from: ticket.assignee,
+                to,
+            },
         )
         .await?;
         tx.commit().await?;

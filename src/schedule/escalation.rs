@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::domain::Locale;
 use crate::state::AppState;
-use crate::ticket::model::{Department, Kind, Role, Status};
+use crate::ticket::model::{Department, EscalationLevel, Kind, Role, Status};
 use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::repository::{record_event, Actor};
+use crate::ticket::repository::{record, Actor, Event};
 use crate::ticket::revisit::find_staff;
 
 pub const TOP_LEVEL: i16 = 3;
@@ -208,16 +208,15 @@ async fn escalate_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> anyhow:
             )
             .await?;
         }
-        let note = format!("level {level}: {reason_text}");
-        record_event(
+        record(
             &mut tx,
             t.id,
             now,
             Actor::System,
-            "escalated",
-            None,
-            None,
-            Some(&note),
+            Event::Escalated {
+                level: EscalationLevel(level),
+                reason: &reason_text,
+            },
         )
         .await?;
         tracing::warn!(ticket = %t.number, level, ?reason, "ticket escalated");
@@ -307,16 +306,12 @@ pub(crate) async fn send_delay_notice(
     .bind(format!("followup:{dedup_key}"))
     .execute(&mut *conn)
     .await?;
-    let note = format!("delay notice sent: new expected time {time}");
-    record_event(
+    record(
         conn,
         t.id,
         now,
         Actor::System,
-        "delay_notified",
-        None,
-        None,
-        Some(&note),
+        Event::DelayNotified { new_time: &time },
     )
     .await?;
     Ok(true)

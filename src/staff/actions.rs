@@ -10,7 +10,7 @@ use super::scope;
 use crate::queue::Queues;
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::repository::{self, Actor};
+use crate::ticket::repository::{self, Actor, Event};
 use crate::ticket::{Department, Status, Ticket};
 
 pub fn department(s: &str) -> Result<Department, ApiError> {
@@ -144,15 +144,12 @@ pub async fn reply(
         now,
     )
     .await?;
-    repository::record_event(
+    repository::record(
         &mut tx,
         t.id,
         now,
         Actor::Staff(user.id),
-        "reply",
-        None,
-        None,
-        Some(text),
+        Event::Reply { text },
     )
     .await?;
     tx.commit().await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::model::{Role, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
-use super::repository::{self, Actor};
+use super::repository::{self, Actor, Event};
 use super::service::TicketContext;
 
 #[derive(Debug, thiserror::Error)]
@@ -117,19 +117,6 @@ pub fn permitted(mover: Mover, from: Status, to: Status) -> Result<(), Transitio
     }
 }
 
-/// The event's action name for a move.
-pub fn action(from: Status, to: Status) -> &'static str {
-    match (from, to) {
-        (_, Status::Claimed) => "claimed",
-        (_, Status::InProgress) => "started",
-        (_, Status::Resolved) => "resolved",
-        (_, Status::Closed) => "closed",
-        (_, Status::Reopened) => "reopened",
-        (_, Status::Cancelled) => "cancelled",
-        (_, Status::Queued) => "released",
-    }
-}
-
 /// The prompt key (in `prompts/<locale>/ticket.toml`) of the resident's notice, if the
 /// resident is told about this move.
 pub fn resident_prompt(to: Status) -> Option<&'static str> {
@@ -185,17 +172,7 @@ pub async fn transition(
         _ => None,
     };
     let updated = apply(conn, &ticket, to, claimer, now, now + lease).await?;
-    repository::record_event(
-        conn,
-        ticket_id,
-        now,
-        actor,
-        action(from, to),
-        Some(from),
-        Some(to),
-        note,
-    )
-    .await?;
+    repository::record(conn, ticket_id, now, actor, Event::Moved { from, to, note }).await?;
     if let Some(key) = resident_prompt(to) {
         let locale = ticket.locale;
         let staff_name = match (updated.assignee, &staff) {
@@ -430,8 +407,13 @@ mod tests {
 
     #[test]
     fn every_move_has_an_action_and_queue_moves_are_silent() {
-        assert_eq!(action(Claimed, Queued), "released");
-        assert_eq!(action(Queued, Claimed), "claimed");
+        let moved = |from, to| Event::Moved {
+            from,
+            to,
+            note: None,
+        };
+        assert_eq!(moved(Claimed, Queued).action(), "released");
+        assert_eq!(moved(Queued, Claimed).action(), "claimed");
         assert_eq!(resident_prompt(Queued), None);
         assert_eq!(resident_prompt(Closed), None);
         assert_eq!(resident_prompt(Claimed), Some("ticket.claimed"));

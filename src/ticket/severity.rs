@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::model::{Kind, Severity, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
-use super::repository::{self, Actor};
+use super::repository::{self, Actor, Event};
 use super::service::TicketContext;
 use crate::configuration::SeveritySettings;
 
@@ -44,6 +44,11 @@ pub fn overdue(created_at: DateTime<Utc>, now: DateTime<Utc>, unresolved_days: i
 /// Lower is graver: raising never lowers a level already reached.
 pub fn raise(current: i16, to: Option<i16>) -> i16 {
     to.map_or(current, |l| current.min(l))
+}
+
+/// A level the rules computed (always 1 to 4; the column's CHECK holds the same).
+fn severity_of(level: i16) -> Severity {
+    Severity::new(level).unwrap_or(Severity::ORDINARY)
 }
 
 /// Only complaints are graded; repairs and the rest are excluded from "same kind" counts.
@@ -81,15 +86,14 @@ pub async fn assess(
             .bind(ticket.id)
             .execute(&mut *conn)
             .await?;
-        repository::record_event(
+        repository::record(
             conn,
             ticket.id,
             now,
             Actor::System,
-            "important",
-            None,
-            None,
-            Some("repeated after closure"),
+            Event::Important {
+                reason: "repeated after closure",
+            },
         )
         .await?;
     }
@@ -175,16 +179,16 @@ async fn link(
         .iter()
         .filter(|p| raise(p.severity, Some(level)) < p.severity)
     {
-        let note = format!("severity {} → {level}: {reason}", p.severity);
-        repository::record_event(
+        repository::record(
             conn,
             p.id,
             now,
             Actor::System,
-            "severity",
-            None,
-            None,
-            Some(&note),
+            Event::SeverityRaised {
+                from: severity_of(p.severity),
+                to: severity_of(level),
+                reason,
+            },
         )
         .await?;
         alert(conn, ctx, p.id, &p.number, level, reason, now).await?;
@@ -251,16 +255,16 @@ pub async fn raise_overdue(conn: &mut PgConnection, ctx: &TicketContext) -> anyh
         ctx.settings.severity.unresolved_days
     );
     for (id, number, before) in &raised {
-        let note = format!("severity {before} → 3: {reason}");
-        repository::record_event(
+        repository::record(
             conn,
             *id,
             now,
             Actor::System,
-            "severity",
-            None,
-            None,
-            Some(&note),
+            Event::SeverityRaised {
+                from: severity_of(*before),
+                to: severity_of(3),
+                reason: &reason,
+            },
         )
         .await?;
         alert(conn, ctx, *id, number, 3, &reason, now).await?;
