@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
 scripts/ensure-browser.sh
 scripts/drop-test-databases.sh
+# No module may import another that imports it back (see the script for the rules).
+python3 scripts/check-cycles.py
 status=0
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" || status=$?
 if [ "$status" = 0 ] && [ "${FAULTS:-1}" != 0 ]; then

@@ -124,10 +124,17 @@ impl Application {
                 db: db.clone(),
             })?,
         };
-        let (ingest, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);
+        let (batcher, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);
+        let ingest = crate::channel::ingest::Deps {
+            settings: settings.clone(),
+            db: db.clone(),
+            clock: clock.clone(),
+            dialogue: dialogue.clone(),
+            ingest: batcher,
+        };
         let shutdown = CancellationToken::new();
         let state = AppState {
-            ingest,
+            ingest: ingest.clone(),
             shutdown: shutdown.clone(),
             settings: settings.clone(),
             db,
@@ -139,7 +146,7 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
         };
         tokio::spawn(crate::channel::ingest::batch::run(
-            state.clone(),
+            ingest,
             ingest_jobs,
             crate::channel::ingest::Limits {
                 max_batch: settings.ingest.max_batch,
@@ -216,7 +223,7 @@ pub fn router(state: AppState) -> Router {
 fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(crate::channel::ingest::recovery_worker(
-            state.clone(),
+            state.ingest.clone(),
             shutdown.clone(),
         )),
         tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),

@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::context::TicketContext;
 use super::model::{Role, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, Actor, Event};
-use super::service::TicketContext;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransitionError {

@@ -5,11 +5,11 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::context::TicketContext;
 use super::lifecycle::{transition, TransitionError};
 use super::model::{Department, Role, Status};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::Actor;
-use super::service::TicketContext;
 use crate::domain::Locale;
 
 /// A satisfaction rating, 1 (very dissatisfied) … 5 (very satisfied).

@@ -1,28 +1,13 @@
 //! Ticket operations that combine the rules (SLA, severity) with the repository. Callers pass
 //! the connection of their transaction.
 
-use std::sync::Arc;
-
 use sqlx::PgConnection;
 
+use super::context::TicketContext;
 use super::model::{Ticket, Urgency};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, NewTicket};
 use super::severity;
-use crate::clock::SharedClock;
-use crate::configuration::Settings;
-use crate::prompts::Prompts;
-
-/// What ticket operations need besides a connection.
-#[derive(Clone)]
-pub struct TicketContext {
-    pub settings: Arc<Settings>,
-    pub clock: SharedClock,
-    /// The texts of notices that status changes send to residents and staff.
-    pub prompts: Arc<Prompts>,
-    /// For what must not wait for the caller's transaction (ticket numbers).
-    pub db: sqlx::PgPool,
-}
 
 /// Files a new ticket: number, deadlines and severity are computed here.
 pub async fn create(

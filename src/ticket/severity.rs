@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::context::TicketContext;
 use super::model::{Kind, Severity, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, Actor, Event};
-use super::service::TicketContext;
 use crate::configuration::SeveritySettings;
 
 /// Level 4 (一般): everything not raised by a rule.

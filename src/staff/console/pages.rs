@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use maud::{html, Markup, DOCTYPE};
 
 use super::data::{Board, Conversation, Detail, Message};
-use super::session::Console;
 use super::sla;
+use super::viewer::Console;
 use crate::staff::view::location;
 use crate::ticket::{Department, Role, Status, Ticket};
 
