@@ -2,6 +2,7 @@
 //! repository that stores them. Every other layer may import from here.
 
 pub mod context;
+pub mod escalation;
 pub mod lifecycle;
 pub mod model;
 pub mod notify;
