@@ -227,7 +227,15 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHand
             shutdown.clone(),
         )),
         tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),
-        tokio::spawn(crate::delivery::worker(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::delivery::worker(
+            crate::delivery::Deps {
+                settings: state.settings.clone(),
+                db: state.db.clone(),
+                redis: state.redis.clone(),
+                clock: state.clock.clone(),
+            },
+            shutdown.clone(),
+        )),
     ]
 }
 

@@ -10,20 +10,16 @@ use super::failure::Failure;
 use super::outbox::{self, Claimed, Recipient};
 use super::wechat_api::{template_data, SendError, WechatApi};
 use super::wecom_api::WecomApi;
+use super::Deps;
 use crate::channel::ChannelRef;
 use crate::configuration::AlertChannel;
-use crate::state::AppState;
 
 /// WeChat allows customer-service messages this long after the resident last wrote…
 const CS_WINDOW_HOURS: i64 = 48;
 /// …and this many of them per message the resident sent.
 const CS_PER_INBOUND: i32 = 5;
 
-pub async fn deliver(
-    state: &AppState,
-    http: &reqwest::Client,
-    row: &Claimed,
-) -> Result<(), Failure> {
+pub async fn deliver(state: &Deps, http: &reqwest::Client, row: &Claimed) -> Result<(), Failure> {
     let ticket = row.ticket_number.as_deref();
     match row.recipient_kind.as_str() {
         "resident" => to_resident(state, http, row, ticket).await,
@@ -33,7 +29,7 @@ pub async fn deliver(
 }
 
 async fn to_resident(
-    state: &AppState,
+    state: &Deps,
     http: &reqwest::Client,
     row: &Claimed,
     ticket: Option<&str>,
@@ -89,7 +85,7 @@ pub fn customer_service_allowed(
 }
 
 async fn to_wechat(
-    state: &AppState,
+    state: &Deps,
     http: &reqwest::Client,
     row: &Claimed,
     resident: &Recipient,
@@ -193,7 +189,7 @@ async fn send_template(
 }
 
 async fn to_staff(
-    state: &AppState,
+    state: &Deps,
     http: &reqwest::Client,
     row: &Claimed,
     ticket: Option<&str>,
