@@ -226,7 +226,7 @@ fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHand
             state.ingest.clone(),
             shutdown.clone(),
         )),
-        tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::queue::reconciler(state.queues(), shutdown.clone())),
         tokio::spawn(crate::delivery::worker(
             crate::delivery::Deps {
                 settings: state.settings.clone(),

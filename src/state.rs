@@ -36,6 +36,11 @@ impl AppState {
         format!("{}:{suffix}", self.settings.redis.key_prefix)
     }
 
+    /// The department queues, for the handlers that claim and list.
+    pub fn queues(&self) -> crate::queue::Queues {
+        crate::queue::Queues::new(self.redis.clone(), self.ticket_context())
+    }
+
     pub fn ticket_context(&self) -> TicketContext {
         TicketContext {
             settings: self.settings.clone(),

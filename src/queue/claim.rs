@@ -8,7 +8,6 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::store::{Named, Store};
-use crate::state::AppState;
 use crate::ticket::lifecycle::{self, TransitionError};
 use crate::ticket::repository::{self, Actor, Event};
 use crate::ticket::{Department, Status, Ticket, TicketContext};
@@ -29,11 +28,12 @@ pub struct Queues {
 }
 
 impl Queues {
-    pub fn from_state(state: &AppState) -> Self {
+    /// The queues under this deployment's Redis prefix, with what ticket moves need.
+    pub fn new(redis: redis::aio::ConnectionManager, ctx: TicketContext) -> Self {
         Self {
-            store: Store::new(state.redis.clone(), &state.settings.redis.key_prefix),
-            db: state.db.clone(),
-            ctx: state.ticket_context(),
+            store: Store::new(redis, &ctx.settings.redis.key_prefix),
+            db: ctx.db.clone(),
+            ctx,
         }
     }
 

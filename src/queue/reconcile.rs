@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::claim::Queues;
 use super::keys;
-use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
 use crate::ticket::repository::Actor;
 use crate::ticket::{lifecycle, Department, Status, Urgency};
@@ -22,11 +21,10 @@ pub struct Reconciled {
 }
 
 /// Reconciles every department's queue with the database.
-pub async fn reconcile(state: &AppState) -> anyhow::Result<Reconciled> {
-    let q = Queues::from_state(state);
+pub async fn reconcile(q: &Queues) -> anyhow::Result<Reconciled> {
     let mut total = Reconciled::default();
     for &d in Department::ALL {
-        let r = reconcile_department(&q, d).await?;
+        let r = reconcile_department(q, d).await?;
         total.added += r.added;
         total.removed += r.removed;
     }
@@ -107,8 +105,8 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
 
 /// Returns to the queue every claim not started within `queue.lease`, and tells the
 /// department's supervisor. For the reconciler loop or the scheduler; returns the count.
-pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
-    let q = Queues::from_state(state);
+pub async fn expire_leases(q: &Queues) -> anyhow::Result<u64> {
+    let state = &q.ctx;
     let now = state.clock.now();
     let due: Vec<(Uuid,)> = sqlx::query_as(
         "SELECT id FROM tickets WHERE status = $2 AND lease_expires_at <= $1

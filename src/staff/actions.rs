@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::auth::StaffUser;
 use super::error::ApiError;
 use super::scope;
-use crate::queue::Queues;
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
 use crate::ticket::repository::{self, Actor, Event};
@@ -48,7 +47,7 @@ pub async fn queue(
     d: Department,
 ) -> Result<Vec<Ticket>, ApiError> {
     check_queue(user, d)?;
-    Ok(Queues::from_state(state).list(d).await?)
+    Ok(state.queues().list(d).await?)
 }
 
 /// Takes the first waiting ticket of the department; `None` when the queue is empty.
@@ -58,7 +57,7 @@ pub async fn claim_first(
     d: Department,
 ) -> Result<Option<Ticket>, ApiError> {
     check_queue(user, d)?;
-    Ok(Queues::from_state(state).claim_first(user.id, d).await?)
+    Ok(state.queues().claim_first(user.id, d).await?)
 }
 
 /// Takes a named ticket (抢单).
@@ -68,7 +67,7 @@ pub async fn claim(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Tic
             "only its department takes this ticket".into(),
         ));
     }
-    Ok(Queues::from_state(state).claim(user.id, t).await?)
+    Ok(state.queues().claim(user.id, t).await?)
 }
 
 /// Moves a ticket to `to` with an optional note; `claimed` on a waiting ticket is a claim.
@@ -83,14 +82,16 @@ pub async fn change_status(
         return claim(state, user, t).await;
     }
     let note = note.map(str::trim).filter(|n| !n.is_empty());
-    Ok(Queues::from_state(state)
+    Ok(state
+        .queues()
         .transition(t.id, Actor::Staff(user.id), to, note)
         .await?)
 }
 
 /// Puts a held ticket back in its queue.
 pub async fn release(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Ticket, ApiError> {
-    Ok(Queues::from_state(state)
+    Ok(state
+        .queues()
         .transition(
             t.id,
             Actor::Staff(user.id),
@@ -184,7 +185,5 @@ pub async fn assign(
             t.department.as_str()
         )));
     }
-    Ok(Queues::from_state(state)
-        .assign(user.id, t, staff_id)
-        .await?)
+    Ok(state.queues().assign(user.id, t, staff_id).await?)
 }
