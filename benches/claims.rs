@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use guanjia::clock::SystemClock;
 use guanjia::configuration::Settings;
 use guanjia::domain::Locale;
-use guanjia::queue::Queues;
 use guanjia::startup::{Application, Options};
 use guanjia::ticket::{self, Category, Department, Kind, NewTicket, Urgency};
 use secrecy::ExposeSecret;
@@ -110,10 +109,10 @@ async fn main() -> anyhow::Result<()> {
         filed.push(ticket::create(&mut tx, &ctx, new).await?);
     }
     tx.commit().await?;
-    guanjia::queue::reconcile(&state).await?;
+    guanjia::queue::reconcile(&state.queues()).await?;
     println!("seeded {tickets} tickets in {:.2?}", seeded.elapsed());
 
-    let queues = Queues::from_state(&state);
+    let queues = state.queues();
     let started = Instant::now();
     let mut handles = vec![];
     for id in staff {

@@ -8,6 +8,8 @@ scripts/ensure-services.sh
 scripts/ensure-encoder.sh
 scripts/ensure-browser.sh
 scripts/drop-test-databases.sh
+# No module may import another that imports it back (see the script for the rules).
+python3 scripts/check-cycles.py
 status=0
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}" || status=$?
 if [ "$status" = 0 ]; then

@@ -102,6 +102,9 @@ impl Application {
         options: Options,
         dialogue: Option<Arc<dyn crate::channel::Dialogue>>,
     ) -> anyhow::Result<Self> {
+        // Settings may have been changed in code since they were loaded: a bad value stops
+        // the start here, named by its key, before anything is connected.
+        settings.validate().context("invalid configuration")?;
         let settings = Arc::new(settings);
         let db = connect_db(&settings).await?;
         if options.run_migrations {
@@ -121,10 +124,17 @@ impl Application {
                 db: db.clone(),
             })?,
         };
-        let (ingest, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);
+        let (batcher, ingest_jobs) = crate::channel::ingest::Batcher::new(settings.ingest.queue);
+        let ingest = crate::channel::ingest::Deps {
+            settings: settings.clone(),
+            db: db.clone(),
+            clock: clock.clone(),
+            dialogue: dialogue.clone(),
+            ingest: batcher,
+        };
         let shutdown = CancellationToken::new();
         let state = AppState {
-            ingest,
+            ingest: ingest.clone(),
             shutdown: shutdown.clone(),
             settings: settings.clone(),
             db,
@@ -136,7 +146,7 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
         };
         tokio::spawn(crate::channel::ingest::batch::run(
-            state.clone(),
+            ingest,
             ingest_jobs,
             crate::channel::ingest::Limits {
                 max_batch: settings.ingest.max_batch,
@@ -213,11 +223,19 @@ pub fn router(state: AppState) -> Router {
 fn spawn_workers(state: &AppState, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(crate::channel::ingest::recovery_worker(
-            state.clone(),
+            state.ingest.clone(),
             shutdown.clone(),
         )),
-        tokio::spawn(crate::queue::reconciler(state.clone(), shutdown.clone())),
-        tokio::spawn(crate::delivery::worker(state.clone(), shutdown.clone())),
+        tokio::spawn(crate::queue::reconciler(state.queues(), shutdown.clone())),
+        tokio::spawn(crate::delivery::worker(
+            crate::delivery::Deps {
+                settings: state.settings.clone(),
+                db: state.db.clone(),
+                redis: state.redis.clone(),
+                clock: state.clock.clone(),
+            },
+            shutdown.clone(),
+        )),
     ]
 }
 

@@ -22,8 +22,9 @@ pub struct AppState {
     pub dialogue: Arc<dyn Dialogue>,
     pub queue: Arc<dyn TicketQueue>,
     pub metrics: PrometheusHandle,
-    /// Where requests hand their arrivals to be stored and processed in batches.
-    pub ingest: crate::channel::ingest::Batcher,
+    /// What the doors hand their arrivals to: the batcher and what storing and
+    /// processing need.
+    pub ingest: crate::channel::ingest::Deps,
     /// Cancelled when the server begins to stop: long-lived responses (the console's event
     /// streams) end early instead of holding the shutdown up.
     pub shutdown: tokio_util::sync::CancellationToken,
@@ -33,6 +34,11 @@ impl AppState {
     /// A Redis key under this deployment's prefix.
     pub fn key(&self, suffix: &str) -> String {
         format!("{}:{suffix}", self.settings.redis.key_prefix)
+    }
+
+    /// The department queues, for the handlers that claim and list.
+    pub fn queues(&self) -> crate::queue::Queues {
+        crate::queue::Queues::new(self.redis.clone(), self.ticket_context())
     }
 
     pub fn ticket_context(&self) -> TicketContext {

@@ -16,3 +16,25 @@ pub mod wecom_api;
 pub mod worker;
 
 pub use worker::{run_batch, worker};
+
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+
+/// What the delivery worker needs, given by `startup` (the worker does not see the HTTP
+/// layer's state).
+#[derive(Clone)]
+pub struct Deps {
+    pub settings: Arc<Settings>,
+    pub db: sqlx::PgPool,
+    pub redis: redis::aio::ConnectionManager,
+    pub clock: SharedClock,
+}
+
+impl Deps {
+    /// A Redis key under this deployment's prefix.
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.settings.redis.key_prefix)
+    }
+}

@@ -10,19 +10,16 @@ use super::failure::Failure;
 use super::outbox::{self, Claimed, Recipient};
 use super::wechat_api::{template_data, SendError, WechatApi};
 use super::wecom_api::WecomApi;
+use super::Deps;
 use crate::channel::ChannelRef;
-use crate::state::AppState;
+use crate::configuration::AlertChannel;
 
 /// WeChat allows customer-service messages this long after the resident last wrote…
 const CS_WINDOW_HOURS: i64 = 48;
 /// …and this many of them per message the resident sent.
 const CS_PER_INBOUND: i32 = 5;
 
-pub async fn deliver(
-    state: &AppState,
-    http: &reqwest::Client,
-    row: &Claimed,
-) -> Result<(), Failure> {
+pub async fn deliver(state: &Deps, http: &reqwest::Client, row: &Claimed) -> Result<(), Failure> {
     let ticket = row.ticket_number.as_deref();
     match row.recipient_kind.as_str() {
         "resident" => to_resident(state, http, row, ticket).await,
@@ -32,7 +29,7 @@ pub async fn deliver(
 }
 
 async fn to_resident(
-    state: &AppState,
+    state: &Deps,
     http: &reqwest::Client,
     row: &Claimed,
     ticket: Option<&str>,
@@ -88,7 +85,7 @@ pub fn customer_service_allowed(
 }
 
 async fn to_wechat(
-    state: &AppState,
+    state: &Deps,
     http: &reqwest::Client,
     row: &Claimed,
     resident: &Recipient,
@@ -192,7 +189,7 @@ async fn send_template(
 }
 
 async fn to_staff(
-    state: &AppState,
+    state: &Deps,
     http: &reqwest::Client,
     row: &Claimed,
     ticket: Option<&str>,
@@ -201,9 +198,8 @@ async fn to_staff(
         Some(id) => outbox::staff(&state.db, id).await.map_err(db_failure)?,
         None => None,
     };
-    let settings = &state.settings.escalation;
-    match settings.channel.as_str() {
-        "log" => {
+    match &state.settings.escalation.channel {
+        AlertChannel::Log => {
             tracing::warn!(
                 alert = %row.id,
                 staff = staff.as_ref().map(|s| s.name.as_str()).unwrap_or("-"),
@@ -213,9 +209,9 @@ async fn to_staff(
             );
             Ok(())
         }
-        "webhook" => {
-            let secret = settings
-                .webhook_secret
+        AlertChannel::Webhook(webhook) => {
+            let secret = webhook
+                .secret
                 .as_ref()
                 .map(|s| s.expose_secret().to_owned())
                 .unwrap_or_default();
@@ -229,19 +225,19 @@ async fn to_staff(
             };
             post_signed(
                 http,
-                &settings.webhook_url,
+                &webhook.url,
                 secret.as_bytes(),
                 state.clock.now().timestamp(),
                 &event,
             )
             .await
         }
-        "wecom" => {
+        AlertChannel::Wecom(wecom) => {
             let api = WecomApi {
                 http,
                 redis: &state.redis,
-                settings,
-                token_key: state.key(&format!("wecom:token:{}", settings.wecom_corpid)),
+                settings: wecom,
+                token_key: state.key(&format!("wecom:token:{}", wecom.corpid)),
             };
             let touser = staff
                 .as_ref()
@@ -249,9 +245,6 @@ async fn to_staff(
                 .unwrap_or_else(|| "@all".into());
             api.send_text(&touser, &row.text).await
         }
-        other => Err(Failure::Config(format!(
-            "unknown escalation channel `{other}`"
-        ))),
     }
 }
 

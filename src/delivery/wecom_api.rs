@@ -9,7 +9,7 @@ use serde_json::json;
 use super::failure::Failure;
 use super::token_cache;
 use super::wechat_api::{classify, ErrClass};
-use crate::configuration::EscalationSettings;
+use crate::configuration::WecomAlerts;
 
 #[derive(Debug, Deserialize)]
 struct ApiReply {
@@ -24,7 +24,7 @@ struct ApiReply {
 pub struct WecomApi<'a> {
     pub http: &'a reqwest::Client,
     pub redis: &'a ConnectionManager,
-    pub settings: &'a EscalationSettings,
+    pub settings: &'a WecomAlerts,
     pub token_key: String,
 }
 
@@ -34,7 +34,7 @@ impl WecomApi<'_> {
         let body = json!({
             "touser": touser,
             "msgtype": "text",
-            "agentid": self.settings.wecom_agentid,
+            "agentid": self.settings.agentid,
             "text": {"content": text},
         });
         let token = self.token().await?;
@@ -58,7 +58,7 @@ impl WecomApi<'_> {
     async fn post(&self, token: &str, body: &serde_json::Value) -> Result<ErrClass, Failure> {
         let url = format!(
             "{}/cgi-bin/message/send",
-            self.settings.wecom_api_base.trim_end_matches('/')
+            self.settings.api_base.trim_end_matches('/')
         );
         let res = self
             .http
@@ -88,19 +88,19 @@ impl WecomApi<'_> {
         token_cache::get(self.redis, &self.token_key, || async {
             let secret = self
                 .settings
-                .wecom_secret
+                .secret
                 .as_ref()
                 .map(|s| s.expose_secret().to_owned())
                 .unwrap_or_default();
             let url = format!(
                 "{}/cgi-bin/gettoken",
-                self.settings.wecom_api_base.trim_end_matches('/')
+                self.settings.api_base.trim_end_matches('/')
             );
             let res = self
                 .http
                 .get(url)
                 .query(&[
-                    ("corpid", self.settings.wecom_corpid.as_str()),
+                    ("corpid", self.settings.corpid.as_str()),
                     ("corpsecret", secret.as_str()),
                 ])
                 .send()

@@ -12,7 +12,7 @@ use super::backoff;
 use super::failure::Failure;
 use super::outbox::{self, Claimed};
 use super::route;
-use crate::state::AppState;
+use super::Deps;
 
 /// Rows taken per claim.
 const BATCH: i64 = 24;
@@ -30,7 +30,7 @@ const LANES: usize = 2;
 /// deliveries are recorded only when the whole batch is done.
 const LEASE: Duration = Duration::from_secs(60);
 
-pub async fn worker(state: AppState, shutdown: CancellationToken) {
+pub async fn worker(state: Deps, shutdown: CancellationToken) {
     let http = match http_client(&state) {
         Ok(http) => http,
         Err(e) => {
@@ -45,7 +45,7 @@ pub async fn worker(state: AppState, shutdown: CancellationToken) {
 /// One claim–send–record loop. Several run side by side so that one batch's slowest
 /// send, and its claim and record round trips, do not leave the others idle; they share
 /// nothing but the table, where leases keep them apart as they keep instances apart.
-async fn lane(state: &AppState, http: &reqwest::Client, shutdown: &CancellationToken) {
+async fn lane(state: &Deps, http: &reqwest::Client, shutdown: &CancellationToken) {
     let idle = state.settings.delivery.poll_every;
     while !shutdown.is_cancelled() {
         let pause = match run_batch(state, http).await {
@@ -63,7 +63,7 @@ async fn lane(state: &AppState, http: &reqwest::Client, shutdown: &CancellationT
     }
 }
 
-pub fn http_client(state: &AppState) -> reqwest::Result<reqwest::Client> {
+pub fn http_client(state: &Deps) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(state.settings.delivery.http_timeout)
         .connect_timeout(state.settings.delivery.http_timeout)
@@ -73,7 +73,7 @@ pub fn http_client(state: &AppState) -> reqwest::Result<reqwest::Client> {
 /// Claims and sends one batch; returns how many rows it took. Deliveries are recorded
 /// together once the batch is sent (one statement instead of one per message); anything
 /// else is recorded as it happens.
-pub async fn run_batch(state: &AppState, http: &reqwest::Client) -> anyhow::Result<usize> {
+pub async fn run_batch(state: &Deps, http: &reqwest::Client) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let lease = chrono::Duration::from_std(LEASE)?;
     let rows = outbox::claim(&state.db, now, now + lease, BATCH).await?;
@@ -113,7 +113,7 @@ pub async fn run_batch(state: &AppState, http: &reqwest::Client) -> anyhow::Resu
 }
 
 /// Records a send that did not succeed: retry later, fail, or postpone.
-async fn settle(state: &AppState, row: &Claimed, failure: Failure) -> anyhow::Result<()> {
+async fn settle(state: &Deps, row: &Claimed, failure: Failure) -> anyhow::Result<()> {
     let now = state.clock.now();
     let settings = &state.settings.delivery;
     match failure {

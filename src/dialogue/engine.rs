@@ -282,7 +282,7 @@ impl Engine {
         let reopened: Vec<_> = ticket::repository::open_for_resident(conn, resident_id)
             .await?
             .into_iter()
-            .filter(|t| t.status.0 == ticket::Status::Reopened)
+            .filter(|t| t.status == ticket::Status::Reopened)
             .collect();
         for t in reopened {
             let queue = self.queue.clone();
@@ -475,7 +475,7 @@ impl Engine {
                             &[
                                 ("number", t.number.clone()),
                                 ("summary", t.summary.clone()),
-                                ("status", renderer.status(*t.status)),
+                                ("status", renderer.status(t.status)),
                             ],
                         )
                     }));
@@ -543,10 +543,10 @@ impl Engine {
 
     /// The configured time to respond for this kind and urgency (`sla.<kind>.<urgency>`).
     fn respond_within(&self, t: &Ticket) -> String {
-        let by_kind = self.settings.sla.get(t.kind.as_str());
-        by_kind
-            .and_then(|u| u.get(t.urgency.as_str()).or_else(|| u.get("normal")))
-            .map(|s| s.respond.clone())
-            .unwrap_or_else(|| "24h".into())
+        self.settings
+            .sla
+            .limits(t.kind, t.urgency)
+            .respond
+            .to_string()
     }
 }

@@ -39,3 +39,6 @@ impl std::fmt::Display for Locale {
         f.write_str(self.as_str())
     }
 }
+
+// Stored as its spelling in `TEXT` columns (`tickets.locale`, `residents.locale`).
+crate::domain::labels::text_column!(Locale);

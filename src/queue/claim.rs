@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::store::{Named, Store};
-use crate::state::AppState;
 use crate::ticket::lifecycle::{self, TransitionError};
-use crate::ticket::repository::{self, Actor};
+use crate::ticket::repository::{self, Actor, Event};
 use crate::ticket::{Department, Status, Ticket, TicketContext};
 
 /// Claims fail the way transitions do: `HeldByOther` (409), `Illegal` (409), `NotFound`.
@@ -30,11 +28,12 @@ pub struct Queues {
 }
 
 impl Queues {
-    pub fn from_state(state: &AppState) -> Self {
+    /// The queues under this deployment's Redis prefix, with what ticket moves need.
+    pub fn new(redis: redis::aio::ConnectionManager, ctx: TicketContext) -> Self {
         Self {
-            store: Store::new(state.redis.clone(), &state.settings.redis.key_prefix),
-            db: state.db.clone(),
-            ctx: state.ticket_context(),
+            store: Store::new(redis, &ctx.settings.redis.key_prefix),
+            db: ctx.db.clone(),
+            ctx,
         }
     }
 
@@ -47,12 +46,12 @@ impl Queues {
             .iter()
             .filter_map(|m| Uuid::parse_str(m).ok())
             .collect();
-        let rows: Vec<Ticket> = sqlx::query_as(
-            "SELECT * FROM tickets WHERE id = ANY($1) AND status IN ('queued', 'reopened')",
-        )
-        .bind(&ids)
-        .fetch_all(&self.db)
-        .await?;
+        let rows: Vec<Ticket> =
+            sqlx::query_as("SELECT * FROM tickets WHERE id = ANY($1) AND status = ANY($2)")
+                .bind(&ids)
+                .bind(Status::QUEUED)
+                .fetch_all(&self.db)
+                .await?;
         let mut by_id: HashMap<Uuid, Ticket> = rows.into_iter().map(|t| (t.id, t)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
@@ -91,7 +90,7 @@ impl Queues {
 
     /// Takes a named ticket for `staff` (抢单).
     pub async fn claim(&self, staff: Uuid, ticket: &Ticket) -> Result<Ticket, ClaimError> {
-        let d = *ticket.department;
+        let d = ticket.department;
         let mut score = None;
         for attempt in 0..2 {
             match self.store.take(d, ticket.id, staff).await {
@@ -162,59 +161,52 @@ impl Queues {
     /// Hands a ticket to `to` (supervisor's reassignment). A waiting ticket is claimed for
     /// them; a held one changes hands.
     pub async fn assign(&self, by: Uuid, ticket: &Ticket, to: Uuid) -> Result<Ticket, ClaimError> {
-        let d = *ticket.department;
+        let d = ticket.department;
         if ticket.status.is_queued() {
             let t = self.claim(to, ticket).await?;
             let mut conn = self.db.acquire().await?;
-            let note = format!("assigned to {to}");
             let now = self.ctx.clock.now();
-            repository::record_event(
+            repository::record(
                 &mut conn,
                 t.id,
                 now,
                 Actor::Staff(by),
-                "assigned",
-                None,
-                None,
-                Some(&note),
+                Event::Assigned { to },
             )
             .await?;
             return Ok(t);
         }
         let mut tx = self.db.begin().await?;
         let now = self.ctx.clock.now();
-        let lease =
-            Duration::from_std(self.ctx.settings.queue.lease).unwrap_or(Duration::minutes(30));
+        let lease = self.ctx.settings.queue.lease;
         let updated: Option<Ticket> = sqlx::query_as(
             "UPDATE tickets SET assignee = $2, updated_at = $3,
-                 lease_expires_at = CASE WHEN status = 'claimed' THEN $4 ELSE lease_expires_at END
-             WHERE id = $1 AND status IN ('claimed', 'in_progress') RETURNING *",
+                 lease_expires_at = CASE WHEN status = $5 THEN $4 ELSE lease_expires_at END
+             WHERE id = $1 AND status = ANY($6) RETURNING *",
         )
         .bind(ticket.id)
         .bind(to)
         .bind(now)
         .bind(now + lease)
+        .bind(Status::Claimed)
+        .bind(Status::HELD)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(t) = updated else {
             return Err(TransitionError::Illegal {
-                from: *ticket.status,
+                from: ticket.status,
                 to: Status::Claimed,
             });
         };
-        let note = format!(
-            "from {} to {to}",
-            ticket.assignee.map(|a| a.to_string()).unwrap_or_default()
-        );
-        repository::record_event(
+        repository::record(
             &mut tx,
             t.id,
             now,
             Actor::Staff(by),
-            "reassigned",
-            None,
-            None,
-            Some(&note),
+            Event::Reassigned {
+                from: ticket.assignee,
+                to,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -273,16 +265,14 @@ impl Queues {
     /// Makes Redis's holder of `id` the database's, after a claim the database refused.
     async fn resync_holder(&self, d: Department, id: Uuid, staff: Uuid) {
         let result = match self.current(id).await {
-            Ok(t) if matches!(*t.status, Status::Claimed | Status::InProgress) => {
-                match t.assignee {
-                    Some(a) => self.store.set_holder(d, id, a).await,
-                    None => {
-                        self.store
-                            .drop_holder(d, &id.to_string(), &staff.to_string())
-                            .await
-                    }
+            Ok(t) if matches!(t.status, Status::Claimed | Status::InProgress) => match t.assignee {
+                Some(a) => self.store.set_holder(d, id, a).await,
+                None => {
+                    self.store
+                        .drop_holder(d, &id.to_string(), &staff.to_string())
+                        .await
                 }
-            }
+            },
             Ok(t) if t.status.is_queued() => self.store.push(&t).await,
             _ => {
                 self.store
@@ -297,7 +287,7 @@ impl Queues {
 
     /// Brings Redis in line with a ticket that just changed.
     pub async fn after_change(&self, t: &Ticket) {
-        let d = *t.department;
+        let d = t.department;
         let result = if t.status.is_queued() {
             self.store.push(t).await
         } else if !t.status.is_open() {

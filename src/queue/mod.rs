@@ -19,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
-use crate::state::AppState;
 use crate::ticket::{Ticket, TicketQueue};
 
 pub use claim::{ClaimError, Queues};
@@ -56,17 +55,17 @@ impl TicketQueue for RedisQueue {
 
 /// Rebuilds the queues from the database at start and every `queue.reconcile_every`, and
 /// returns tickets whose claim lease ran out.
-pub async fn reconciler(state: AppState, shutdown: CancellationToken) {
-    let every = state.settings.queue.reconcile_every;
+pub async fn reconciler(queues: Queues, shutdown: CancellationToken) {
+    let every = queues.ctx.settings.queue.reconcile_every;
     loop {
-        match reconcile(&state).await {
+        match reconcile(&queues).await {
             Ok(r) if r.added + r.removed > 0 => {
                 tracing::info!(added = r.added, removed = r.removed, "queues reconciled")
             }
             Ok(_) => {}
             Err(e) => tracing::warn!("queue reconciliation failed: {e:#}"),
         }
-        match expire_leases(&state).await {
+        match expire_leases(&queues).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(returned = n, "expired claim leases"),
             Err(e) => tracing::warn!("lease expiry failed: {e:#}"),

@@ -10,10 +10,9 @@ use uuid::Uuid;
 
 use super::claim::Queues;
 use super::keys;
-use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
 use crate::ticket::repository::Actor;
-use crate::ticket::{lifecycle, Department, Status};
+use crate::ticket::{lifecycle, Department, Status, Urgency};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Reconciled {
@@ -22,11 +21,10 @@ pub struct Reconciled {
 }
 
 /// Reconciles every department's queue with the database.
-pub async fn reconcile(state: &AppState) -> anyhow::Result<Reconciled> {
-    let q = Queues::from_state(state);
+pub async fn reconcile(q: &Queues) -> anyhow::Result<Reconciled> {
     let mut total = Reconciled::default();
     for &d in Department::ALL {
-        let r = reconcile_department(&q, d).await?;
+        let r = reconcile_department(q, d).await?;
         total.added += r.added;
         total.removed += r.removed;
     }
@@ -38,9 +36,10 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
     let holders = q.store.holders(d).await?;
     let held: Vec<(Uuid, Option<Uuid>, String)> = sqlx::query_as(
         "SELECT id, assignee, status FROM tickets WHERE department = $1
-           AND status IN ('claimed', 'in_progress')",
+           AND status = ANY($2)",
     )
-    .bind(d.as_str())
+    .bind(d)
+    .bind(Status::HELD)
     .fetch_all(&q.db)
     .await?;
     let held_ids: HashSet<String> = held.iter().map(|(id, _, _)| id.to_string()).collect();
@@ -57,20 +56,17 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
         }
     }
 
-    let waiting: Vec<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+    let waiting: Vec<(Uuid, Urgency, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
         "SELECT id, urgency, due_at FROM tickets WHERE department = $1
-           AND status IN ('queued', 'reopened')",
+           AND status = ANY($2)",
     )
-    .bind(d.as_str())
+    .bind(d)
+    .bind(Status::QUEUED)
     .fetch_all(&q.db)
     .await?;
     let items: Vec<(Uuid, f64)> = waiting
         .iter()
-        .map(|(id, urgency, due)| {
-            let u =
-                crate::ticket::Urgency::parse(urgency).unwrap_or(crate::ticket::Urgency::Normal);
-            (*id, keys::score(u, *due))
-        })
+        .map(|(id, urgency, due)| (*id, keys::score(*urgency, *due)))
         .collect();
     let added = q.store.add_unless_held(d, &items).await?;
 
@@ -91,10 +87,11 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
             .collect();
         let still: Vec<(Uuid,)> = sqlx::query_as(
             "SELECT id FROM tickets WHERE id = ANY($1) AND department = $2
-               AND status IN ('queued', 'reopened')",
+               AND status = ANY($3)",
         )
         .bind(&ids)
-        .bind(d.as_str())
+        .bind(d)
+        .bind(Status::QUEUED)
         .fetch_all(&q.db)
         .await?;
         let still: HashSet<String> = still.iter().map(|(id,)| id.to_string()).collect();
@@ -108,14 +105,15 @@ async fn reconcile_department(q: &Queues, d: Department) -> anyhow::Result<Recon
 
 /// Returns to the queue every claim not started within `queue.lease`, and tells the
 /// department's supervisor. For the reconciler loop or the scheduler; returns the count.
-pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
-    let q = Queues::from_state(state);
+pub async fn expire_leases(q: &Queues) -> anyhow::Result<u64> {
+    let state = &q.ctx;
     let now = state.clock.now();
     let due: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT id FROM tickets WHERE status = 'claimed' AND lease_expires_at <= $1
+        "SELECT id FROM tickets WHERE status = $2 AND lease_expires_at <= $1
          ORDER BY lease_expires_at LIMIT 500",
     )
     .bind(now)
+    .bind(Status::Claimed)
     .fetch_all(&state.db)
     .await?;
     let mut returned = 0;
@@ -124,10 +122,11 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
         // Re-read under lock: it may have been started or released meanwhile.
         let row: Option<(String, String, Option<Uuid>)> = sqlx::query_as(
             "SELECT number, department, assignee FROM tickets
-             WHERE id = $1 AND status = 'claimed' AND lease_expires_at <= $2 FOR UPDATE SKIP LOCKED",
+             WHERE id = $1 AND status = $3 AND lease_expires_at <= $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(id)
         .bind(now)
+        .bind(Status::Claimed)
         .fetch_optional(&mut *tx)
         .await?;
         let Some((number, department, assignee)) = row else {
@@ -140,7 +139,9 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let lease = humantime::format_duration(state.settings.queue.lease).to_string();
+        let lease =
+            humantime::format_duration(state.settings.queue.lease.to_std().unwrap_or_default())
+                .to_string();
         let ticket = lifecycle::transition(
             &mut tx,
             &q.ctx,
@@ -157,8 +158,7 @@ pub async fn expire_leases(state: &AppState) -> anyhow::Result<u64> {
         .bind(&department)
         .fetch_optional(&mut *tx)
         .await?;
-        let locale =
-            crate::domain::Locale::parse(&state.settings.locale.default).unwrap_or_default();
+        let locale = state.settings.locale.default;
         let text = state.prompts.render(
             locale,
             "ticket.lease_expired",

@@ -109,8 +109,8 @@ impl Store {
     }
 
     pub async fn push(&self, ticket: &Ticket) -> redis::RedisResult<()> {
-        let score = keys::score(*ticket.urgency, ticket.due_at);
-        self.put_back(*ticket.department, ticket.id, score).await
+        let score = keys::score(ticket.urgency, ticket.due_at);
+        self.put_back(ticket.department, ticket.id, score).await
     }
 
     pub async fn put_back(&self, d: Department, id: Uuid, score: f64) -> redis::RedisResult<()> {

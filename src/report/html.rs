@@ -4,24 +4,9 @@
 
 use std::fmt::Write;
 
+use super::escape::escape;
 use super::figures::{ComplaintLine, MonthlyReport, Rate, Tally, Timing};
 use super::svg::bar_chart;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// `3h 05m`, `25m`, `2d 03h`, `40s`; `—` when there is no value.
 pub fn duration(secs: Option<i64>) -> String {

@@ -7,6 +7,7 @@
 
 pub mod compute;
 pub mod csv;
+pub mod escape;
 pub mod figures;
 #[cfg(test)]
 mod fixture;

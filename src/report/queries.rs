@@ -2,6 +2,7 @@
 //! their surveys. Every figure is computed from these rows by `compute`, so the SQL stays
 //! a dumb fetch that is easy to review.
 
+use crate::ticket::Status;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -70,11 +71,12 @@ pub async fn fetch(db: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> sql
                 due_at, claimed_at, resolved_at, closed_at, satisfied_on_spot, updated_at
          FROM tickets
          WHERE created_at < $2
-           AND (created_at >= $1 OR updated_at >= $1 OR status NOT IN ('closed', 'cancelled'))
+           AND (created_at >= $1 OR updated_at >= $1 OR status = ANY($3))
          ORDER BY created_at, number",
     )
     .bind(start)
     .bind(end)
+    .bind(Status::OPEN)
     .fetch_all(db)
     .await?;
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();

@@ -1,8 +1,8 @@
 //! Inline SVG bar charts drawn from the report's numbers, so the HTML page needs no
 //! script, no stylesheet and no image from anywhere else.
 
+use super::escape::escape;
 use super::figures::Tally;
-use super::html::escape;
 
 const WIDTH: u32 = 520;
 const LABEL_WIDTH: u32 = 150;

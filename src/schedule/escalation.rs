@@ -7,96 +7,24 @@
 //! resolution deadline passes the resident is told of the delay, its reason and a new
 //! expected time; open complaints get a progress message at least every
 //! `escalation.progress_every`.
+//!
+//! The rules themselves (late since when, which level, who hears) are pure and live beside
+//! the SLA clocks in `ticket::escalation`; this module finds late tickets, records the
+//! climb and sends the notices.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use uuid::Uuid;
 
 use crate::domain::Locale;
 use crate::state::AppState;
-use crate::ticket::model::{Department, Role, Status};
+use crate::ticket::model::{Department, EscalationLevel, Kind, Status};
 use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::repository::{record_event, Actor};
+use crate::ticket::repository::{record, Actor, Event};
 use crate::ticket::revisit::find_staff;
 
-pub const TOP_LEVEL: i16 = 3;
+pub use crate::ticket::escalation::{breach, recipients, target_level, Reason, Scope, TOP_LEVEL};
+
 const BATCH: i64 = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    /// Nobody claimed it in time.
-    Respond,
-    /// Not resolved in time.
-    Resolve,
-}
-
-impl Reason {
-    fn prompt(self) -> &'static str {
-        match self {
-            Reason::Respond => "escalation.reason_respond",
-            Reason::Resolve => "escalation.reason_resolve",
-        }
-    }
-}
-
-/// Since when, and why, a ticket is late; `None` when it is not.
-pub fn breach(
-    status: Status,
-    respond_due_at: Option<DateTime<Utc>>,
-    due_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<(DateTime<Utc>, Reason)> {
-    let respond = respond_due_at
-        .filter(|t| status.is_queued() && *t <= now)
-        .map(|t| (t, Reason::Respond));
-    let unresolved = matches!(
-        status,
-        Status::Queued | Status::Reopened | Status::Claimed | Status::InProgress
-    );
-    let resolve = due_at
-        .filter(|t| unresolved && *t <= now)
-        .map(|t| (t, Reason::Resolve));
-    match (respond, resolve) {
-        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-        (a, b) => a.or(b),
-    }
-}
-
-/// The level a ticket late since `since` should have reached: 1 at once, one more per
-/// `interval`, at most [`TOP_LEVEL`].
-pub fn target_level(since: DateTime<Utc>, now: DateTime<Utc>, interval: chrono::Duration) -> i16 {
-    if now < since {
-        return 0;
-    }
-    let steps = if interval <= chrono::Duration::zero() {
-        i64::from(TOP_LEVEL)
-    } else {
-        (now - since).num_seconds() / interval.num_seconds().max(1)
-    };
-    (1 + steps).clamp(1, i64::from(TOP_LEVEL)) as i16
-}
-
-/// Who hears of a level: role, and whether to prefer the ticket's department.
-pub fn recipients(level: i16) -> &'static [(Role, Scope)] {
-    match level {
-        1 => &[
-            (Role::Concierge, Scope::Building),
-            (Role::Supervisor, Scope::Department),
-        ],
-        2 => &[(Role::Supervisor, Scope::CustomerService)],
-        _ => &[(Role::Manager, Scope::Anyone)],
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// The concierge looking after the ticket's building.
-    Building,
-    /// Someone of the ticket's department.
-    Department,
-    /// Someone of customer service (客服主管).
-    CustomerService,
-    Anyone,
-}
 
 #[derive(sqlx::FromRow)]
 struct Late {
@@ -106,7 +34,7 @@ struct Late {
     status: String,
     department: String,
     building: Option<String>,
-    locale: String,
+    locale: Locale,
     resident_id: Uuid,
     reopen_count: i32,
     escalation_level: i16,
@@ -117,33 +45,27 @@ struct Late {
 const LATE_COLUMNS: &str = "id, number, summary, status, department, building, locale, resident_id,
                             reopen_count, escalation_level, respond_due_at, due_at";
 
-fn chrono(d: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-fn locale_of(s: &str) -> Locale {
-    Locale::parse(s).unwrap_or_default()
-}
-
 pub async fn escalate_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let interval = state.settings.escalation.level_interval;
     let candidates: Vec<(Uuid,)> = sqlx::query_as(
         "WITH c AS (
              SELECT id, escalation_level,
-                    LEAST(CASE WHEN status IN ('queued', 'reopened') THEN respond_due_at END,
+                    LEAST(CASE WHEN status = ANY($5) THEN respond_due_at END,
                           due_at) AS since
              FROM tickets
-             WHERE status IN ('queued', 'reopened', 'claimed', 'in_progress')
+             WHERE status = ANY($6)
                AND escalation_level < $3)
          SELECT id FROM c
          WHERE since <= $1 AND since + make_interval(secs => escalation_level * $2) <= $1
          ORDER BY since LIMIT $4",
     )
     .bind(now)
-    .bind(interval.as_secs_f64())
+    .bind(interval.num_seconds() as f64)
     .bind(TOP_LEVEL)
     .bind(BATCH)
+    .bind(Status::QUEUED)
+    .bind(Status::WORKING)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -171,11 +93,11 @@ async fn escalate_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> anyhow:
     let Some((since, reason)) = breach(status, t.respond_due_at, t.due_at, now) else {
         return Ok(0);
     };
-    let target = target_level(since, now, chrono(state.settings.escalation.level_interval));
+    let target = target_level(since, now, state.settings.escalation.level_interval);
     if target <= t.escalation_level {
         return Ok(0);
     }
-    let staff_locale = locale_of(&state.settings.locale.default);
+    let staff_locale = state.settings.locale.default;
     let department = Department::parse(&t.department);
     let reason_text = state.prompts.get(staff_locale, reason.prompt()).to_owned();
     for level in (t.escalation_level + 1)..=target {
@@ -214,16 +136,15 @@ async fn escalate_one(state: &AppState, id: Uuid, now: DateTime<Utc>) -> anyhow:
             )
             .await?;
         }
-        let note = format!("level {level}: {reason_text}");
-        record_event(
+        record(
             &mut tx,
             t.id,
             now,
             Actor::System,
-            "escalated",
-            None,
-            None,
-            Some(&note),
+            Event::Escalated {
+                level: EscalationLevel(level),
+                reason: &reason_text,
+            },
         )
         .await?;
         tracing::warn!(ticket = %t.number, level, ?reason, "ticket escalated");
@@ -272,8 +193,8 @@ pub(crate) async fn send_delay_notice(
     ) {
         return Ok(false);
     }
-    let locale = locale_of(&t.locale);
-    let promised = now + chrono(state.settings.escalation.delay_extension);
+    let locale = t.locale;
+    let promised = now + state.settings.escalation.delay_extension;
     let reason_key = if status.is_queued() {
         "escalation.delay_reason_waiting"
     } else {
@@ -313,16 +234,12 @@ pub(crate) async fn send_delay_notice(
     .bind(format!("followup:{dedup_key}"))
     .execute(&mut *conn)
     .await?;
-    let note = format!("delay notice sent: new expected time {time}");
-    record_event(
+    record(
         conn,
         t.id,
         now,
         Actor::System,
-        "delay_notified",
-        None,
-        None,
-        Some(&note),
+        Event::DelayNotified { new_time: &time },
     )
     .await?;
     Ok(true)
@@ -333,13 +250,14 @@ pub async fn delay_notices_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let due: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
         "SELECT t.id, t.due_at FROM tickets t
-         WHERE t.status IN ('queued', 'reopened', 'claimed', 'in_progress') AND t.due_at <= $1
+         WHERE t.status = ANY($3) AND t.due_at <= $1
            AND NOT EXISTS (SELECT 1 FROM outbox o
                            WHERE o.dedup_key = 'delay:' || t.id || ':' || floor(extract(epoch FROM t.due_at))::bigint)
          ORDER BY t.due_at LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
+    .bind(Status::WORKING)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -357,10 +275,10 @@ pub async fn delay_notices_due(state: &AppState) -> anyhow::Result<usize> {
 /// Open complaints whose resident has heard nothing for `escalation.progress_every`.
 pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
-    let every = chrono(state.settings.escalation.progress_every);
+    let every = state.settings.escalation.progress_every;
     let due: Vec<Late> = sqlx::query_as(&format!(
         "SELECT {LATE_COLUMNS} FROM tickets t
-         WHERE t.kind = 'complaint' AND t.status IN ('queued', 'reopened', 'claimed', 'in_progress')
+         WHERE t.kind = $3 AND t.status = ANY($4)
            AND t.created_at <= $1
            AND NOT EXISTS (SELECT 1 FROM outbox o
                            WHERE o.ticket_id = t.id AND o.recipient_kind = 'resident'
@@ -369,6 +287,8 @@ pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
     ))
     .bind(now - every)
     .bind(BATCH)
+    .bind(Kind::Complaint)
+    .bind(Status::WORKING)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -377,7 +297,7 @@ pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
         let Some(status) = Status::parse(&t.status) else {
             continue;
         };
-        let locale = locale_of(&t.locale);
+        let locale = t.locale;
         let status_key = if status.is_queued() {
             "escalation.status_waiting"
         } else {
@@ -417,84 +337,7 @@ pub async fn progress_due(state: &AppState) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
-
-    fn at(h: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap() + Duration::hours(h)
-    }
-
-    #[test]
-    fn unclaimed_past_response_time_is_late() {
-        assert_eq!(
-            breach(Status::Queued, Some(at(1)), Some(at(10)), at(2)),
-            Some((at(1), Reason::Respond))
-        );
-        assert_eq!(
-            breach(Status::Reopened, Some(at(1)), None, at(2)),
-            Some((at(1), Reason::Respond))
-        );
-        assert_eq!(
-            breach(Status::Queued, Some(at(3)), Some(at(10)), at(2)),
-            None
-        );
-    }
-
-    #[test]
-    fn claimed_tickets_are_late_only_past_resolution_time() {
-        assert_eq!(
-            breach(Status::Claimed, Some(at(1)), Some(at(10)), at(2)),
-            None
-        );
-        assert_eq!(
-            breach(Status::InProgress, Some(at(1)), Some(at(10)), at(11)),
-            Some((at(10), Reason::Resolve))
-        );
-    }
-
-    #[test]
-    fn the_earlier_deadline_counts() {
-        assert_eq!(
-            breach(Status::Queued, Some(at(5)), Some(at(3)), at(6)),
-            Some((at(3), Reason::Resolve))
-        );
-        assert_eq!(
-            breach(Status::Queued, Some(at(1)), Some(at(3)), at(6)),
-            Some((at(1), Reason::Respond))
-        );
-    }
-
-    #[test]
-    fn finished_tickets_are_never_late() {
-        for s in [Status::Resolved, Status::Closed, Status::Cancelled] {
-            assert_eq!(breach(s, Some(at(1)), Some(at(2)), at(9)), None, "{s}");
-        }
-        assert_eq!(breach(Status::Queued, None, None, at(9)), None);
-    }
-
-    #[test]
-    fn levels_climb_one_per_interval_up_to_three() {
-        let i = Duration::hours(2);
-        assert_eq!(target_level(at(5), at(4), i), 0);
-        assert_eq!(target_level(at(5), at(5), i), 1);
-        assert_eq!(target_level(at(5), at(6), i), 1);
-        assert_eq!(target_level(at(5), at(7), i), 2);
-        assert_eq!(target_level(at(5), at(9), i), 3);
-        assert_eq!(target_level(at(5), at(500), i), 3);
-        assert_eq!(target_level(at(5), at(5), Duration::zero()), 3);
-    }
-
-    #[test]
-    fn each_level_has_its_people() {
-        assert_eq!(
-            recipients(1),
-            &[
-                (Role::Concierge, Scope::Building),
-                (Role::Supervisor, Scope::Department)
-            ]
-        );
-        assert_eq!(recipients(2), &[(Role::Supervisor, Scope::CustomerService)]);
-        assert_eq!(recipients(3), &[(Role::Manager, Scope::Anyone)]);
-    }
+    use chrono::TimeZone;
 
     #[test]
     fn times_are_local_and_in_the_residents_language() {

@@ -69,20 +69,12 @@ where
     }
 }
 
-fn chrono(d: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-fn locale_of(s: &str) -> Locale {
-    Locale::parse(s).unwrap_or_default()
-}
-
 #[derive(sqlx::FromRow)]
 struct Resolved {
     id: Uuid,
     number: String,
     summary: String,
-    locale: String,
+    locale: Locale,
     resident_id: Uuid,
     reopen_count: i32,
     satisfied_on_spot: bool,
@@ -90,7 +82,7 @@ struct Resolved {
 
 /// Resolved tickets past the delay whose current round has no survey yet.
 const DUE_FOR_SURVEY: &str = "FROM tickets t
-     WHERE t.status = 'resolved' AND t.resolved_at <= $1
+     WHERE t.status = $3 AND t.resolved_at <= $1
        AND NOT EXISTS (SELECT 1 FROM surveys s
                        WHERE s.ticket_id = t.id AND s.round = t.reopen_count + 1)";
 
@@ -103,12 +95,13 @@ const DUE_FOR_SURVEY: &str = "FROM tickets t
 /// batch keeps a large backlog from costing time quadratic in its size.
 pub async fn ask_due(state: &AppState) -> anyhow::Result<Progress> {
     let now = state.clock.now();
-    let cutoff = now - chrono(state.settings.survey.delay);
+    let cutoff = now - state.settings.survey.delay;
     let candidates: Vec<Uuid> = sqlx::query_scalar(&format!(
         "SELECT t.id {DUE_FOR_SURVEY} ORDER BY t.resolved_at LIMIT $2"
     ))
     .bind(cutoff)
     .bind(MAX_PER_PASS as i64)
+    .bind(Status::Resolved)
     .fetch_all(&state.db)
     .await?;
     let mut fired = 0;
@@ -155,6 +148,7 @@ async fn ask_batch(
     ))
     .bind(cutoff)
     .bind(ids)
+    .bind(Status::Resolved)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {
@@ -249,7 +243,7 @@ async fn ask(
             resident_id: t.resident_id,
             ticket_id: t.id,
             text: state.prompts.render(
-                locale_of(&t.locale),
+                t.locale,
                 "survey.ask",
                 &[("number", &t.number), ("summary", &t.summary)],
             ),
@@ -267,7 +261,7 @@ struct Open {
     round: i32,
     number: String,
     summary: String,
-    locale: String,
+    locale: Locale,
     resident_id: Uuid,
     building: Option<String>,
 }
@@ -275,12 +269,12 @@ struct Open {
 const OPEN_SURVEYS: &str = "SELECT s.id, s.ticket_id, s.round, t.number, t.summary, t.locale,
                                    t.resident_id, t.building
                             FROM surveys s JOIN tickets t ON t.id = s.ticket_id
-                            WHERE t.status = 'resolved' AND s.answered_at IS NULL";
+                            WHERE t.status = $3 AND s.answered_at IS NULL";
 
 /// One reminder for a survey left unanswered for `survey.reminder_after`.
 pub async fn remind_due(state: &AppState) -> anyhow::Result<Progress> {
     let now = state.clock.now();
-    let cutoff = now - chrono(state.settings.survey.reminder_after);
+    let cutoff = now - state.settings.survey.reminder_after;
     in_batches(|| remind_batch(state, cutoff, now)).await
 }
 
@@ -296,6 +290,7 @@ async fn remind_batch(
     ))
     .bind(cutoff)
     .bind(BATCH as i64)
+    .bind(Status::Resolved)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {
@@ -313,7 +308,7 @@ async fn remind_batch(
             resident_id: s.resident_id,
             ticket_id: s.ticket_id,
             text: state.prompts.render(
-                locale_of(&s.locale),
+                s.locale,
                 "survey.reminder",
                 &[("number", &s.number), ("summary", &s.summary)],
             ),
@@ -329,7 +324,7 @@ async fn remind_batch(
 /// `survey.manual_after`.
 pub async fn manual_due(state: &AppState) -> anyhow::Result<Progress> {
     let now = state.clock.now();
-    let cutoff = now - chrono(state.settings.survey.manual_after);
+    let cutoff = now - state.settings.survey.manual_after;
     in_batches(|| manual_batch(state, cutoff, now)).await
 }
 
@@ -338,7 +333,7 @@ async fn manual_batch(
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(usize, usize)> {
-    let staff_locale = locale_of(&state.settings.locale.default);
+    let staff_locale = state.settings.locale.default;
     let mut tx = state.db.begin().await?;
     let due: Vec<Open> = sqlx::query_as(&format!(
         "{OPEN_SURVEYS} AND s.manual_task_at IS NULL AND s.reminded_at <= $1
@@ -346,6 +341,7 @@ async fn manual_batch(
     ))
     .bind(cutoff)
     .bind(BATCH as i64)
+    .bind(Status::Resolved)
     .fetch_all(&mut *tx)
     .await?;
     if due.is_empty() {

@@ -7,11 +7,9 @@ use uuid::Uuid;
 use super::auth::StaffUser;
 use super::error::ApiError;
 use super::scope;
-use crate::domain::Locale;
-use crate::queue::Queues;
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::repository::{self, Actor};
+use crate::ticket::repository::{self, Actor, Event};
 use crate::ticket::{Department, Status, Ticket};
 
 pub fn department(s: &str) -> Result<Department, ApiError> {
@@ -49,7 +47,7 @@ pub async fn queue(
     d: Department,
 ) -> Result<Vec<Ticket>, ApiError> {
     check_queue(user, d)?;
-    Ok(Queues::from_state(state).list(d).await?)
+    Ok(state.queues().list(d).await?)
 }
 
 /// Takes the first waiting ticket of the department; `None` when the queue is empty.
@@ -59,17 +57,17 @@ pub async fn claim_first(
     d: Department,
 ) -> Result<Option<Ticket>, ApiError> {
     check_queue(user, d)?;
-    Ok(Queues::from_state(state).claim_first(user.id, d).await?)
+    Ok(state.queues().claim_first(user.id, d).await?)
 }
 
 /// Takes a named ticket (抢单).
 pub async fn claim(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Ticket, ApiError> {
-    if !scope::can_use_queue(user, *t.department) {
+    if !scope::can_use_queue(user, t.department) {
         return Err(ApiError::Forbidden(
             "only its department takes this ticket".into(),
         ));
     }
-    Ok(Queues::from_state(state).claim(user.id, t).await?)
+    Ok(state.queues().claim(user.id, t).await?)
 }
 
 /// Moves a ticket to `to` with an optional note; `claimed` on a waiting ticket is a claim.
@@ -84,14 +82,16 @@ pub async fn change_status(
         return claim(state, user, t).await;
     }
     let note = note.map(str::trim).filter(|n| !n.is_empty());
-    Ok(Queues::from_state(state)
+    Ok(state
+        .queues()
         .transition(t.id, Actor::Staff(user.id), to, note)
         .await?)
 }
 
 /// Puts a held ticket back in its queue.
 pub async fn release(state: &AppState, user: &StaffUser, t: &Ticket) -> Result<Ticket, ApiError> {
-    Ok(Queues::from_state(state)
+    Ok(state
+        .queues()
         .transition(
             t.id,
             Actor::Staff(user.id),
@@ -126,7 +126,7 @@ pub async fn reply(
         ));
     }
     let now = state.clock.now();
-    let locale = Locale::parse(&t.locale).unwrap_or_default();
+    let locale = t.locale;
     let message = state.prompts.render(
         locale,
         "ticket.reply",
@@ -145,15 +145,12 @@ pub async fn reply(
         now,
     )
     .await?;
-    repository::record_event(
+    repository::record(
         &mut tx,
         t.id,
         now,
         Actor::Staff(user.id),
-        "reply",
-        None,
-        None,
-        Some(text),
+        Event::Reply { text },
     )
     .await?;
     tx.commit().await?;
@@ -167,7 +164,7 @@ pub async fn assign(
     t: &Ticket,
     staff_id: Uuid,
 ) -> Result<Ticket, ApiError> {
-    if !scope::can_assign(user, *t.department) {
+    if !scope::can_assign(user, t.department) {
         return Err(ApiError::Forbidden(
             "only a supervisor or manager assigns tickets".into(),
         ));
@@ -188,7 +185,5 @@ pub async fn assign(
             t.department.as_str()
         )));
     }
-    Ok(Queues::from_state(state)
-        .assign(user.id, t, staff_id)
-        .await?)
+    Ok(state.queues().assign(user.id, t, staff_id).await?)
 }

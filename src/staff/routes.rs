@@ -13,9 +13,11 @@ use uuid::Uuid;
 use super::actions::{self, find};
 use super::auth::StaffUser;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::scope;
 use super::view::{AttachmentJson, EventJson, TicketDetail, TicketJson};
 use crate::state::AppState;
-use crate::ticket::{Department, Kind, Role, Status, Ticket};
+use crate::ticket::repository;
+use crate::ticket::{Department, Kind, Status, Ticket};
 
 fn ticket_response(t: &Ticket) -> Response {
     Json(TicketJson::from(t)).into_response()
@@ -206,31 +208,15 @@ pub async fn ticket_list(
         })
         .transpose()?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    // The caller's scope as SQL: NULL department = every department.
-    let (scope_department, scope_buildings): (Option<&str>, Vec<String>) = match user.role {
-        Role::Manager => (None, Vec::new()),
-        Role::Worker | Role::Supervisor => (Some(user.department.as_str()), Vec::new()),
-        Role::Concierge => (Some(user.department.as_str()), user.buildings.clone()),
+    let filter = repository::Filter {
+        statuses: status.as_ref().map(std::slice::from_ref),
+        kind,
+        department: dept,
+        since,
+        order: repository::Order::Newest,
+        limit,
     };
-    let rows: Vec<Ticket> = sqlx::query_as(
-        "SELECT * FROM tickets
-         WHERE ($1::text IS NULL OR status = $1)
-           AND ($2::text IS NULL OR kind = $2)
-           AND ($3::text IS NULL OR department = $3)
-           AND ($4::timestamptz IS NULL OR created_at >= $4)
-           AND ($5::text IS NULL OR department = $5 OR building = ANY($6))
-         ORDER BY created_at DESC, id DESC
-         LIMIT $7",
-    )
-    .bind(status.map(Status::as_str))
-    .bind(kind.map(Kind::as_str))
-    .bind(dept.map(Department::as_str))
-    .bind(since)
-    .bind(scope_department)
-    .bind(&scope_buildings)
-    .bind(limit)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = repository::list(&state.db, &filter, &scope::tickets(&user)).await?;
     Ok(Json(rows.iter().map(TicketJson::from).collect::<Vec<_>>()).into_response())
 }
 

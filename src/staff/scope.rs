@@ -2,7 +2,32 @@
 //! a concierge also sees the tickets of the buildings they look after; a manager sees all.
 
 use super::auth::StaffUser;
+use crate::ticket::repository::Scope;
 use crate::ticket::{Department, Role, Ticket};
+
+/// `can_see` as SQL: the scope every ticket list of the staff API and the console binds.
+pub fn tickets(user: &StaffUser) -> Scope {
+    match user.role {
+        Role::Manager => Scope::Everything,
+        Role::Worker | Role::Supervisor => Scope::Department {
+            department: user.department,
+            buildings: Vec::new(),
+        },
+        Role::Concierge => Scope::Department {
+            department: user.department,
+            buildings: user.buildings.clone(),
+        },
+    }
+}
+
+/// The tickets of the buildings a concierge looks after (every ticket for a manager): the
+/// console's building view.
+pub fn buildings(user: &StaffUser) -> Scope {
+    match user.role {
+        Role::Manager => Scope::Everything,
+        _ => Scope::Buildings(user.buildings.clone()),
+    }
+}
 
 pub fn can_see(user: &StaffUser, department: Department, building: Option<&str>) -> bool {
     match user.role {
@@ -16,7 +41,7 @@ pub fn can_see(user: &StaffUser, department: Department, building: Option<&str>)
 }
 
 pub fn can_see_ticket(user: &StaffUser, t: &Ticket) -> bool {
-    can_see(user, *t.department, t.building.as_deref())
+    can_see(user, t.department, t.building.as_deref())
 }
 
 /// Reading and taking from a department's queue.
@@ -81,5 +106,29 @@ mod tests {
         assert!(!can_assign(&w, Engineering));
         assert!(!can_assign(&c, CustomerService));
         assert!(can_assign(&m, Security));
+    }
+
+    #[test]
+    fn the_sql_scope_says_what_can_see_says() {
+        let c = user(Role::Concierge, Department::CustomerService, &["3"]);
+        assert_eq!(
+            tickets(&c),
+            Scope::Department {
+                department: Department::CustomerService,
+                buildings: vec!["3".into()]
+            }
+        );
+        let w = user(Role::Worker, Department::Engineering, &["3"]);
+        assert_eq!(
+            tickets(&w),
+            Scope::Department {
+                department: Department::Engineering,
+                buildings: vec![]
+            }
+        );
+        let m = user(Role::Manager, Department::CustomerService, &[]);
+        assert_eq!(tickets(&m), Scope::Everything);
+        assert_eq!(buildings(&m), Scope::Everything);
+        assert_eq!(buildings(&c), Scope::Buildings(vec!["3".into()]));
     }
 }

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::ticket::Ticket;
+use crate::domain::Locale;
+use crate::ticket::{EscalationLevel, Severity, Ticket};
 
 #[derive(Debug, Serialize)]
 pub struct TicketJson {
@@ -15,7 +16,7 @@ pub struct TicketJson {
     pub urgency: String,
     pub department: String,
     pub status: String,
-    pub severity: i16,
+    pub severity: Severity,
     pub important: bool,
     pub summary: String,
     pub description: String,
@@ -26,11 +27,11 @@ pub struct TicketJson {
     pub room: Option<String>,
     pub contact_phone: Option<String>,
     pub preferred_time: Option<String>,
-    pub locale: String,
+    pub locale: Locale,
     pub assignee: Option<Uuid>,
     pub group_id: Option<Uuid>,
     pub reopen_count: i32,
-    pub escalation_level: i16,
+    pub escalation_level: EscalationLevel,
     pub created_at: DateTime<Utc>,
     pub respond_due_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
@@ -76,7 +77,7 @@ impl From<&Ticket> for TicketJson {
             room: t.room.clone(),
             contact_phone: t.contact_phone.clone(),
             preferred_time: t.preferred_time.clone(),
-            locale: t.locale.clone(),
+            locale: t.locale,
             assignee: t.assignee,
             group_id: t.group_id,
             reopen_count: t.reopen_count,

@@ -10,11 +10,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::context::TicketContext;
 use super::model::{Role, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
-use super::repository::{self, Actor};
-use super::service::TicketContext;
-use crate::domain::Locale;
+use super::repository::{self, Actor, Event};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransitionError {
@@ -118,19 +117,6 @@ pub fn permitted(mover: Mover, from: Status, to: Status) -> Result<(), Transitio
     }
 }
 
-/// The event's action name for a move.
-pub fn action(from: Status, to: Status) -> &'static str {
-    match (from, to) {
-        (_, Status::Claimed) => "claimed",
-        (_, Status::InProgress) => "started",
-        (_, Status::Resolved) => "resolved",
-        (_, Status::Closed) => "closed",
-        (_, Status::Reopened) => "reopened",
-        (_, Status::Cancelled) => "cancelled",
-        (_, Status::Queued) => "released",
-    }
-}
-
 /// The prompt key (in `prompts/<locale>/ticket.toml`) of the resident's notice, if the
 /// resident is told about this move.
 pub fn resident_prompt(to: Status) -> Option<&'static str> {
@@ -162,7 +148,7 @@ pub async fn transition(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(TransitionError::NotFound(ticket_id))?;
-    let from = *ticket.status;
+    let from = ticket.status;
     let staff = match actor {
         Actor::Staff(id) => Some(staff_brief(conn, id).await?),
         _ => None,
@@ -180,26 +166,15 @@ pub async fn transition(
     permitted(mover, from, to)?;
 
     let now = ctx.clock.now();
-    let lease = chrono::Duration::from_std(ctx.settings.queue.lease)
-        .unwrap_or_else(|_| chrono::Duration::minutes(30));
+    let lease = ctx.settings.queue.lease;
     let claimer = match actor {
         Actor::Staff(id) => Some(id),
         _ => None,
     };
     let updated = apply(conn, &ticket, to, claimer, now, now + lease).await?;
-    repository::record_event(
-        conn,
-        ticket_id,
-        now,
-        actor,
-        action(from, to),
-        Some(from),
-        Some(to),
-        note,
-    )
-    .await?;
+    repository::record(conn, ticket_id, now, actor, Event::Moved { from, to, note }).await?;
     if let Some(key) = resident_prompt(to) {
-        let locale = Locale::parse(&ticket.locale).unwrap_or_default();
+        let locale = ticket.locale;
         let staff_name = match (updated.assignee, &staff) {
             (Some(a), Some(s)) if a == s.id => s.name.clone(),
             (Some(a), _) => staff_brief(conn, a)
@@ -243,7 +218,7 @@ async fn apply(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Ticket, TransitionError> {
-    let from = *ticket.status;
+    let from = ticket.status;
     // Every statement shares $1 id, $2 from, $3 to, $4 now; a claim adds $5 claimer, $6 lease.
     let set = match to {
         Status::Claimed => "assignee = $5, claimed_at = $4, lease_expires_at = $6",
@@ -432,8 +407,13 @@ mod tests {
 
     #[test]
     fn every_move_has_an_action_and_queue_moves_are_silent() {
-        assert_eq!(action(Claimed, Queued), "released");
-        assert_eq!(action(Queued, Claimed), "claimed");
+        let moved = |from, to| Event::Moved {
+            from,
+            to,
+            note: None,
+        };
+        assert_eq!(moved(Claimed, Queued).action(), "released");
+        assert_eq!(moved(Queued, Claimed).action(), "claimed");
         assert_eq!(resident_prompt(Queued), None);
         assert_eq!(resident_prompt(Closed), None);
         assert_eq!(resident_prompt(Claimed), Some("ticket.claimed"));

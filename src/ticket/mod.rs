@@ -1,6 +1,8 @@
 //! The shared domain: tickets, their lifecycle, SLA clocks and complaint severity, and the
 //! repository that stores them. Every other layer may import from here.
 
+pub mod context;
+pub mod escalation;
 pub mod lifecycle;
 pub mod model;
 pub mod notify;
@@ -13,9 +15,12 @@ pub mod sla;
 
 use async_trait::async_trait;
 
-pub use model::{Category, Department, Kind, Role, Status, Ticket, Urgency};
+pub use context::TicketContext;
+pub use model::{
+    Category, Department, EscalationLevel, Kind, Role, Severity, Status, Ticket, Urgency,
+};
 pub use repository::NewTicket;
-pub use service::{create, TicketContext};
+pub use service::create;
 
 /// Where a ticket goes once it is committed and waiting for staff. Implemented by `queue`,
 /// injected into the layers before it so they never import it.

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::model::{Category, Department, Kind, Status, Ticket, Urgency};
+use super::model::{
+    Category, Department, EscalationLevel, Kind, Severity, Status, Ticket, Urgency,
+};
 use crate::domain::Locale;
 
 #[derive(Debug, Clone)]
@@ -74,7 +76,7 @@ pub async fn insert(
     conn: &mut PgConnection,
     new: &NewTicket,
     number: &str,
-    severity: i16,
+    severity: Severity,
     deadlines: Deadlines,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Ticket> {
@@ -111,15 +113,12 @@ pub async fn insert(
     .bind(deadlines.due_at)
     .fetch_one(&mut *conn)
     .await?;
-    record_event(
+    record(
         conn,
         id,
         now,
         Actor::Resident(new.resident_id),
-        "created",
-        None,
-        Some(Status::Queued),
-        None,
+        Event::Created,
     )
     .await?;
     for a in &new.attachments {
@@ -157,18 +156,104 @@ impl Actor {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn record_event(
+/// One change in a ticket's life, as `ticket_events` records it (`action`, statuses, note).
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// Filed (always into `queued`).
+    Created,
+    /// A status change made by `lifecycle::transition`.
+    Moved {
+        from: Status,
+        to: Status,
+        note: Option<&'a str>,
+    },
+    /// Handed, while waiting in the queue, to `to`.
+    Assigned { to: Uuid },
+    /// Handed from its holder to `to`.
+    Reassigned { from: Option<Uuid>, to: Uuid },
+    /// Staff wrote to the resident.
+    Reply { text: &'a str },
+    /// Climbed to `level` because it is late.
+    Escalated {
+        level: EscalationLevel,
+        reason: &'a str,
+    },
+    /// The resident was promised a new time (`new_time`, as they were told it).
+    DelayNotified { new_time: &'a str },
+    /// Marked important (重要投诉).
+    Important { reason: &'a str },
+    /// Complaint severity raised.
+    SeverityRaised {
+        from: Severity,
+        to: Severity,
+        reason: &'a str,
+    },
+}
+
+impl Event<'_> {
+    /// The `action` column: one word per kind of change.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Event::Created => "created",
+            Event::Moved { to, .. } => match to {
+                Status::Claimed => "claimed",
+                Status::InProgress => "started",
+                Status::Resolved => "resolved",
+                Status::Closed => "closed",
+                Status::Reopened => "reopened",
+                Status::Cancelled => "cancelled",
+                Status::Queued => "released",
+            },
+            Event::Assigned { .. } => "assigned",
+            Event::Reassigned { .. } => "reassigned",
+            Event::Reply { .. } => "reply",
+            Event::Escalated { .. } => "escalated",
+            Event::DelayNotified { .. } => "delay_notified",
+            Event::Important { .. } => "important",
+            Event::SeverityRaised { .. } => "severity",
+        }
+    }
+
+    fn statuses(&self) -> (Option<Status>, Option<Status>) {
+        match *self {
+            Event::Created => (None, Some(Status::Queued)),
+            Event::Moved { from, to, .. } => (Some(from), Some(to)),
+            _ => (None, None),
+        }
+    }
+
+    fn note(&self) -> Option<String> {
+        match *self {
+            Event::Created => None,
+            Event::Moved { note, .. } => note.map(str::to_owned),
+            Event::Assigned { to } => Some(format!("assigned to {to}")),
+            Event::Reassigned { from, to } => Some(format!(
+                "from {} to {to}",
+                from.map(|a| a.to_string()).unwrap_or_default()
+            )),
+            Event::Reply { text } => Some(text.to_owned()),
+            Event::Escalated { level, reason } => Some(format!("level {level}: {reason}")),
+            Event::DelayNotified { new_time } => {
+                Some(format!("delay notice sent: new expected time {new_time}"))
+            }
+            Event::Important { reason } => Some(reason.to_owned()),
+            Event::SeverityRaised { from, to, reason } => {
+                Some(format!("severity {from} → {to}: {reason}"))
+            }
+        }
+    }
+}
+
+/// Records `event` in the ticket's history.
+pub async fn record(
     conn: &mut PgConnection,
     ticket_id: Uuid,
     at: DateTime<Utc>,
     actor: Actor,
-    action: &str,
-    from: Option<Status>,
-    to: Option<Status>,
-    note: Option<&str>,
+    event: Event<'_>,
 ) -> sqlx::Result<()> {
     let (actor_kind, actor_id) = actor.parts();
+    let (from, to) = event.statuses();
     sqlx::query(
         "INSERT INTO ticket_events (ticket_id, at, actor_kind, actor_id, action, from_status, to_status, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -177,13 +262,114 @@ pub async fn record_event(
     .bind(at)
     .bind(actor_kind)
     .bind(actor_id)
-    .bind(action)
-    .bind(from.map(Status::as_str))
-    .bind(to.map(Status::as_str))
-    .bind(note)
+    .bind(event.action())
+    .bind(from)
+    .bind(to)
+    .bind(event.note())
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Which tickets a caller may see, as SQL binds. Made by `staff::scope`, which holds the
+/// rule; every list the staff API and the console show is filtered by one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every ticket (managers, and internal lists already checked by the caller).
+    Everything,
+    /// One department's tickets, and those of these buildings.
+    Department {
+        department: Department,
+        buildings: Vec<String>,
+    },
+    /// Only the tickets of these buildings.
+    Buildings(Vec<String>),
+}
+
+impl Scope {
+    /// `(everything, department, buildings)` for `($n OR department = $n+1 OR building = ANY($n+2))`.
+    fn binds(&self) -> (bool, Option<Department>, &[String]) {
+        match self {
+            Scope::Everything => (true, None, &[]),
+            Scope::Department {
+                department,
+                buildings,
+            } => (false, Some(*department), buildings),
+            Scope::Buildings(buildings) => (false, None, buildings),
+        }
+    }
+}
+
+/// The order of a ticket list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Earliest resolution deadline first (none last), then oldest.
+    DueFirst,
+}
+
+/// What a ticket list asks for besides the scope; `None` = any.
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    pub statuses: Option<&'a [Status]>,
+    pub kind: Option<Kind>,
+    pub department: Option<Department>,
+    pub since: Option<DateTime<Utc>>,
+    pub order: Order,
+    pub limit: i64,
+}
+
+/// The tickets matching `filter` within `scope`.
+pub async fn list(
+    db: impl sqlx::PgExecutor<'_>,
+    filter: &Filter<'_>,
+    scope: &Scope,
+) -> sqlx::Result<Vec<Ticket>> {
+    let order = match filter.order {
+        Order::Newest => "created_at DESC, id DESC",
+        Order::DueFirst => "due_at NULLS LAST, created_at, id",
+    };
+    let (everything, department, buildings) = scope.binds();
+    sqlx::query_as(&format!(
+        "SELECT * FROM tickets
+         WHERE ($1::text[] IS NULL OR status = ANY($1))
+           AND ($2::text IS NULL OR kind = $2)
+           AND ($3::text IS NULL OR department = $3)
+           AND ($4::timestamptz IS NULL OR created_at >= $4)
+           AND ($5 OR department = $6 OR building = ANY($7))
+         ORDER BY {order}
+         LIMIT $8"
+    ))
+    .bind(filter.statuses)
+    .bind(filter.kind)
+    .bind(filter.department)
+    .bind(filter.since)
+    .bind(everything)
+    .bind(department)
+    .bind(buildings)
+    .bind(filter.limit)
+    .fetch_all(db)
+    .await
+}
+
+/// How many tickets `scope` holds and when the latest of them changed: what the console's
+/// live stream watches.
+pub async fn scope_summary(
+    db: impl sqlx::PgExecutor<'_>,
+    scope: &Scope,
+) -> sqlx::Result<(i64, Option<DateTime<Utc>>)> {
+    let (everything, department, buildings) = scope.binds();
+    sqlx::query_as(
+        "SELECT count(*), max(updated_at) FROM tickets
+         WHERE $1 OR department = $2 OR building = ANY($3)",
+    )
+    .bind(everything)
+    .bind(department)
+    .bind(buildings)
+    .fetch_one(db)
+    .await
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ticket>> {
@@ -206,10 +392,11 @@ pub async fn open_for_resident(
     resident_id: Uuid,
 ) -> sqlx::Result<Vec<Ticket>> {
     sqlx::query_as(
-        "SELECT * FROM tickets WHERE resident_id = $1 AND status NOT IN ('closed', 'cancelled')
+        "SELECT * FROM tickets WHERE resident_id = $1 AND status = ANY($2)
          ORDER BY created_at DESC",
     )
     .bind(resident_id)
+    .bind(Status::OPEN)
     .fetch_all(conn)
     .await
 }

@@ -5,11 +5,11 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::context::TicketContext;
 use super::lifecycle::{transition, TransitionError};
 use super::model::{Department, Role, Status};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::Actor;
-use super::service::TicketContext;
 use crate::domain::Locale;
 
 /// A satisfaction rating, 1 (very dissatisfied) … 5 (very satisfied).
@@ -373,13 +373,14 @@ pub async fn intercept(
     let pending: Option<PendingSurvey> = sqlx::query_as(
         "SELECT s.id, s.ticket_id, s.round, t.number, t.department, t.building
          FROM surveys s JOIN tickets t ON t.id = s.ticket_id
-         WHERE t.resident_id = $1 AND t.status = 'resolved'
+         WHERE t.resident_id = $1 AND t.status = $2
            AND s.asked_at IS NOT NULL AND s.answered_at IS NULL
          ORDER BY s.asked_at DESC
          LIMIT 1
          FOR UPDATE OF s",
     )
     .bind(resident_id)
+    .bind(Status::Resolved)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(survey) = pending else {
@@ -419,12 +420,13 @@ pub async fn record_by_staff(
     let pending: Option<PendingSurvey> = sqlx::query_as(
         "SELECT s.id, s.ticket_id, s.round, t.number, t.department, t.building
          FROM surveys s JOIN tickets t ON t.id = s.ticket_id
-         WHERE s.ticket_id = $1 AND t.status = 'resolved' AND s.answered_at IS NULL
+         WHERE s.ticket_id = $1 AND t.status = $2 AND s.answered_at IS NULL
          ORDER BY s.round DESC
          LIMIT 1
          FOR UPDATE OF s",
     )
     .bind(ticket_id)
+    .bind(Status::Resolved)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(survey) = pending else {
@@ -508,7 +510,7 @@ async fn record_answer(
                     .execute(&mut *conn)
                     .await?;
             }
-            let staff_locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+            let staff_locale = ctx.settings.locale.default;
             let vars = [
                 ("number", survey.number.as_str()),
                 ("rating", rating_text.as_str()),

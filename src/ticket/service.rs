@@ -1,29 +1,13 @@
 //! Ticket operations that combine the rules (SLA, severity) with the repository. Callers pass
 //! the connection of their transaction.
 
-use std::sync::Arc;
-
 use sqlx::PgConnection;
 
+use super::context::TicketContext;
 use super::model::{Ticket, Urgency};
 use super::notify::{self, Notice, NoticeKind};
 use super::repository::{self, NewTicket};
-use super::{severity, sla};
-use crate::clock::SharedClock;
-use crate::configuration::Settings;
-use crate::domain::Locale;
-use crate::prompts::Prompts;
-
-/// What ticket operations need besides a connection.
-#[derive(Clone)]
-pub struct TicketContext {
-    pub settings: Arc<Settings>,
-    pub clock: SharedClock,
-    /// The texts of notices that status changes send to residents and staff.
-    pub prompts: Arc<Prompts>,
-    /// For what must not wait for the caller's transaction (ticket numbers).
-    pub db: sqlx::PgPool,
-}
+use super::severity;
 
 /// Files a new ticket: number, deadlines and severity are computed here.
 pub async fn create(
@@ -35,10 +19,13 @@ pub async fn create(
     let offset = ctx.settings.locale.offset();
     let day = now.with_timezone(&offset).date_naive();
     let number = repository::next_number(&ctx.db, new.kind, day).await?;
-    let deadlines = sla::deadlines(&ctx.settings.sla, new.kind, new.urgency, now, offset);
+    let deadlines = ctx
+        .settings
+        .sla
+        .deadlines(new.kind, new.urgency, now, offset);
     let ticket =
         repository::insert(conn, &new, &number, severity::ORDINARY, deadlines, now).await?;
-    if ticket.urgency.0 == Urgency::Emergency {
+    if ticket.urgency == Urgency::Emergency {
         alert_duty(conn, ctx, &ticket).await?;
     }
     severity::assess(conn, ctx, ticket).await
@@ -51,7 +38,7 @@ async fn alert_duty(
     ctx: &TicketContext,
     ticket: &Ticket,
 ) -> anyhow::Result<()> {
-    let locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+    let locale = ctx.settings.locale.default;
     let place = ticket.location.as_deref().unwrap_or("-");
     let text = ctx.prompts.render(
         locale,

@@ -7,15 +7,14 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::model::{Kind, Ticket};
+use super::context::TicketContext;
+use super::model::{Kind, Severity, Status, Ticket};
 use super::notify::{self, Notice, NoticeKind};
-use super::repository::{self, Actor};
-use super::service::TicketContext;
+use super::repository::{self, Actor, Event};
 use crate::configuration::SeveritySettings;
-use crate::domain::Locale;
 
 /// Level 4 (一般): everything not raised by a rule.
-pub const ORDINARY: i16 = 4;
+pub const ORDINARY: Severity = Severity::ORDINARY;
 /// A group this large is level 2 (二级) even without a money figure.
 pub const LARGE_GROUP: i64 = 10;
 
@@ -47,6 +46,11 @@ pub fn raise(current: i16, to: Option<i16>) -> i16 {
     to.map_or(current, |l| current.min(l))
 }
 
+/// A level the rules computed (always 1 to 4; the column's CHECK holds the same).
+fn severity_of(level: i16) -> Severity {
+    Severity::new(level).unwrap_or(Severity::ORDINARY)
+}
+
 /// Only complaints are graded; repairs and the rest are excluded from "same kind" counts.
 pub fn graded(kind: Kind) -> bool {
     kind == Kind::Complaint
@@ -60,7 +64,7 @@ pub async fn assess(
     ctx: &TicketContext,
     ticket: Ticket,
 ) -> anyhow::Result<Ticket> {
-    if !graded(*ticket.kind) {
+    if !graded(ticket.kind) {
         return Ok(ticket);
     }
     let rules: &SeveritySettings = &ctx.settings.severity;
@@ -68,11 +72,13 @@ pub async fn assess(
 
     let (repeated,): (bool,) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM tickets WHERE resident_id = $1 AND category = $2
-             AND kind = 'complaint' AND status = 'closed' AND id <> $3)",
+             AND kind = $4 AND status = $5 AND id <> $3)",
     )
     .bind(ticket.resident_id)
-    .bind(ticket.category.as_str())
+    .bind(ticket.category)
     .bind(ticket.id)
+    .bind(Kind::Complaint)
+    .bind(Status::Closed)
     .fetch_one(&mut *conn)
     .await?;
     if repeated {
@@ -80,26 +86,25 @@ pub async fn assess(
             .bind(ticket.id)
             .execute(&mut *conn)
             .await?;
-        repository::record_event(
+        repository::record(
             conn,
             ticket.id,
             now,
             Actor::System,
-            "important",
-            None,
-            None,
-            Some("repeated after closure"),
+            Event::Important {
+                reason: "repeated after closure",
+            },
         )
         .await?;
     }
 
     if let Some(building) = &ticket.building {
-        let window = Duration::from_std(rules.group_window).unwrap_or(Duration::hours(24));
+        let window = rules.group_window;
         let peers = peers(conn, &ticket, Some(building), now - window).await?;
         let level = group_level(distinct(&peers), rules.group_min_residents);
         link(conn, ctx, &peers, level, "group complaint").await?;
     }
-    let window = Duration::from_std(rules.hot_window).unwrap_or(Duration::days(30));
+    let window = rules.hot_window;
     let peers = peers(conn, &ticket, None, now - window).await?;
     let level = hot_level(distinct(&peers), rules.hot_min_residents);
     link(conn, ctx, &peers, level, "hot issue").await?;
@@ -133,13 +138,15 @@ async fn peers(
 ) -> sqlx::Result<Vec<Peer>> {
     sqlx::query_as(
         "SELECT id, resident_id, group_id, severity, number FROM tickets
-         WHERE kind = 'complaint' AND category = $1 AND created_at >= $2
-           AND status <> 'cancelled' AND ($3::text IS NULL OR building = $3)
+         WHERE kind = $4 AND category = $1 AND created_at >= $2
+           AND status = ANY($5) AND ($3::text IS NULL OR building = $3)
          ORDER BY created_at, id",
     )
-    .bind(ticket.category.as_str())
+    .bind(ticket.category)
     .bind(since)
     .bind(building)
+    .bind(Kind::Complaint)
+    .bind(Status::NOT_CANCELLED)
     .fetch_all(conn)
     .await
 }
@@ -172,16 +179,16 @@ async fn link(
         .iter()
         .filter(|p| raise(p.severity, Some(level)) < p.severity)
     {
-        let note = format!("severity {} → {level}: {reason}", p.severity);
-        repository::record_event(
+        repository::record(
             conn,
             p.id,
             now,
             Actor::System,
-            "severity",
-            None,
-            None,
-            Some(&note),
+            Event::SeverityRaised {
+                from: severity_of(p.severity),
+                to: severity_of(level),
+                reason,
+            },
         )
         .await?;
         alert(conn, ctx, p.id, &p.number, level, reason, now).await?;
@@ -198,7 +205,7 @@ async fn alert(
     reason: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    let locale = Locale::parse(&ctx.settings.locale.default).unwrap_or_default();
+    let locale = ctx.settings.locale.default;
     let text = ctx.prompts.render(
         locale,
         "ticket.severity_raised",
@@ -231,14 +238,16 @@ pub async fn raise_overdue(conn: &mut PgConnection, ctx: &TicketContext) -> anyh
     let raised: Vec<(Uuid, String, i16)> = sqlx::query_as(
         "UPDATE tickets t SET severity = 3, updated_at = $2
          FROM (SELECT id, severity FROM tickets
-               WHERE kind = 'complaint' AND severity > 3 AND created_at <= $1
-                 AND status NOT IN ('resolved', 'closed', 'cancelled')
+               WHERE kind = $3 AND severity > 3 AND created_at <= $1
+                 AND status = ANY($4)
                FOR UPDATE SKIP LOCKED) old
          WHERE t.id = old.id
          RETURNING t.id, t.number, old.severity",
     )
     .bind(cutoff)
     .bind(now)
+    .bind(Kind::Complaint)
+    .bind(Status::UNRESOLVED)
     .fetch_all(&mut *conn)
     .await?;
     let reason = format!(
@@ -246,16 +255,16 @@ pub async fn raise_overdue(conn: &mut PgConnection, ctx: &TicketContext) -> anyh
         ctx.settings.severity.unresolved_days
     );
     for (id, number, before) in &raised {
-        let note = format!("severity {before} → 3: {reason}");
-        repository::record_event(
+        repository::record(
             conn,
             *id,
             now,
             Actor::System,
-            "severity",
-            None,
-            None,
-            Some(&note),
+            Event::SeverityRaised {
+                from: severity_of(*before),
+                to: severity_of(3),
+                reason: &reason,
+            },
         )
         .await?;
         alert(conn, ctx, *id, number, 3, &reason, now).await?;

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc, Weekday,
 };
+use serde::Deserialize;
 
 use super::model::{Kind, Urgency};
 use super::repository::Deadlines;
-use crate::configuration::SlaSettings;
 
 /// A limit as the configuration writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,47 +89,91 @@ fn add_working_days(from: DateTime<Utc>, n: u32, offset: FixedOffset) -> DateTim
     t.with_timezone(&Utc)
 }
 
-/// The limits for a kind and urgency: the exact entry, else the kind's `normal`, else the
-/// built-in default. A limit that does not parse falls back the same way (and is logged).
-pub fn limits(
-    sla: &BTreeMap<String, BTreeMap<String, SlaSettings>>,
-    kind: Kind,
-    urgency: Urgency,
-) -> (Limit, Limit) {
-    let by_kind = sla.get(kind.as_str());
-    let exact = by_kind.and_then(|m| m.get(urgency.as_str()));
-    let normal = by_kind.and_then(|m| m.get(Urgency::Normal.as_str()));
-    let pick = |f: fn(&SlaSettings) -> &str, default: Limit| {
-        [exact, normal]
-            .into_iter()
-            .flatten()
-            .find_map(|s| match Limit::parse(f(s)) {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    tracing::warn!(kind = %kind, urgency = %urgency, "sla: {e}");
-                    None
-                }
-            })
-            .unwrap_or(default)
-    };
-    (
-        pick(|s| &s.respond, DEFAULT_RESPOND),
-        pick(|s| &s.resolve, DEFAULT_RESOLVE),
-    )
+/// Read from the configuration (`"4h"`, `"15wd"`, `"same_day"`); a limit that does not parse
+/// stops the configuration from loading, with the key named.
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Limit::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
-/// The deadlines of a ticket filed at `at`.
-pub fn deadlines(
-    sla: &BTreeMap<String, BTreeMap<String, SlaSettings>>,
-    kind: Kind,
-    urgency: Urgency,
-    at: DateTime<Utc>,
-    offset: FixedOffset,
-) -> Deadlines {
-    let (respond, resolve) = limits(sla, kind, urgency);
-    Deadlines {
-        respond_due_at: Some(respond.deadline(at, offset)),
-        due_at: Some(resolve.deadline(at, offset)),
+/// Written back as the configuration writes it (`"30m"`, `"24h"`, `"15wd"`): residents are
+/// told the time to respond in these words.
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Limit::Elapsed(d) => {
+                let secs = d.num_seconds();
+                if secs % 86_400 == 0 && secs >= 2 * 86_400 {
+                    write!(f, "{}d", secs / 86_400)
+                } else if secs % 3600 == 0 && secs > 0 {
+                    write!(f, "{}h", secs / 3600)
+                } else if secs % 60 == 0 && secs > 0 {
+                    write!(f, "{}m", secs / 60)
+                } else {
+                    write!(f, "{secs}s")
+                }
+            }
+            Limit::WorkingDays(n) => write!(f, "{n}wd"),
+            Limit::SameDay => f.write_str("same_day"),
+        }
+    }
+}
+
+/// The two limits of one `[sla.<kind>.<urgency>]` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Limits {
+    /// Time to respond (claim).
+    pub respond: Limit,
+    /// Time to resolve.
+    pub resolve: Limit,
+}
+
+/// When the configuration has nothing for a kind at all.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    respond: DEFAULT_RESPOND,
+    resolve: DEFAULT_RESOLVE,
+};
+
+/// `[sla.<kind>.<urgency>]`, parsed once at boot: kinds, urgencies and limits are checked
+/// when the configuration loads, so a lookup never fails.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SlaTable(BTreeMap<Kind, BTreeMap<Urgency, Limits>>);
+
+impl SlaTable {
+    pub fn new(entries: impl IntoIterator<Item = (Kind, Urgency, Limits)>) -> Self {
+        let mut t: BTreeMap<Kind, BTreeMap<Urgency, Limits>> = BTreeMap::new();
+        for (k, u, l) in entries {
+            t.entry(k).or_default().insert(u, l);
+        }
+        SlaTable(t)
+    }
+
+    /// The limits for a kind and urgency: the exact entry, else the kind's `normal`, else
+    /// the built-in default.
+    pub fn limits(&self, kind: Kind, urgency: Urgency) -> Limits {
+        self.0
+            .get(&kind)
+            .and_then(|m| m.get(&urgency).or_else(|| m.get(&Urgency::Normal)))
+            .copied()
+            .unwrap_or(DEFAULT_LIMITS)
+    }
+
+    /// The deadlines of a ticket filed at `at`.
+    pub fn deadlines(
+        &self,
+        kind: Kind,
+        urgency: Urgency,
+        at: DateTime<Utc>,
+        offset: FixedOffset,
+    ) -> Deadlines {
+        let l = self.limits(kind, urgency);
+        Deadlines {
+            respond_due_at: Some(l.respond.deadline(at, offset)),
+            due_at: Some(l.resolve.deadline(at, offset)),
+        }
     }
 }
 
@@ -230,58 +274,51 @@ mod tests {
         );
     }
 
-    fn table(
-        entries: &[(&str, &str, &str, &str)],
-    ) -> BTreeMap<String, BTreeMap<String, SlaSettings>> {
-        let mut t: BTreeMap<String, BTreeMap<String, SlaSettings>> = BTreeMap::new();
-        for (k, u, r, s) in entries {
-            t.entry(k.to_string()).or_default().insert(
-                u.to_string(),
-                SlaSettings {
-                    respond: r.to_string(),
-                    resolve: s.to_string(),
+    fn table(entries: &[(Kind, Urgency, &str, &str)]) -> SlaTable {
+        SlaTable::new(entries.iter().map(|(k, u, r, s)| {
+            (
+                *k,
+                *u,
+                Limits {
+                    respond: Limit::parse(r).unwrap(),
+                    resolve: Limit::parse(s).unwrap(),
                 },
-            );
-        }
-        t
+            )
+        }))
     }
 
     #[test]
     fn lookup_falls_back_from_urgency_to_normal_to_default() {
         let t = table(&[
-            ("repair", "emergency", "15m", "4h"),
-            ("repair", "normal", "30m", "7d"),
-            ("complaint", "normal", "bogus", "15wd"),
+            (Kind::Repair, Urgency::Emergency, "15m", "4h"),
+            (Kind::Repair, Urgency::Normal, "30m", "7d"),
+            (Kind::Complaint, Urgency::Normal, "30m", "15wd"),
         ]);
+        let l = t.limits(Kind::Repair, Urgency::Emergency);
+        assert_eq!(l.respond, Limit::Elapsed(Duration::minutes(15)));
+        assert_eq!(l.resolve, Limit::Elapsed(Duration::hours(4)));
+        let l = t.limits(Kind::Repair, Urgency::Urgent);
+        assert_eq!(l.respond, Limit::Elapsed(Duration::minutes(30)));
+        assert_eq!(l.resolve, Limit::Elapsed(Duration::days(7)));
         assert_eq!(
-            limits(&t, Kind::Repair, Urgency::Emergency),
-            (
-                Limit::Elapsed(Duration::minutes(15)),
-                Limit::Elapsed(Duration::hours(4))
-            )
+            t.limits(Kind::Complaint, Urgency::Urgent).resolve,
+            Limit::WorkingDays(15)
         );
-        assert_eq!(
-            limits(&t, Kind::Repair, Urgency::Urgent),
-            (
-                Limit::Elapsed(Duration::minutes(30)),
-                Limit::Elapsed(Duration::days(7))
-            )
-        );
-        assert_eq!(
-            limits(&t, Kind::Complaint, Urgency::Urgent),
-            (DEFAULT_RESPOND, Limit::WorkingDays(15))
-        );
-        assert_eq!(
-            limits(&t, Kind::Inquiry, Urgency::Normal),
-            (DEFAULT_RESPOND, DEFAULT_RESOLVE)
-        );
+        assert_eq!(t.limits(Kind::Inquiry, Urgency::Normal), DEFAULT_LIMITS);
+    }
+
+    #[test]
+    fn limits_are_written_back_as_configured() {
+        for s in ["15m", "30m", "1h", "24h", "4h", "7d", "15wd", "same_day"] {
+            assert_eq!(Limit::parse(s).unwrap().to_string(), s);
+        }
     }
 
     #[test]
     fn deadlines_for_an_emergency_repair() {
-        let t = table(&[("repair", "emergency", "15m", "4h")]);
+        let t = table(&[(Kind::Repair, Urgency::Emergency, "15m", "4h")]);
         let at = local("2026-11-20T22:00:00");
-        let d = deadlines(&t, Kind::Repair, Urgency::Emergency, at, cst());
+        let d = t.deadlines(Kind::Repair, Urgency::Emergency, at, cst());
         assert_eq!(d.respond_due_at, Some(local("2026-11-20T22:15:00")));
         assert_eq!(d.due_at, Some(local("2026-11-21T02:00:00")));
     }
@@ -291,13 +328,13 @@ mod tests {
         let s =
             crate::configuration::Settings::load_from(std::path::Path::new("config/default.toml"))
                 .unwrap();
-        for (kind, m) in &s.sla {
-            assert!(Kind::parse(kind).is_some(), "{kind}");
-            for (u, l) in m {
-                assert!(Urgency::parse(u).is_some(), "{u}");
-                Limit::parse(&l.respond).unwrap();
-                Limit::parse(&l.resolve).unwrap();
-            }
-        }
+        assert_eq!(
+            s.sla.limits(Kind::Repair, Urgency::Urgent).resolve,
+            Limit::SameDay
+        );
+        assert_eq!(
+            s.sla.limits(Kind::Complaint, Urgency::Normal).resolve,
+            Limit::WorkingDays(15)
+        );
     }
 }

@@ -380,7 +380,7 @@ async fn staff_alerts_go_to_the_escalation_webhook() {
     let base = platform.base.clone();
     let app = spawn_app_with(move |s| {
         configure(s, &base);
-        s.escalation.channel = "webhook".into();
+        s.escalation.channel = platform::webhook_alerts(&base);
     })
     .await;
     let boss = platform::staff(&app.db, "张主管", "customer_service", "supervisor", &[]).await;
@@ -417,7 +417,7 @@ async fn staff_alerts_go_through_wecom() {
     let base = platform.base.clone();
     let app = spawn_app_with(move |s| {
         configure(s, &base);
-        s.escalation.channel = "wecom".into();
+        s.escalation.channel = platform::wecom_alerts(&base);
     })
     .await;
     let boss = platform::staff(&app.db, "张主管", "customer_service", "supervisor", &[]).await;

@@ -170,9 +170,9 @@ async fn a_failed_message_is_recovered_later_and_replied_through_the_outbox() {
     assert!(!processed, "stored but not processed");
 
     // Not yet stranded: a recovery pass leaves it alone.
-    assert_eq!(recover_once(&app.state).await.unwrap(), 0);
+    assert_eq!(recover_once(&app.state.ingest).await.unwrap(), 0);
     app.clock.advance(chrono::Duration::seconds(31));
-    assert_eq!(recover_once(&app.state).await.unwrap(), 1);
+    assert_eq!(recover_once(&app.state.ingest).await.unwrap(), 1);
     let (processed, attempts): (bool, i32) =
         sqlx::query_as("SELECT processed_at IS NOT NULL, attempts FROM inbound_messages")
             .fetch_one(&app.db)
@@ -184,7 +184,7 @@ async fn a_failed_message_is_recovered_later_and_replied_through_the_outbox() {
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].1, "echo: 电梯坏了");
     // Done is done.
-    assert_eq!(recover_once(&app.state).await.unwrap(), 0);
+    assert_eq!(recover_once(&app.state.ingest).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -210,7 +210,7 @@ async fn send(
 // ---- The world around the platform, for delivery, survey and schedule tests ----
 
 use chrono::{DateTime, Utc};
-use guanjia::configuration::Settings;
+use guanjia::configuration::{AlertChannel, Settings, WebhookAlerts, WecomAlerts};
 use guanjia::domain::Locale;
 use guanjia::ticket::model::{Category, Department, Kind, Urgency};
 use guanjia::ticket::{NewTicket, Ticket};
@@ -218,6 +218,24 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::TestApp;
+
+/// Staff alerts posted to the stand-in's `/staff`, signed with `staff-secret`.
+pub fn webhook_alerts(base: &str) -> AlertChannel {
+    AlertChannel::Webhook(WebhookAlerts {
+        url: format!("{base}/staff"),
+        secret: Some("staff-secret".to_owned().into()),
+    })
+}
+
+/// Staff alerts sent through the stand-in's WeCom API.
+pub fn wecom_alerts(base: &str) -> AlertChannel {
+    AlertChannel::Wecom(WecomAlerts {
+        api_base: base.to_owned(),
+        corpid: "corp-test".into(),
+        secret: Some("corp-secret".to_owned().into()),
+        agentid: 1000002,
+    })
+}
 
 /// Points every outbound channel at `base` and makes retries quick. The background
 /// scheduler ticks rarely, so tests drive timers with `run_due` themselves.
@@ -228,12 +246,6 @@ pub fn configure(s: &mut Settings, base: &str) {
     for channel in s.webhook.channels.values_mut() {
         channel.callback_url = format!("{base}/callback");
     }
-    s.escalation.webhook_url = format!("{base}/staff");
-    s.escalation.webhook_secret = Some("staff-secret".to_owned().into());
-    s.escalation.wecom_api_base = base.to_owned();
-    s.escalation.wecom_corpid = "corp-test".into();
-    s.escalation.wecom_secret = Some("corp-secret".to_owned().into());
-    s.escalation.wecom_agentid = 1000002;
     s.delivery.http_timeout = Duration::from_millis(800);
     s.delivery.poll_every = Duration::from_millis(50);
     s.delivery.backoff_base = Duration::from_secs(1);

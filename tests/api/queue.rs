@@ -304,7 +304,9 @@ async fn redis_wiped_mid_run_is_rebuilt_from_the_database() {
         first.len()
     );
 
-    guanjia::queue::reconcile(&app.state).await.unwrap();
+    guanjia::queue::reconcile(&app.state.queues())
+        .await
+        .unwrap();
     let queued: HashSet<String> = queued_members(&app, Department::Engineering)
         .await
         .into_iter()
@@ -326,7 +328,9 @@ async fn redis_wiped_mid_run_is_rebuilt_from_the_database() {
         assert!(!queued.contains(&t.to_string()), "claimed {t} re-queued");
     }
     // Reconciling again changes nothing.
-    let again = guanjia::queue::reconcile(&app.state).await.unwrap();
+    let again = guanjia::queue::reconcile(&app.state.queues())
+        .await
+        .unwrap();
     assert_eq!((again.added, again.removed), (0, 0));
 
     let second = run_claimers(&app, &tokens, Arc::new(AtomicUsize::new(0))).await;
@@ -370,7 +374,9 @@ async fn reconciliation_removes_strays_and_restores_missing() {
         .query_async::<i64>(&mut redis)
         .await
         .unwrap();
-    let r = guanjia::queue::reconcile(&app.state).await.unwrap();
+    let r = guanjia::queue::reconcile(&app.state.queues())
+        .await
+        .unwrap();
     assert_eq!((r.added, r.removed), (1, 1));
     assert_eq!(
         queued_members(&app, Department::Engineering).await,
@@ -410,7 +416,7 @@ async fn a_stray_in_redis_is_skipped_by_claim_first() {
     app.state
         .queue
         .push(&ticket::Ticket {
-            status: ticket::model::StatusCol(ticket::Status::Queued),
+            status: ticket::Status::Queued,
             ..get_ticket(&app, a.id).await
         })
         .await
@@ -477,9 +483,19 @@ async fn an_expired_lease_returns_the_ticket_and_tells_the_supervisor() {
     assert_eq!(s, 200);
 
     app.clock.advance(Duration::minutes(29));
-    assert_eq!(guanjia::queue::expire_leases(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        guanjia::queue::expire_leases(&app.state.queues())
+            .await
+            .unwrap(),
+        0
+    );
     app.clock.advance(Duration::minutes(2));
-    assert_eq!(guanjia::queue::expire_leases(&app.state).await.unwrap(), 1);
+    assert_eq!(
+        guanjia::queue::expire_leases(&app.state.queues())
+            .await
+            .unwrap(),
+        1
+    );
 
     let now = get_ticket(&app, t.id).await;
     assert_eq!((now.status.as_str(), now.assignee), ("queued", None));

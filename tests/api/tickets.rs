@@ -658,7 +658,7 @@ async fn three_residents_of_one_building_make_a_group_complaint() {
     let group = third.group_id.expect("linked");
     for t in tickets.iter().chain([&again]) {
         let now = get_ticket(&app, t.id).await;
-        assert_eq!((now.severity, now.group_id), (3, Some(group)));
+        assert_eq!((now.severity.level(), now.group_id), (3, Some(group)));
     }
     assert_eq!(get_ticket(&app, repair.id).await.severity, 4);
     let alerts: i64 = sqlx::query_scalar(

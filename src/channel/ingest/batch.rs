@@ -14,9 +14,8 @@ use uuid::Uuid;
 
 use super::process::{self, Processed, Work};
 use super::store::{self, Stored, ToStore};
-use super::Arrival;
+use super::{Arrival, Deps};
 use crate::channel::InboundMessage;
-use crate::state::AppState;
 
 /// What a request learns from its batch, in two steps: first that its message is stored
 /// (only then may it be acknowledged), then the processing result.
@@ -85,7 +84,7 @@ impl Batcher {
 }
 
 /// The dispatcher: runs until every [`Batcher`] is dropped.
-pub async fn run(state: AppState, Jobs(mut rx): Jobs, limits: Limits) {
+pub async fn run(state: Deps, Jobs(mut rx): Jobs, limits: Limits) {
     let slots = Arc::new(Semaphore::new(limits.in_flight.max(1)));
     loop {
         // Take a slot before taking arrivals: while every slot is busy, arrivals wait in the
@@ -108,7 +107,7 @@ pub async fn run(state: AppState, Jobs(mut rx): Jobs, limits: Limits) {
     }
 }
 
-async fn run_batch(state: AppState, jobs: Vec<Job>, _slot: OwnedSemaphorePermit) {
+async fn run_batch(state: Deps, jobs: Vec<Job>, _slot: OwnedSemaphorePermit) {
     metrics::histogram!("guanjia_ingest_batch_size").record(jobs.len() as f64);
     let items: Vec<ToStore<'_>> = jobs
         .iter()

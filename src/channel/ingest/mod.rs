@@ -28,8 +28,21 @@ use uuid::Uuid;
 pub use batch::{Batcher, Limits};
 use process::{Processed, Work};
 
-use super::{ChannelRef, InboundMessage, MessageBody};
-use crate::state::AppState;
+use super::{ChannelRef, Dialogue, InboundMessage, MessageBody};
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+
+/// What storing and processing arrivals needs, given by `startup`: the doors' handlers,
+/// the batch dispatcher and the recovery worker share it (and not the HTTP layer's state).
+#[derive(Clone)]
+pub struct Deps {
+    pub settings: std::sync::Arc<Settings>,
+    pub db: sqlx::PgPool,
+    pub clock: SharedClock,
+    pub dialogue: std::sync::Arc<dyn Dialogue>,
+    /// Where arrivals are handed to be stored and processed in batches.
+    pub ingest: Batcher,
+}
 
 /// How often the recovery worker looks for stranded messages.
 const RECOVERY_EVERY: Duration = Duration::from_secs(3);
@@ -73,7 +86,7 @@ pub struct Reply {
 
 /// Stores `arrival` (once, however often it is delivered) and returns what to answer,
 /// within `settings.server.reply_budget`.
-pub async fn ingest(state: &AppState, arrival: Arrival) -> Result<Answer, sqlx::Error> {
+pub async fn ingest(state: &Deps, arrival: Arrival) -> Result<Answer, sqlx::Error> {
     let started = Instant::now();
     let deadline = started + state.settings.server.reply_budget;
     let channel_key = arrival.channel.key();
@@ -88,7 +101,7 @@ pub async fn ingest(state: &AppState, arrival: Arrival) -> Result<Answer, sqlx::
 }
 
 async fn ingest_inner(
-    state: &AppState,
+    state: &Deps,
     arrival: Arrival,
     deadline: Instant,
 ) -> Result<(&'static str, Answer), sqlx::Error> {
@@ -120,7 +133,7 @@ async fn ingest_inner(
 /// Without the dispatcher: store, then process in a task of its own (it outlives a client
 /// that hangs up).
 async fn ingest_alone(
-    state: &AppState,
+    state: &Deps,
     arrival: Arrival,
     id: Uuid,
     received_at: DateTime<Utc>,
@@ -169,7 +182,7 @@ enum Finished {
 }
 
 async fn answer_from(
-    state: &AppState,
+    state: &Deps,
     message_id: Uuid,
     result: Finished,
 ) -> Result<(&'static str, Answer), sqlx::Error> {
@@ -203,7 +216,7 @@ async fn answer_from(
 
 /// The request stops waiting. If processing has not finished, it is told to reply through
 /// the outbox; if it just finished, its reply is still good to send now.
-async fn defer(state: &AppState, message_id: Uuid) -> Result<Answer, sqlx::Error> {
+async fn defer(state: &Deps, message_id: Uuid) -> Result<Answer, sqlx::Error> {
     let flagged: Option<(Uuid,)> = sqlx::query_as(
         "UPDATE inbound_messages SET reply_deferred = TRUE
          WHERE id = $1 AND processed_at IS NULL RETURNING id",
@@ -217,7 +230,7 @@ async fn defer(state: &AppState, message_id: Uuid) -> Result<Answer, sqlx::Error
     }
 }
 
-async fn stored_answer(state: &AppState, message_id: Uuid) -> Result<Answer, sqlx::Error> {
+async fn stored_answer(state: &Deps, message_id: Uuid) -> Result<Answer, sqlx::Error> {
     let row: Option<(Option<String>, Vec<String>, bool)> = sqlx::query_as(
         "SELECT reply, reply_acts, reply_deferred FROM inbound_messages WHERE id = $1",
     )
@@ -236,7 +249,7 @@ async fn stored_answer(state: &AppState, message_id: Uuid) -> Result<Answer, sql
 /// A repeated delivery: answer what the first one answered, waiting for it within the
 /// budget; never process it again.
 async fn await_duplicate(
-    state: &AppState,
+    state: &Deps,
     channel: &ChannelRef,
     dedup_key: &str,
     deadline: Instant,
@@ -274,7 +287,7 @@ fn mask(text: &str) -> String {
 
 /// Finishes messages that were stored but never processed (the process died mid-way, or
 /// the dialogue failed). Their replies go through the outbox.
-pub async fn recovery_worker(state: AppState, shutdown: CancellationToken) {
+pub async fn recovery_worker(state: Deps, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(RECOVERY_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -301,7 +314,7 @@ struct Stranded {
 }
 
 /// One recovery pass; returns how many messages it processed.
-pub async fn recover_once(state: &AppState) -> anyhow::Result<usize> {
+pub async fn recover_once(state: &Deps) -> anyhow::Result<usize> {
     let cutoff = state.clock.now() - STRANDED_AFTER;
     // Claiming bumps `attempts` and flags the reply for the outbox; SKIP LOCKED keeps two
     // instances off the same rows, and the per-resident lock in `process` keeps a row

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::Deps;
 use crate::channel::{InboundMessage, ManyOutcome};
-use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
 
 /// The outcome of processing one message.
@@ -40,7 +40,7 @@ pub(super) fn resident_lock(resident_id: Uuid) -> i64 {
 /// integers we format ourselves). Keys are taken in ascending order, so two batches that
 /// share residents cannot deadlock.
 async fn begin_locked(
-    state: &AppState,
+    state: &Deps,
     residents: impl Iterator<Item = Uuid>,
 ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
     let mut keys: Vec<i64> = residents.map(resident_lock).collect();
@@ -67,17 +67,14 @@ pub(super) fn refused_by_database(e: &sqlx::Error) -> bool {
 
 /// Runs the dialogue for `work` and records the result, all in one transaction. `None`
 /// when someone else (a recovery pass) processed it first.
-pub async fn process(state: &AppState, work: &Work) -> anyhow::Result<Option<Processed>> {
+pub async fn process(state: &Deps, work: &Work) -> anyhow::Result<Option<Processed>> {
     let mut done = try_many(state, std::slice::from_ref(work)).await?;
     Ok(done.pop().flatten())
 }
 
 /// Processes `batch` (stored messages, in arrival order) in one transaction; the answer is
 /// in the order of `batch`. Falls back to [`process`] one by one when the batch fails.
-pub async fn process_many(
-    state: &AppState,
-    batch: &[Work],
-) -> Vec<anyhow::Result<Option<Processed>>> {
+pub async fn process_many(state: &Deps, batch: &[Work]) -> Vec<anyhow::Result<Option<Processed>>> {
     if batch.len() == 1 {
         return vec![process(state, &batch[0]).await];
     }
@@ -110,7 +107,7 @@ pub async fn process_many(
     }
 }
 
-async fn try_many(state: &AppState, batch: &[Work]) -> anyhow::Result<Vec<Option<Processed>>> {
+async fn try_many(state: &Deps, batch: &[Work]) -> anyhow::Result<Vec<Option<Processed>>> {
     let mut tx = begin_locked(state, batch.iter().map(|w| w.msg.resident_id)).await?;
     let ids: Vec<Uuid> = batch.iter().map(|w| w.msg.id).collect();
     // Its own statement, so its snapshot is taken after the locks are held. LATERAL with

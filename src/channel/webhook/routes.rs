@@ -108,7 +108,7 @@ pub async fn receive(
         raw: message.to_json(),
         passive_limit: None,
     };
-    let reply = match ingest::ingest(&state, arrival).await? {
+    let reply = match ingest::ingest(&state.ingest, arrival).await? {
         Answer::Reply(r) => r,
         Answer::Later => ingest::Reply::default(),
     };

@@ -169,7 +169,7 @@ pub async fn push(
         (xml::parse_push(text)?, None)
     };
     let arrival = arrival(&account_id, &account.appid, &push);
-    let answer = ingest::ingest(&state, arrival).await?;
+    let answer = ingest::ingest(&state.ingest, arrival).await?;
     let content = match answer {
         Answer::Reply(r) if !r.text.is_empty() => r.text,
         _ => return Ok(success()),

@@ -8,10 +8,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::staff::auth::StaffUser;
-use crate::staff::{actions, ApiError};
+use crate::staff::{actions, scope, ApiError};
 use crate::state::AppState;
+use crate::ticket::repository::{self, Scope};
 use crate::ticket::residents::Handoff;
-use crate::ticket::{Department, Role, Ticket};
+use crate::ticket::{Department, Role, Status, Ticket};
 
 pub struct Board {
     pub department: Department,
@@ -89,12 +90,18 @@ pub async fn board(
     department: Department,
 ) -> Result<Board, ApiError> {
     let queued = actions::queue(state, user, department).await?;
-    let held: Vec<Ticket> = sqlx::query_as(
-        "SELECT * FROM tickets WHERE department = $1 AND status IN ('claimed', 'in_progress')
-         ORDER BY due_at NULLS LAST, created_at",
+    // The caller may use this queue (checked above), so the department is the scope.
+    let held = repository::list(
+        &state.db,
+        &repository::Filter {
+            statuses: Some(Status::HELD),
+            department: Some(department),
+            order: repository::Order::DueFirst,
+            limit: 500,
+            ..Default::default()
+        },
+        &Scope::Everything,
     )
-    .bind(department.as_str())
-    .fetch_all(&state.db)
     .await?;
     let ids: Vec<Uuid> = held.iter().filter_map(|t| t.assignee).collect();
     let names = names(&state.db, &ids).await?;
@@ -185,16 +192,12 @@ pub async fn detail(state: &AppState, user: &StaffUser, key: &str) -> Result<Det
 
 /// Open tickets of the concierge's buildings (every open ticket for a manager).
 pub async fn building_tickets(db: &PgPool, user: &StaffUser) -> sqlx::Result<Vec<Ticket>> {
-    sqlx::query_as(
-        "SELECT * FROM tickets
-         WHERE status NOT IN ('closed', 'cancelled')
-           AND ($1 OR building = ANY($2))
-         ORDER BY created_at DESC LIMIT 500",
-    )
-    .bind(user.role == Role::Manager)
-    .bind(&user.buildings)
-    .fetch_all(db)
-    .await
+    let filter = repository::Filter {
+        statuses: Some(Status::OPEN),
+        limit: 500,
+        ..Default::default()
+    };
+    repository::list(db, &filter, &scope::buildings(user)).await
 }
 
 /// Open handoffs of residents in the concierge's buildings (all of them for a manager),
@@ -210,17 +213,64 @@ pub async fn conversations(db: &PgPool, user: &StaffUser) -> sqlx::Result<Vec<Co
     .bind(&user.buildings)
     .fetch_all(db)
     .await?;
-    let mut out = Vec::with_capacity(handoffs.len());
-    for handoff in handoffs {
-        let messages = messages(db, handoff.resident_id, handoff.started_at).await?;
-        out.push(Conversation {
-            resident_name: resident_name(db, handoff.resident_id).await?,
-            handoff,
-            messages,
-        });
+    // Names and messages of every conversation in two queries, not two per conversation.
+    let ids: Vec<Uuid> = handoffs.iter().map(|h| h.id).collect();
+    let names: HashMap<Uuid, Option<String>> = sqlx::query_as(
+        "SELECT h.id, r.display_name FROM handoffs h JOIN residents r ON r.id = h.resident_id
+         WHERE h.id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .collect();
+    let lines: Vec<HandoffMessage> = sqlx::query_as(&format!(
+        "SELECT h.id AS handoff_id, m.* FROM handoffs h
+         CROSS JOIN LATERAL ({MESSAGES_SINCE}) m
+         WHERE h.id = ANY($1)
+         ORDER BY h.id, m.at, m.ord"
+    ))
+    .bind(&ids)
+    .fetch_all(db)
+    .await?;
+    let mut by_handoff: HashMap<Uuid, Vec<Message>> = HashMap::new();
+    for l in lines {
+        by_handoff.entry(l.handoff_id).or_default().push(l.message);
     }
-    Ok(out)
+    Ok(handoffs
+        .into_iter()
+        .map(|handoff| Conversation {
+            resident_name: names.get(&handoff.id).cloned().flatten(),
+            messages: by_handoff.remove(&handoff.id).unwrap_or_default(),
+            handoff,
+        })
+        .collect())
 }
+
+#[derive(sqlx::FromRow)]
+struct HandoffMessage {
+    handoff_id: Uuid,
+    #[sqlx(flatten)]
+    message: Message,
+}
+
+/// A handoff's resident's messages both ways since it began (for the lateral join above;
+/// `h` is the handoff): the same lines as `messages`.
+const MESSAGES_SINCE: &str = "
+    SELECT at, ord, side, text, status FROM (
+        SELECT received_at AS at, 0 AS ord, 'resident' AS side,
+               COALESCE(NULLIF(content, ''), '[' || msg_type || ']') AS text, NULL::text AS status
+        FROM inbound_messages WHERE resident_id = h.resident_id AND received_at >= h.started_at
+        UNION ALL
+        SELECT received_at, 1, 'bot', reply, NULL
+        FROM inbound_messages
+        WHERE resident_id = h.resident_id AND received_at >= h.started_at
+          AND reply IS NOT NULL AND reply <> ''
+        UNION ALL
+        SELECT created_at, 2, 'staff', text, status
+        FROM outbox WHERE recipient_kind = 'resident' AND resident_id = h.resident_id
+          AND created_at >= h.started_at
+    ) x ORDER BY at, ord LIMIT 300";
 
 /// An open handoff the concierge may answer.
 pub async fn handoff_for(db: &PgPool, user: &StaffUser, id: Uuid) -> Result<Handoff, ApiError> {
@@ -252,22 +302,17 @@ pub async fn handoff_for(db: &PgPool, user: &StaffUser, id: Uuid) -> Result<Hand
 /// Changes anything on a board or conversation list in the user's view: the console's
 /// live stream sends an event when this changes.
 pub async fn fingerprint(db: &PgPool, user: &StaffUser) -> sqlx::Result<String> {
-    let row: (i64, Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM tickets t WHERE $1 OR t.department = $2 OR t.building = ANY($3)),
-                (SELECT max(updated_at) FROM tickets t WHERE $1 OR t.department = $2 OR t.building = ANY($3)),
-                (SELECT count(*) FROM handoffs WHERE ended_at IS NULL),
-                (SELECT max(last_activity_at) FROM handoffs)",
+    let tickets = repository::scope_summary(db, &scope::tickets(user)).await?;
+    let handoffs: (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE ended_at IS NULL), max(last_activity_at) FROM handoffs",
     )
-    .bind(user.role == Role::Manager)
-    .bind(user.department.as_str())
-    .bind(&user.buildings)
     .fetch_one(db)
     .await?;
     Ok(format!(
         "{}:{}:{}:{}",
-        row.0,
-        row.1.map(|t| t.timestamp_micros()).unwrap_or(0),
-        row.2,
-        row.3.map(|t| t.timestamp_micros()).unwrap_or(0)
+        tickets.0,
+        tickets.1.map(|t| t.timestamp_micros()).unwrap_or(0),
+        handoffs.0,
+        handoffs.1.map(|t| t.timestamp_micros()).unwrap_or(0)
     ))
 }

@@ -59,3 +59,9 @@ impl IntoResponse for ConsoleError {
         (status, pages::error_page(status, &self.message())).into_response()
     }
 }
+
+impl From<super::viewer::CsrfMismatch> for ConsoleError {
+    fn from(_: super::viewer::CsrfMismatch) -> Self {
+        ConsoleError::Csrf
+    }
+}

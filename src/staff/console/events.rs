@@ -10,7 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream};
 
 use super::data;
-use super::session::Console;
+use super::viewer::Console;
 use crate::state::AppState;
 
 const POLL: Duration = Duration::from_secs(2);

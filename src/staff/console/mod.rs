@@ -3,7 +3,7 @@
 //! (live through server-sent events), open a ticket to reply, move it on or reassign it,
 //! answer residents' conversations as a concierge, and read the monthly report.
 //!
-//! `session` signs people in and guards forms (CSRF), `data` reads what pages show,
+//! `session` signs people in and guards forms (CSRF) for a `viewer::Console`, `data` reads what pages show,
 //! `pages` renders them (maud, escaped), `sla` is the clock on each ticket, `events` the
 //! live stream, `routes` the handlers.
 
@@ -14,6 +14,7 @@ pub mod pages;
 pub mod routes;
 pub mod session;
 pub mod sla;
+pub mod viewer;
 
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
@@ -23,7 +24,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub use error::ConsoleError;
-pub use session::Console;
+pub use viewer::Console;
 
 pub fn router() -> Router<AppState> {
     Router::new()

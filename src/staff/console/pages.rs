@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use maud::{html, Markup, DOCTYPE};
 
 use super::data::{Board, Conversation, Detail, Message};
-use super::session::Console;
 use super::sla;
+use super::viewer::Console;
 use crate::staff::view::location;
 use crate::ticket::{Department, Role, Status, Ticket};
 
@@ -167,7 +167,7 @@ fn ticket_card(f: &Frame<'_>, t: &Ticket, board: &Board, claim: bool) -> Markup 
                 @if let Some(l) = location(t) { span { "Place " (l) } " · " }
                 span { "filed " (f.time(t.created_at)) }
                 @if let Some(a) = assignee { " · " span { "held by " (a) } }
-                @if !claim { " · " span { (status_label(*t.status)) } }
+                @if !claim { " · " span { (status_label(t.status)) } }
             }
             @if claim {
                 form method="post" action={"/console/tickets/" (t.number) "/claim"} {
@@ -276,8 +276,8 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
         .assignee
         .map(|a| d.names.get(&a).cloned().unwrap_or_else(|| a.to_string()));
     let can_reply = crate::staff::scope::can_reply(u, t);
-    let can_assign = crate::staff::scope::can_assign(u, *t.department);
-    let next = match *t.status {
+    let can_assign = crate::staff::scope::can_assign(u, t.department);
+    let next = match t.status {
         Status::Queued | Status::Reopened => Status::Claimed,
         Status::Claimed => Status::InProgress,
         Status::InProgress => Status::Resolved,
@@ -289,7 +289,7 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
         Some(f),
         true,
         html! {
-            p.back { a href={"/console/queue/" (t.department.as_str())} { "← " (department_label(*t.department)) } }
+            p.back { a href={"/console/queue/" (t.department.as_str())} { "← " (department_label(t.department)) } }
             h1 { "Ticket " (t.number) }
             p.live-notice hidden role="status" { "This ticket changed. " a href=(base) { "Reload" } }
             @if let Some(n) = notice {
@@ -303,13 +303,13 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
                         p.description { (t.description) }
                     }
                     dl.facts {
-                        dt { "Status" } dd { strong { (status_label(*t.status)) } }
+                        dt { "Status" } dd { strong { (status_label(t.status)) } }
                         dt { "SLA" } dd { (sla_cell(f, t)) }
                         dt { "Respond by" } dd { @if let Some(x) = t.respond_due_at { (f.time(x)) } @else { "—" } }
                         dt { "Resolve by" } dd { @if let Some(x) = t.due_at { (f.time(x)) } @else { "—" } }
                         dt { "Kind" } dd { (t.kind.as_str()) " · " (t.category.as_str()) }
                         dt { "Urgency" } dd { (t.urgency.as_str()) @if t.important { " · important" } }
-                        dt { "Department" } dd { (department_label(*t.department)) }
+                        dt { "Department" } dd { (department_label(t.department)) }
                         dt { "Place" } dd { (location(t).unwrap_or_else(|| "—".into())) }
                         dt { "Resident" } dd { (d.resident_name.as_deref().unwrap_or("—")) }
                         dt { "Phone" } dd { (t.contact_phone.as_deref().unwrap_or("—")) }
@@ -338,13 +338,13 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
                 }
                 section.card aria-labelledby="act-h" {
                     h2 #act-h { "Actions" }
-                    @if t.status.is_queued() && crate::staff::scope::can_use_queue(u, *t.department) {
+                    @if t.status.is_queued() && crate::staff::scope::can_use_queue(u, t.department) {
                         form method="post" action={(base) "/claim"} {
                             (f.csrf())
                             button type="submit" { "抢单 Claim" }
                         }
                     }
-                    @if t.assignee == Some(u.id) && *t.status == Status::Claimed {
+                    @if t.assignee == Some(u.id) && t.status == Status::Claimed {
                         form method="post" action={(base) "/release"} {
                             (f.csrf())
                             button.secondary type="submit" { "Release back to the queue" }
@@ -357,7 +357,7 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
                             label for="status" { "New status" }
                             select #status name="status" {
                                 @for s in Status::ALL {
-                                    @if *s != *t.status {
+                                    @if *s != t.status {
                                         option value=(s.as_str()) selected[*s == next] { (status_label(*s)) }
                                     }
                                 }
@@ -378,7 +378,7 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
                             }
                         }
                     }
-                    @if can_assign && t.status.is_open() && *t.status != Status::Resolved {
+                    @if can_assign && t.status.is_open() && t.status != Status::Resolved {
                         form method="post" action={(base) "/assign"} {
                             (f.csrf())
                             fieldset {
@@ -464,11 +464,11 @@ pub fn concierge(f: &Frame<'_>, tickets: &[Ticket], conversations: &[Conversatio
                         li.ticket {
                             div.line {
                                 a.number href={"/console/tickets/" (t.number)} { (t.number) }
-                                span.badge { (status_label(*t.status)) }
+                                span.badge { (status_label(t.status)) }
                                 (sla_cell(f, t))
                             }
                             p.summary { (t.summary) }
-                            p.meta { @if let Some(l) = location(t) { "Place " (l) " · " } (department_label(*t.department)) }
+                            p.meta { @if let Some(l) = location(t) { "Place " (l) " · " } (department_label(t.department)) }
                         }
                     }
                 }

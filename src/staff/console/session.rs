@@ -8,37 +8,15 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{DateTime, Duration, Utc};
-use subtle::ConstantTimeEq;
 
 use super::error::ConsoleError;
+use super::viewer::Console;
 use crate::staff::auth::{self, hash_token, new_token, StaffUser};
 use crate::state::AppState;
 
 pub const COOKIE: &str = "guanjia_console";
 /// A working shift and then some; signing in again is cheap.
 pub const LIFETIME_HOURS: i64 = 12;
-
-/// A signed-in console user and the CSRF token of their session.
-#[derive(Debug, Clone)]
-pub struct Console {
-    pub user: StaffUser,
-    pub csrf: String,
-}
-
-impl Console {
-    /// Whether a submitted form carries this session's token (compared in constant time).
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), ConsoleError> {
-        if csrf_matches(&self.csrf, submitted) {
-            Ok(())
-        } else {
-            Err(ConsoleError::Csrf)
-        }
-    }
-}
-
-pub fn csrf_matches(expected: &str, submitted: &str) -> bool {
-    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
-}
 
 /// Starts a session for the holder of `token`; `None` when the token is unknown.
 pub async fn sign_in(
@@ -139,11 +117,11 @@ mod tests {
 
     #[test]
     fn csrf_tokens_must_match_exactly() {
-        assert!(csrf_matches("abc", "abc"));
-        assert!(!csrf_matches("abc", "abd"));
-        assert!(!csrf_matches("abc", ""));
-        assert!(!csrf_matches("", ""));
-        assert!(!csrf_matches("abc", "abcd"));
+        assert!(super::super::viewer::csrf_matches("abc", "abc"));
+        assert!(!super::super::viewer::csrf_matches("abc", "abd"));
+        assert!(!super::super::viewer::csrf_matches("abc", ""));
+        assert!(!super::super::viewer::csrf_matches("", ""));
+        assert!(!super::super::viewer::csrf_matches("abc", "abcd"));
     }
 
     #[test]

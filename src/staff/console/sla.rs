@@ -71,7 +71,7 @@ pub fn span(secs: i64) -> String {
 /// The deadline that matters now: the first response while nobody has taken the ticket,
 /// the resolution once someone has; none after it is resolved.
 pub fn relevant_due(t: &Ticket) -> Option<DateTime<Utc>> {
-    match *t.status {
+    match t.status {
         Status::Queued | Status::Reopened => t.respond_due_at.or(t.due_at),
         Status::Claimed | Status::InProgress => t.due_at,
         Status::Resolved | Status::Closed | Status::Cancelled => None,
