@@ -5,8 +5,9 @@
 use uuid::Uuid;
 
 use super::prompt::{Act, Prompt};
-use super::request::{Photo, Place, Request};
-use crate::ticket::model::{Category, Department, Kind, Urgency};
+pub use super::request::TicketDraft;
+use super::request::{Place, Request};
+use crate::ticket::model::Kind;
 
 /// A value a reply template is filled with; the engine renders it in the resident's script.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,21 +52,6 @@ impl Msg {
             Msg::Faq { .. } => Some(Act::Answer),
         }
     }
-}
-
-/// A ticket to file, in the machine's terms.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TicketDraft {
-    pub kind: Kind,
-    pub urgency: Urgency,
-    pub department: Department,
-    pub category: Category,
-    pub summary: String,
-    pub description: String,
-    pub place: Option<Place>,
-    pub phone: Option<String>,
-    pub preferred_time: Option<String>,
-    pub photos: Vec<Photo>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ pub use super::request::{summarise, Photo, Place, Request};
 use super::words::{self, Emergency};
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 use crate::understanding::intent::{Intent, Intents, Reading};
-use crate::understanding::{Classification, Slots};
+use crate::understanding::Slots;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Awaiting {
@@ -22,18 +22,7 @@ pub enum Awaiting {
     Place,
 }
 
-/// A text message as the machine sees it: the words, their simplified form for matching,
-/// and what the classifier read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TextInput {
-    pub text: String,
-    pub simplified: String,
-    pub class: Classification,
-    /// The needs of a message that holds several ("…，另外停车月卡怎么续"), each read on
-    /// its own; empty when it holds one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub parts: Vec<TextInput>,
-}
+pub use super::request::TextInput;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

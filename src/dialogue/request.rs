@@ -4,8 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::effects::TicketDraft;
-use super::machine::TextInput;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
 use crate::understanding::{Classification, Slots};
 
@@ -301,4 +299,32 @@ pub fn summarise(text: &str) -> String {
         s.push('…');
         s
     }
+}
+
+/// A text message as the machine sees it: the words, their simplified form for matching,
+/// and what the classifier read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextInput {
+    pub text: String,
+    pub simplified: String,
+    pub class: Classification,
+    /// The needs of a message that holds several ("…，另外停车月卡怎么续"), each read on
+    /// its own; empty when it holds one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<TextInput>,
+}
+
+/// A ticket to file, in the machine's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketDraft {
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+    pub summary: String,
+    pub description: String,
+    pub place: Option<Place>,
+    pub phone: Option<String>,
+    pub preferred_time: Option<String>,
+    pub photos: Vec<Photo>,
 }

@@ -11,6 +11,7 @@ use crate::dialogue::request::without_leading_address;
 use crate::dialogue::words::to_simplified;
 use crate::domain::Locale;
 use crate::prompts::Prompts;
+use crate::understanding::Classification;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap()
