@@ -32,6 +32,11 @@ pub struct TrainArgs {
     /// Write the out-of-fold mistakes here, one JSON line each.
     #[arg(long)]
     pub misses: Option<PathBuf>,
+    /// Also learn from staff corrections (`reclassify`) kept in the database
+    /// (`DATABASE_URL`). The shipped heads are trained without them, so `--check` ignores
+    /// this.
+    #[arg(long)]
+    pub corrections: bool,
 }
 
 #[derive(clap::Args)]
@@ -120,7 +125,10 @@ async fn embed_all(
 
 pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let (settings, classifier, encoder) = setup()?;
-    let lines = corpus::load(&args.corpus, Path::new("."))?;
+    let mut lines = corpus::load(&args.corpus, Path::new("."))?;
+    if args.corrections && !args.check {
+        lines.extend(corrections(&settings).await?);
+    }
     let inputs: Vec<String> = lines.iter().map(|l| semantic_text(&l.text)).collect();
     let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let vectors = embed_all(&encoder, &texts, args.cache.as_deref()).await?;
@@ -176,6 +184,28 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
         println!("\nwrote {} ({} lines)", out.display(), heads.trained_on);
     }
     Ok(())
+}
+
+/// Staff corrections as labelled lines, the lexicon never having seen them.
+async fn corrections(settings: &Settings) -> anyhow::Result<Vec<Line>> {
+    use secrecy::ExposeSecret;
+    let db = sqlx::PgPool::connect(settings.database.url.expose_secret())
+        .await
+        .context("connecting to the database for the corrections")?;
+    let rows = crate::ticket::repository::corrections(&db).await?;
+    eprintln!("{} staff corrections", rows.len());
+    Ok(rows
+        .into_iter()
+        .map(|(id, text, kind, urgency, department, category)| Line {
+            id: format!("correction-{id}"),
+            text,
+            kind,
+            urgency,
+            department,
+            category: Some(category),
+            lexicon_seen: false,
+        })
+        .collect())
 }
 
 pub async fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {

@@ -285,6 +285,75 @@ impl Queues {
         }
     }
 
+    /// Corrects a ticket's labels (kind, urgency, department, category) and moves it to its
+    /// new department's queue. A ticket someone holds keeps its holder, so its department
+    /// can only change while it waits.
+    pub async fn reclassify(
+        &self,
+        by: Uuid,
+        ticket: &Ticket,
+        labels: repository::Labels,
+        note: &str,
+    ) -> Result<Option<Ticket>, ClaimError> {
+        let moves = labels.department != ticket.department;
+        if moves && !ticket.status.is_queued() {
+            return Err(TransitionError::Illegal {
+                from: ticket.status,
+                to: Status::Queued,
+            });
+        }
+        let mut changes = Vec::new();
+        let mut say = |what: &str, from: &str, to: &str| {
+            if from != to {
+                changes.push(format!("{what} {from} → {to}"));
+            }
+        };
+        say("kind", ticket.kind.as_str(), labels.kind.as_str());
+        say("urgency", ticket.urgency.as_str(), labels.urgency.as_str());
+        say(
+            "department",
+            ticket.department.as_str(),
+            labels.department.as_str(),
+        );
+        say(
+            "category",
+            ticket.category.as_str(),
+            labels.category.as_str(),
+        );
+        if changes.is_empty() {
+            return Ok(Some(ticket.clone()));
+        }
+        let changes = changes.join("; ");
+        let now = self.ctx.clock.now();
+        let mut tx = self.db.begin().await?;
+        let Some(t) = repository::reclassify(&mut tx, ticket, labels, by, now).await? else {
+            return Ok(None);
+        };
+        repository::record(
+            &mut tx,
+            t.id,
+            now,
+            Actor::Staff(by),
+            Event::Reclassified {
+                changes: &changes,
+                note,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if moves {
+            if let Err(e) = self
+                .store
+                .remove(ticket.department, &t.id.to_string())
+                .await
+            {
+                tracing::warn!(ticket = %t.id, "leaving the old queue: {e}; reconciliation will");
+            }
+        }
+        self.after_change(&t).await;
+        Ok(Some(t))
+    }
+
     /// Brings Redis in line with a ticket that just changed.
     pub async fn after_change(&self, t: &Ticket) {
         let d = t.department;

@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::figures::{
-    Backlog, ComplaintLine, Escalations, HotGroup, MonthlyReport, Rate, Recurring, Satisfaction,
-    Tally, Timing,
+    Backlog, ChangeCount, ComplaintLine, Escalations, HotGroup, MonthlyReport, Rate, Reclassified,
+    Recurring, Satisfaction, Tally, Timing,
 };
 use super::month::Month;
 use super::queries::{EventRow, Rows, SurveyRow, TicketRow};
@@ -192,6 +192,49 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
             end,
         ),
         escalations: escalations(&rows.tickets, &rows.events, start, end),
+        reclassified: reclassified(&rows.events, start, end),
+    }
+}
+
+/// The month's `reclassified` events, and each label change in them
+/// (`kind repair → complaint; …: note`) tallied.
+fn reclassified(events: &[EventRow], start: DateTime<Utc>, end: DateTime<Utc>) -> Reclassified {
+    let mut tickets = BTreeSet::new();
+    let mut counts: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut n = 0;
+    for e in events
+        .iter()
+        .filter(|e| e.action == "reclassified" && e.at >= start && e.at < end)
+    {
+        n += 1;
+        tickets.insert(e.ticket_id);
+        let note = e.note.as_deref().unwrap_or_default();
+        let changes = note.split(": ").next().unwrap_or_default();
+        for change in changes.split("; ") {
+            let mut words = change.split_whitespace();
+            if let (Some(field), Some(from), Some("→"), Some(to)) =
+                (words.next(), words.next(), words.next(), words.next())
+            {
+                *counts
+                    .entry((field.to_owned(), from.to_owned(), to.to_owned()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let mut changes: Vec<ChangeCount> = counts
+        .into_iter()
+        .map(|((field, from, to), count)| ChangeCount {
+            field,
+            from,
+            to,
+            count,
+        })
+        .collect();
+    changes.sort_by(|a, b| b.count.cmp(&a.count));
+    Reclassified {
+        events: n,
+        tickets: tickets.len() as u64,
+        changes,
     }
 }
 

@@ -154,6 +154,24 @@ pub struct Escalations {
     pub by_department: Tally,
 }
 
+/// Staff corrections of the classifier in the month (`reclassified` events).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Reclassified {
+    pub events: u64,
+    /// Distinct tickets among them.
+    pub tickets: u64,
+    /// What changed, most frequent first: e.g. kind repair → complaint, 3 times.
+    pub changes: Vec<ChangeCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeCount {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+    pub count: u64,
+}
+
 /// The monthly customer-service report (客服工作月报).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthlyReport {
@@ -204,4 +222,5 @@ pub struct MonthlyReport {
     pub recurring: Vec<Recurring>,
     pub backlog: Backlog,
     pub escalations: Escalations,
+    pub reclassified: Reclassified,
 }

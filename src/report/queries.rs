@@ -41,6 +41,7 @@ pub struct EventRow {
     pub at: DateTime<Utc>,
     pub action: String,
     pub to_status: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -81,7 +82,7 @@ pub async fn fetch(db: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> sql
     .await?;
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
     let events: Vec<EventRow> = sqlx::query_as(
-        "SELECT ticket_id, at, action, to_status FROM ticket_events
+        "SELECT ticket_id, at, action, to_status, note FROM ticket_events
          WHERE ticket_id = ANY($1) ORDER BY at, id",
     )
     .bind(&ids)

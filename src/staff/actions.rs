@@ -187,3 +187,24 @@ pub async fn assign(
     }
     Ok(state.queues().assign(user.id, t, staff_id).await?)
 }
+
+pub async fn reclassify(
+    state: &AppState,
+    user: &StaffUser,
+    t: &Ticket,
+    labels: crate::ticket::repository::Labels,
+    note: &str,
+) -> Result<Ticket, ApiError> {
+    if !scope::can_reclassify(user, t) {
+        return Err(ApiError::Forbidden(
+            "only a concierge, supervisor or manager corrects a ticket's labels".into(),
+        ));
+    }
+    match state.queues().reclassify(user.id, t, labels, note).await? {
+        Some(t) => Ok(t),
+        None => Err(ApiError::Conflict(format!(
+            "ticket {} is no longer open",
+            t.number
+        ))),
+    }
+}

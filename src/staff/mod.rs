@@ -32,5 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tickets/{id}/reply", post(routes::ticket_reply))
         .route("/api/v1/tickets/{id}/release", post(routes::ticket_release))
         .route("/api/v1/tickets/{id}/assign", post(routes::ticket_assign))
+        .route(
+            "/api/v1/tickets/{id}/reclassify",
+            post(routes::ticket_reclassify),
+        )
         .merge(console::router())
 }

@@ -54,6 +54,11 @@ pub fn can_reply(user: &StaffUser, t: &Ticket) -> bool {
     user.role != Role::Worker && can_see_ticket(user, t)
 }
 
+/// Correcting what the classifier read: anyone but a worker who can see the ticket.
+pub fn can_reclassify(user: &StaffUser, t: &Ticket) -> bool {
+    user.role != Role::Worker && can_see_ticket(user, t)
+}
+
 /// Handing tickets to people.
 pub fn can_assign(user: &StaffUser, department: Department) -> bool {
     match user.role {

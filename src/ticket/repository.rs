@@ -188,6 +188,8 @@ pub enum Event<'a> {
         to: Severity,
         reason: &'a str,
     },
+    /// Staff corrected what the classifier read: `changes` is `kind repair → complaint; …`.
+    Reclassified { changes: &'a str, note: &'a str },
 }
 
 impl Event<'_> {
@@ -211,6 +213,7 @@ impl Event<'_> {
             Event::DelayNotified { .. } => "delay_notified",
             Event::Important { .. } => "important",
             Event::SeverityRaised { .. } => "severity",
+            Event::Reclassified { .. } => "reclassified",
         }
     }
 
@@ -240,8 +243,77 @@ impl Event<'_> {
             Event::SeverityRaised { from, to, reason } => {
                 Some(format!("severity {from} → {to}: {reason}"))
             }
+            Event::Reclassified { changes, note } if note.trim().is_empty() => {
+                Some(changes.to_owned())
+            }
+            Event::Reclassified { changes, note } => Some(format!("{changes}: {note}")),
         }
     }
+}
+
+/// The labels staff may correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Labels {
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub department: Department,
+    pub category: Category,
+}
+
+/// Sets a ticket's labels while it is open, and keeps the corrected reading as a labelled
+/// line (`nlu_corrections`) for training; `None` when the ticket is not open.
+pub async fn reclassify(
+    conn: &mut PgConnection,
+    ticket: &Ticket,
+    labels: Labels,
+    staff: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Option<Ticket>> {
+    let updated: Option<Ticket> = sqlx::query_as(
+        "UPDATE tickets SET kind = $2, urgency = $3, department = $4, category = $5,
+             updated_at = $6
+         WHERE id = $1 AND status = ANY($7) RETURNING *",
+    )
+    .bind(ticket.id)
+    .bind(labels.kind)
+    .bind(labels.urgency)
+    .bind(labels.department)
+    .bind(labels.category)
+    .bind(at)
+    .bind(Status::OPEN)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if updated.is_some() {
+        sqlx::query(
+            "INSERT INTO nlu_corrections
+                 (id, ticket_id, staff_id, text, kind, urgency, department, category, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(ticket.id)
+        .bind(staff)
+        .bind(&ticket.description)
+        .bind(labels.kind)
+        .bind(labels.urgency)
+        .bind(labels.department)
+        .bind(labels.category)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(updated)
+}
+
+/// Staff corrections as labelled lines (`guanjia train --corrections`).
+pub async fn corrections(
+    db: &sqlx::PgPool,
+) -> sqlx::Result<Vec<(Uuid, String, Kind, Urgency, Department, Category)>> {
+    sqlx::query_as(
+        "SELECT id, text, kind, urgency, department, category FROM nlu_corrections
+         ORDER BY created_at, id",
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Records `event` in the ticket's history.

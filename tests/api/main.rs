@@ -14,6 +14,7 @@ mod journeys;
 mod own_words;
 mod platform;
 mod queue;
+mod reclassify;
 mod report;
 mod schedule;
 mod semantic;

@@ -71,6 +71,7 @@ fn event(t: &TicketRow, when: &str, action: &str, to: Option<&str>) -> EventRow 
         at: at(when),
         action: action.into(),
         to_status: to.map(String::from),
+        note: None,
     }
 }
 
@@ -718,4 +719,43 @@ fn the_report_serializes_with_its_month_as_text() {
     assert_eq!(v["by_kind"]["complaint"], 1);
     assert_eq!(v["serious_complaints"][0]["number"], "C1");
     assert_eq!(v["revisit"]["rate"], serde_json::Value::Null);
+}
+
+#[test]
+fn reclassifications_are_counted_with_what_they_changed() {
+    let t = ticket("R1", "2026-11-03T10:00:00");
+    let mut e = event(&t, "2026-11-03T11:00:00", "reclassified", None);
+    e.note = Some("kind repair → complaint; department engineering → security: 噪音".into());
+    let mut e2 = event(&t, "2026-11-04T11:00:00", "reclassified", None);
+    e2.note = Some("urgency normal → urgent".into());
+    let r = reclassified(
+        &[e, e2],
+        at("2026-11-01T00:00:00"),
+        at("2026-12-01T00:00:00"),
+    );
+    assert_eq!(r.events, 2);
+    assert_eq!(r.tickets, 1);
+    assert_eq!(
+        r.changes,
+        vec![
+            ChangeCount {
+                field: "department".into(),
+                from: "engineering".into(),
+                to: "security".into(),
+                count: 1
+            },
+            ChangeCount {
+                field: "kind".into(),
+                from: "repair".into(),
+                to: "complaint".into(),
+                count: 1
+            },
+            ChangeCount {
+                field: "urgency".into(),
+                from: "normal".into(),
+                to: "urgent".into(),
+                count: 1
+            },
+        ]
+    );
 }
