@@ -230,7 +230,7 @@ fn reclassified(events: &[EventRow], start: DateTime<Utc>, end: DateTime<Utc>) -
             count,
         })
         .collect();
-    changes.sort_by(|a, b| b.count.cmp(&a.count));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.count));
     Reclassified {
         events: n,
         tickets: tickets.len() as u64,
