@@ -784,7 +784,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("still?", "done", "confirm?", "possible.no readback.repair"),
     ("still?", "emoji", "still?", "greeting possible.ask"),
     ("still?", "alarm", "idle", "+R! clear"),
-    ("still?", "possible", "still?", "possible.ask"),
+    ("still?", "possible", "idle", "+R! clear"),
     ("still?", "still", "idle", "+R! clear"),
     ("still?", "stopped", "confirm?", "possible.no readback.repair"),
 ];

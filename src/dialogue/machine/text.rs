@@ -802,7 +802,9 @@ fn emergency_check(
         Some(Intent::Cancel) => return cancelled(fx),
         // "不对 是1203室" corrects the address; it does not answer the question.
         Some(Intent::Correct) if has_slots(&t.class.slots) => None,
-        _ => r.still,
+        // Describing the hazard again ("是的，还是很大味道") while asked whether it goes on
+        // says it does.
+        _ => r.still.or(t.class.possible_emergency.then_some(true)),
     };
     match still {
         Some(true) => {
