@@ -97,7 +97,13 @@ fn semantic(root: &Path, classifier: &Classifier, texts: &[String]) -> anyhow::R
         "heads load: {:.1} ms",
         load_started.elapsed().as_secs_f64() * 1e3
     );
-    let rounds = 20;
+    // `cargo test --all-targets` runs this as a smoke test in a debug build: one round
+    // there, twenty under `cargo bench`.
+    let rounds = if std::env::args().any(|a| a == "--bench") {
+        20
+    } else {
+        1
+    };
     let started = Instant::now();
     for _ in 0..rounds {
         for (t, v) in texts.iter().zip(&vectors) {
