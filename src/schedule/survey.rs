@@ -172,9 +172,21 @@ async fn ask_batch(
             }
         }
     }
-    fired += ask(&mut tx, state, &to_ask, now).await?;
-    tx.commit().await?;
-    Ok(fired)
+    match ask(&mut tx, state, &to_ask, now).await {
+        Ok(asked) => {
+            tx.commit().await?;
+            Ok(fired + asked)
+        }
+        Err(e) => {
+            // Rolled back here, not on drop: a dropped transaction's rollback waits for
+            // its connection's next use, and until then its row locks make the
+            // one-by-one retry skip (SKIP LOCKED) the very tickets it should ask.
+            if let Err(r) = tx.rollback().await {
+                tracing::warn!(error = %r, "rolling back a failed survey batch");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Recorded as a revisit done on the spot, so the revisit rate counts it.
