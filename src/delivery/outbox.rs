@@ -3,8 +3,10 @@
 //!
 //! A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, committed
 //! at once: the row lock lasts only that statement, so no worker holds a lock across a slow
-//! HTTP call, and the lease (`next_attempt_at` pushed ahead, `attempts + 1`) keeps every
-//! other instance away from the row while it is being sent.
+//! HTTP call, and the lease (`leased_until`, in the database's wall-clock time, and
+//! `attempts + 1`) keeps every other instance away from the row while it is being sent.
+//! The lease is wall-clock time, not the service's clock: a clock that jumps ahead (a
+//! test's, a stepped system clock) must not end a send that is still going on.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -47,7 +49,7 @@ impl Claimed {
     }
 }
 
-/// Claims up to `limit` due messages until `lease_until`, with their ticket number and
+/// Claims up to `limit` messages due by `now` for `lease` of wall-clock time, with their ticket number and
 /// resident. What is read alongside is as of the claim: the WeChat allowance
 /// (`sent_since_inbound`) may be one batch out of date, as it already was for messages of
 /// a batch sent at the same time; a send past the allowance is refused by WeChat (45047)
@@ -55,15 +57,17 @@ impl Claimed {
 pub async fn claim(
     db: &PgPool,
     now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
+    lease: std::time::Duration,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
     sqlx::query_as(
         "WITH claimed AS (
-             UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2
+             UPDATE outbox SET attempts = attempts + 1,
+                    leased_until = clock_timestamp() + make_interval(secs => $2)
              WHERE id IN (
                  SELECT id FROM outbox
                  WHERE status = 'pending' AND next_attempt_at <= $1
+                   AND (leased_until IS NULL OR leased_until <= clock_timestamp())
                  ORDER BY next_attempt_at
                  LIMIT $3
                  FOR UPDATE SKIP LOCKED)
@@ -78,7 +82,7 @@ pub async fn claim(
          LEFT JOIN residents r ON r.id = c.resident_id",
     )
     .bind(now)
-    .bind(lease_until)
+    .bind(lease.as_secs_f64())
     .bind(limit)
     .fetch_all(db)
     .await
@@ -118,7 +122,7 @@ pub async fn mark_retry(
     error: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE outbox SET next_attempt_at = $2, last_error = $3
+        "UPDATE outbox SET next_attempt_at = $2, last_error = $3, leased_until = NULL
          WHERE id = $1 AND status = 'pending' AND attempts = $4",
     )
     .bind(row.id)
@@ -139,7 +143,8 @@ pub async fn postpone(
     why: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE outbox SET next_attempt_at = $2, last_error = $3, attempts = attempts - 1
+        "UPDATE outbox SET next_attempt_at = $2, last_error = $3, attempts = attempts - 1,
+                leased_until = NULL
          WHERE id = $1 AND status = 'pending' AND attempts = $4",
     )
     .bind(row.id)

@@ -75,8 +75,7 @@ pub fn http_client(state: &Deps) -> reqwest::Result<reqwest::Client> {
 /// else is recorded as it happens.
 pub async fn run_batch(state: &Deps, http: &reqwest::Client) -> anyhow::Result<usize> {
     let now = state.clock.now();
-    let lease = chrono::Duration::from_std(LEASE)?;
-    let rows = outbox::claim(&state.db, now, now + lease, BATCH).await?;
+    let rows = outbox::claim(&state.db, now, LEASE, BATCH).await?;
     let n = rows.len();
     let delivered: Vec<Claimed> = futures::stream::iter(rows)
         .map(|row| async move {

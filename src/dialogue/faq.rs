@@ -74,9 +74,21 @@ impl Faq {
 }
 
 /// English keywords match whole words (`fee` is not in `coffee`); Chinese ones anywhere.
+/// How many characters may stand between the two parts of an `A…B` keyword.
+const GAP: usize = 6;
+
 fn contains_keyword(text: &str, keyword: &str) -> bool {
     if keyword.is_empty() {
         return false;
+    }
+    // "报修…怎么": the first part, then the second within a few characters, so a keyword
+    // covers "报修要怎么弄" and "报修应该怎么办" alike.
+    if let Some((a, b)) = keyword.split_once('…') {
+        return text.match_indices(a).any(|(i, _)| {
+            let after = &text[i + a.len()..];
+            let window: String = after.chars().take(GAP + b.chars().count()).collect();
+            window.contains(b)
+        });
     }
     if !keyword.is_ascii() {
         return text.contains(keyword);

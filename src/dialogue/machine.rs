@@ -31,6 +31,11 @@ pub enum State {
     /// now gets the menu.
     Idle {
         clarified: bool,
+        /// An emergency was filed in this session: what the resident says next about the
+        /// hazard ("要不要打119？", "还在冒烟") follows up that ticket instead of filing
+        /// another or being read as a place.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        emergency: Option<Emergency>,
     },
     Collecting {
         req: Request,
@@ -84,7 +89,17 @@ impl State {
     }
 
     fn idle() -> Self {
-        State::Idle { clarified: false }
+        State::Idle {
+            clarified: false,
+            emergency: None,
+        }
+    }
+
+    fn after_emergency(which: Emergency) -> Self {
+        State::Idle {
+            clarified: false,
+            emergency: Some(which),
+        }
     }
 }
 
@@ -223,7 +238,7 @@ fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) ->
                 || (t.class.urgency == Urgency::Emergency && r.intent.is_none()) =>
             {
                 fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
-                emergency(None, t, ctx.unit_on_record.clone(), fx);
+                let _ = emergency(None, t, ctx.unit_on_record.clone(), fx);
                 return None;
             }
             _ => {}
@@ -426,7 +441,10 @@ fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
     } else {
         fx.push(Effect::Reply(Msg::key(Prompt::Clarify)));
     }
-    State::Idle { clarified: true }
+    State::Idle {
+        clarified: true,
+        emergency: None,
+    }
 }
 
 fn start_from_menu(kind: Kind, fx: &mut Vec<Effect>) -> State {
@@ -638,7 +656,13 @@ fn reprompt(state: State, fx: &mut Vec<Effect>) -> State {
 }
 
 /// The emergency fast path: filed at once, with safety guidance and the duty line.
-fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: &mut Vec<Effect>) {
+/// Files an emergency at once; the state to go on in remembers it for follow-ups.
+fn emergency(
+    req: Option<Request>,
+    t: &TextInput,
+    on_record: Option<Place>,
+    fx: &mut Vec<Effect>,
+) -> State {
     let kind = match t.class.kind {
         Kind::Complaint => Kind::Complaint,
         _ => Kind::Repair,
@@ -687,6 +711,7 @@ fn emergency(req: Option<Request>, t: &TextInput, on_record: Option<Place>, fx: 
             Msg::key(Prompt::EmergencyDuty),
         ],
     });
+    State::after_emergency(which)
 }
 
 mod text;

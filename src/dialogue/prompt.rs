@@ -134,6 +134,8 @@ prompts! {
     EmergencyPlaceKnown => "emergency.place_known", None;
     EmergencyPlaceUnknown => "emergency.place_unknown", None;
     EmergencyDuty => "emergency.duty", None;
+    EmergencyFollowUp => "emergency.follow_up", Some(Act::Emergency);
+    EmergencyOver => "emergency.over", Some(Act::Ack);
     PossibleAsk => "possible.ask", Some(Act::PossibleEmergency);
     PossibleNo => "possible.no", None;
     MultiAlso => "multi.also", Some(Act::WhichFirst);

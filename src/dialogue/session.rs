@@ -107,11 +107,17 @@ mod tests {
     fn a_repeated_message_starts_from_the_session_before_it() {
         let id = Uuid::new_v4();
         let before = Session {
-            state: State::Idle { clarified: true },
+            state: State::Idle {
+                clarified: true,
+                emergency: None,
+            },
             last_activity: Utc::now(),
         };
         let after = Session {
-            state: State::Idle { clarified: false },
+            state: State::Idle {
+                clarified: false,
+                emergency: None,
+            },
             last_activity: Utc::now(),
         };
         let stored = Stored {

@@ -107,6 +107,10 @@ struct Lists {
     prefix: Scripts,
     #[serde(default)]
     rest: Scripts,
+    #[serde(default)]
+    hold: Scripts,
+    #[serde(default)]
+    lead: Scripts,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,6 +151,9 @@ pub struct Intents {
     /// Loose phrases, in the order they are tried.
     contains: Vec<(Intent, Vec<String>)>,
     deny_prefix: Vec<String>,
+    deny_lead: Vec<String>,
+    confirm_loose: Vec<String>,
+    confirm_hold: Vec<String>,
     venting: Vec<String>,
     venting_rest: Vec<String>,
     thankful: Vec<String>,
@@ -221,10 +228,12 @@ impl Intents {
             }
         }
         whole.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+        // A call for help first; asking for a person outweighs asking whether this is one
+        // ("我唔想同機械人講，搵個真人嚟跟").
         let contains = vec![
             (Intent::Alarm, f.alarm.contains.all()),
-            (Intent::Identity, f.identity.contains.all()),
             (Intent::Handoff, f.handoff.contains.all()),
+            (Intent::Identity, f.identity.contains.all()),
             (Intent::Cancel, f.cancel.contains.all()),
             (Intent::Done, f.done.contains.all()),
             (Intent::Status, f.status.contains.all()),
@@ -235,6 +244,9 @@ impl Intents {
             whole,
             contains,
             deny_prefix: f.deny.prefix.all(),
+            deny_lead: f.deny.lead.all(),
+            confirm_loose: f.confirm.contains.all(),
+            confirm_hold: f.confirm.hold.all(),
             venting: f.venting.contains.all(),
             venting_rest: f.venting.rest.all(),
             thankful: f.thanks.contains.all(),
@@ -292,6 +304,11 @@ impl Intents {
             r.correction = Some(rest);
             return r;
         }
+        if short && self.asks_to_send(&core) {
+            r.intent = Some(Intent::Confirm);
+            r.loose = true;
+            return r;
+        }
         r.yes_then = self.yes_then(&core);
         if self.is_venting(&core) {
             r.intent = Some(Intent::Venting);
@@ -330,8 +347,32 @@ impl Intents {
         (!found.is_empty()).then_some(found)
     }
 
-    /// What follows an opening "不对" / "no," when something does.
+    /// "没毛病，提交吧", "ok please file it": asks to send the request on, and nothing in
+    /// it holds back ("先别提交", "don't submit yet").
+    fn asks_to_send(&self, core: &str) -> bool {
+        let Some(phrase) = self.confirm_loose.iter().find(|w| contains_word(core, w)) else {
+            return false;
+        };
+        // The phrase itself may hold a "没"/"不" ("没问题"); only the rest is checked.
+        let rest = core.replacen(phrase.as_str(), " ", 1);
+        !self.confirm_hold.iter().any(|w| contains_word(&rest, w))
+    }
+
+    /// What follows an opening "不对" / "no," when something does; "哦说错了，…" and
+    /// "不好意思打錯，…" open with a softener first.
     fn after_deny(&self, core: &str) -> Option<String> {
+        let mut core = core;
+        while let Some(lead) = self.deny_lead.iter().find(|w| starts_with_word(core, w)) {
+            let rest = core[lead.len()..].trim_start_matches(is_sep);
+            if self.deny_prefix.iter().any(|p| starts_with_word(rest, p)) {
+                core = rest;
+                break;
+            }
+            if rest.len() == core.len() {
+                break;
+            }
+            core = rest;
+        }
         let p = self
             .deny_prefix
             .iter()
@@ -388,7 +429,11 @@ impl Intents {
                 left = left.replace(w.as_str(), "");
             }
         }
-        left.chars().filter(|c| !is_sep(*c)).count() <= 2
+        // What is left once the anger and its filler words are gone: a vent names nothing.
+        let spaced =
+            |t: &str| -> String { t.chars().map(|c| if is_sep(c) { ' ' } else { c }).collect() };
+        let (left, all) = (weight(&spaced(&left)), weight(&spaced(core)));
+        left <= 2 || left * 10 <= all * 2
     }
 
     fn still_or_stopped(&self, core: &str) -> Option<bool> {
@@ -462,7 +507,7 @@ impl Intents {
 }
 
 /// A message's length for "short": Chinese characters, and an English word as two of them.
-fn weight(text: &str) -> usize {
+pub fn weight(text: &str) -> usize {
     let cjk = text.chars().filter(|c| !c.is_ascii()).count();
     let words = text
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')

@@ -30,6 +30,25 @@ struct LexiconFile {
     slots: SlotWords,
     #[serde(default)]
     timing: Timing,
+    #[serde(default)]
+    hazard: Hazard,
+}
+
+/// Words that show a hazard at all (a smell, smoke, sparks, someone stuck, water pouring,
+/// an injury). The semantic tier's "possible emergency" needs one: a message with none is
+/// an ordinary repair however close its wording sits to an emergency's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hazard {
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+impl Hazard {
+    /// Whether the message (already `normalize::prepare`d) shows any hazard.
+    pub fn evident(&self, prepared: &str) -> bool {
+        self.evidence.iter().any(|t| contains_term(prepared, t))
+    }
 }
 
 /// When a hazard happens: over (上周, yesterday), imagined (万一, if I ever) or going on now
@@ -46,14 +65,17 @@ pub struct Timing {
     pub ongoing: Vec<String>,
 }
 
+/// Terms in the form messages are matched in.
+fn prepared_terms(v: Vec<String>) -> Vec<String> {
+    v.iter()
+        .map(|t| super::normalize::prepare(t.trim()))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 impl Timing {
     fn prepared(self) -> Self {
-        let fold = |v: Vec<String>| {
-            v.iter()
-                .map(|t| super::normalize::prepare(t.trim()))
-                .filter(|t| !t.is_empty())
-                .collect()
-        };
+        let fold = prepared_terms;
         Self {
             past: fold(self.past),
             hypothetical: fold(self.hypothetical),
@@ -220,6 +242,7 @@ pub struct Lexicon {
     pub phrases: Vec<Phrase>,
     pub slots: SlotGrammar,
     pub timing: Timing,
+    pub hazard: Hazard,
 }
 
 impl Lexicon {
@@ -363,6 +386,9 @@ impl Lexicon {
             phrases,
             slots,
             timing: file.timing.prepared(),
+            hazard: Hazard {
+                evidence: prepared_terms(file.hazard.evidence),
+            },
         })
     }
 }

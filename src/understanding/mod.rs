@@ -227,7 +227,10 @@ impl Classifier {
             } else {
                 Urgency::Normal
             };
-            c.possible_emergency = emergency >= heads.emergency.possible;
+            // Wording near an emergency's is not enough to ask "is it still happening?":
+            // the message must show a hazard (a smell, smoke, water pouring, someone stuck).
+            c.possible_emergency = emergency >= heads.emergency.possible
+                && self.lexicon.hazard.evident(&normalize::prepare(head(text)));
         }
         c
     }

@@ -35,6 +35,10 @@ pub struct SlotWords {
     /// Shared places named as they are (大堂, lobby, club house, playground).
     #[serde(default)]
     pub public_areas: Vec<String>,
+    /// Shared places that every building has its own of (楼道, stairwell): without a
+    /// building they say where in a building, not which one, so the place is still asked.
+    #[serde(default)]
+    pub in_building_areas: Vec<String>,
     /// Words that make a time a time to visit ("来修", "家里有人", "come"): without one,
     /// "凌晨一点还在唱K" says when something happens, not when to come.
     #[serde(default)]
@@ -59,6 +63,7 @@ pub struct SlotGrammar {
     parking_words: Vec<Vec<char>>,
     shop_words: Vec<Vec<char>>,
     public_areas: Vec<Vec<char>>,
+    in_building_areas: Vec<Vec<char>>,
     visit_words: Vec<Vec<char>>,
 }
 
@@ -92,6 +97,7 @@ impl SlotGrammar {
             parking_words: list("parking_words", &words.parking_words)?,
             shop_words: list("shop_words", &words.shop_words)?,
             public_areas: list("public_areas", &words.public_areas)?,
+            in_building_areas: list("in_building_areas", &words.in_building_areas)?,
             visit_words: list("visit_words", &words.visit_words)?,
         })
     }
@@ -107,6 +113,7 @@ impl SlotGrammar {
         let orig: Vec<char> = original.chars().collect();
         let mut used = vec![false; chars.len()];
         let phone = find_phone(&chars, &mut used);
+        mark_service_numbers(&chars, &mut used);
         let quote = |s: usize, e: usize| -> String {
             let src = if orig.len() == chars.len() {
                 &orig
@@ -121,9 +128,14 @@ impl SlotGrammar {
             used[s..e].iter_mut().for_each(|u| *u = true);
         }
         let mut slots = self.find_place(&chars, &used);
-        slots.spot = numbered
-            .or_else(|| self.find_public_area(&chars))
-            .map(|(s, e)| quote(s, e));
+        let area = self.find_public_area(&chars).filter(|(s, e)| {
+            slots.building.is_some()
+                || !self
+                    .in_building_areas
+                    .iter()
+                    .any(|w| w[..] == chars[*s..*e])
+        });
+        slots.spot = numbered.or(area).map(|(s, e)| quote(s, e));
         slots.phone = phone;
         slots.time = self
             .find_time(&chars, &used)
@@ -155,15 +167,16 @@ impl SlotGrammar {
             if is_alpha(prev(c, i)) {
                 continue;
             }
-            // The number before the marker ("B2-136车位", "12号商铺")...
-            let mut s = i;
+            // The number before the marker ("B2-136车位", "B2-136 車位", "12号商铺")...
+            let mut number_end = i;
+            while number_end > 0 && c[number_end - 1].is_whitespace() {
+                number_end -= 1;
+            }
+            let mut s = number_end;
             while s > 0 && spotlike(c[s - 1]) && !used[s - 1] {
                 s -= 1;
             }
-            while s < i && c[s].is_whitespace() {
-                s += 1;
-            }
-            if c[s..i]
+            if c[s..number_end]
                 .iter()
                 .any(|ch| ch.is_ascii_digit() || chinese_digit(*ch).is_some())
             {
@@ -601,6 +614,31 @@ fn find_phone(c: &[char], used: &mut [bool]) -> Option<String> {
     None
 }
 
+/// "要不要打119", "should I ring 119": a public emergency number after a call verb is a
+/// number to call, never a room.
+fn mark_service_numbers(c: &[char], used: &mut [bool]) {
+    const NUMBERS: &[&str] = &["110", "119", "120", "122", "999", "911", "112"];
+    const VERBS: &[&str] = &["打", "拨", "报", "call", "ring", "dial", "phone"];
+    let text: String = c.iter().collect::<String>().to_lowercase();
+    let lower: Vec<char> = text.chars().collect();
+    if lower.len() != c.len() {
+        return;
+    }
+    let mut i = 0;
+    while i + 3 <= lower.len() {
+        let standalone = prev(&lower, i).is_none_or(|p| !p.is_ascii_digit())
+            && lower.get(i + 3).is_none_or(|n| !n.is_ascii_digit());
+        let number: String = lower[i..i + 3].iter().collect();
+        if standalone && NUMBERS.contains(&number.as_str()) {
+            let before: String = lower[i.saturating_sub(8)..i].iter().collect();
+            if VERBS.iter().any(|v| before.contains(v)) {
+                used[i..i + 3].iter_mut().for_each(|u| *u = true);
+            }
+        }
+        i += 1;
+    }
+}
+
 /// Digits from `i`, optionally across single dashes or spaces between digits.
 fn digit_run(c: &[char], i: usize, separators: bool) -> (usize, String) {
     let mut j = i;
@@ -699,6 +737,20 @@ mod tests {
             (None, some("3"), None)
         );
         assert_eq!(place("12樓B室 冷氣機滴水"), (None, some("12"), some("12B")));
+    }
+
+    #[test]
+    fn numbers_to_call_are_not_rooms() {
+        for text in [
+            "要不要打119啊？",
+            "Should I ring 119 myself?",
+            "我已经拨了120",
+            "call 110 now?",
+        ] {
+            assert_eq!(place(text), (None, None, None), "{text}");
+        }
+        assert_eq!(place("Room 119 toilet blocked").2, some("119"));
+        assert_eq!(place("3栋119室 漏水").2, some("119"));
     }
 
     #[test]

@@ -211,6 +211,20 @@ async fn small_talk_thanks_and_venting_file_nothing() {
         ("are you a robot?", "greeting", Locale::En),
         ("thanks, it's fixed now", "ack", Locale::En),
         ("this is terrible", "apology", Locale::En),
+        ("热水器好了，谢谢师傅", "ack", Locale::ZhHans),
+        (
+            "你们物业到底是干什么吃的！每年交那么多钱，一点用都没有！",
+            "apology",
+            Locale::ZhHans,
+        ),
+        ("喂，有冇人喺度呀", "greeting", Locale::ZhHans),
+        ("All fixed, thank you!", "ack", Locale::En),
+        ("ok cool, thanks", "ack", Locale::En),
+        (
+            "This is ridiculous. Worst management company I have ever dealt with.",
+            "apology",
+            Locale::En,
+        ),
     ];
     for (text, act, locale) in cases {
         let me = Chat::new(&app, "talk");
@@ -218,6 +232,51 @@ async fn small_talk_thanks_and_venting_file_nothing() {
         assert!(r.does(act), "{text}: {:?} {}", r.acts, r.text);
         assert_eq!(script(&r.text), *locale, "{text}: {}", r.text);
         assert!(me.tickets().await.is_empty(), "{text} filed a ticket");
+    }
+}
+
+#[tokio::test]
+async fn what_follows_an_emergency_is_told_to_it_not_filed_again() {
+    let app = spawn_app().await;
+    let cases: &[(&str, &str, &str, &str, Locale)] = &[
+        (
+            "3栋1502 厨房煤气泄漏了，味道很大",
+            "要不要打119啊？",
+            "还是很大味道",
+            "已经没味道了",
+            Locale::ZhHans,
+        ),
+        (
+            "3棟1502 廚房煤氣洩漏，好大陣味",
+            "使唔使打119呀？",
+            "仲有好大陣味",
+            "冇味了",
+            Locale::ZhHant,
+        ),
+        (
+            "Building 3 Room 1502, there is a gas leak in my kitchen, strong smell",
+            "Should I ring 119 myself?",
+            "yes, still there and getting stronger",
+            "it's gone now",
+            Locale::En,
+        ),
+    ];
+    for (report, call, still, gone, locale) in cases {
+        let me = Chat::new(&app, "after");
+        let r = me.say(report).await;
+        assert!(r.does("emergency"), "{report}: {:?} {}", r.acts, r.text);
+        for follow_up in [call, still] {
+            let r = me.say(follow_up).await;
+            assert!(r.does("emergency"), "{follow_up}: {:?} {}", r.acts, r.text);
+            assert_eq!(script(&r.text), *locale, "{follow_up}: {}", r.text);
+        }
+        let r = me.say(gone).await;
+        assert!(r.does("ack"), "{gone}: {:?} {}", r.acts, r.text);
+        let tickets = me.tickets().await;
+        assert_eq!(tickets.len(), 1, "{report}: {tickets:?}");
+        assert_eq!(tickets[0].1, "emergency");
+        // "119" was a number to call, never a room.
+        assert!(!tickets[0].2.as_deref().unwrap_or("").contains("119"));
     }
 }
 

@@ -177,8 +177,17 @@ fn check_prompts(fx: &[Effect]) {
 
 fn tag(state: &State) -> &'static str {
     match state {
-        State::Idle { clarified: false } => "idle",
-        State::Idle { clarified: true } => "idle*",
+        State::Idle {
+            clarified: false,
+            emergency: None,
+        } => "idle",
+        State::Idle {
+            clarified: true,
+            emergency: None,
+        } => "idle*",
+        State::Idle {
+            emergency: Some(_), ..
+        } => "idle!",
         State::Collecting {
             awaiting: Awaiting::Problem,
             ..
@@ -223,8 +232,27 @@ fn sig(fx: &[Effect]) -> String {
 
 fn states() -> Vec<(&'static str, State)> {
     vec![
-        ("idle", State::Idle { clarified: false }),
-        ("idle*", State::Idle { clarified: true }),
+        (
+            "idle",
+            State::Idle {
+                clarified: false,
+                emergency: None,
+            },
+        ),
+        (
+            "idle*",
+            State::Idle {
+                clarified: true,
+                emergency: None,
+            },
+        ),
+        (
+            "idle!",
+            State::Idle {
+                clarified: false,
+                emergency: Some(Emergency::Gas),
+            },
+        ),
         (
             "problem?",
             State::Collecting {
@@ -441,7 +469,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "suggestion", "idle", "+S"),
     ("idle", "praise", "idle", "+S"),
     ("idle", "gibberish", "idle*", "clarify"),
-    ("idle", "emergency", "idle", "+R!"),
+    ("idle", "emergency", "idle!", "+R!"),
     ("idle", "image", "problem?", "photo.first save"),
     ("idle", "location", "problem?", "location.first save"),
     ("idle", "subscribe", "idle", "welcome menu"),
@@ -472,7 +500,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle*", "suggestion", "idle", "+S"),
     ("idle*", "praise", "idle", "+S"),
     ("idle*", "gibberish", "idle*", "menu"),
-    ("idle*", "emergency", "idle", "+R!"),
+    ("idle*", "emergency", "idle!", "+R!"),
     ("idle*", "image", "problem?", "photo.first save"),
     ("idle*", "location", "problem?", "location.first save"),
     ("idle*", "subscribe", "idle", "welcome menu"),
@@ -503,7 +531,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("problem?", "suggestion", "place?", "ask.place save"),
     ("problem?", "praise", "place?", "ask.place save"),
     ("problem?", "gibberish", "place?", "ask.place save"),
-    ("problem?", "emergency", "idle", "+R! clear"),
+    ("problem?", "emergency", "idle!", "+R! clear"),
     ("problem?", "image", "problem?", "photo.added ask.problem_repair save"),
     ("problem?", "location", "problem?", "ask.problem_repair save"),
     ("problem?", "subscribe", "problem?", "welcome ask.problem_repair"),
@@ -534,7 +562,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("place?", "suggestion", "confirm?", "readback.repair save"),
     ("place?", "praise", "confirm?", "readback.repair save"),
     ("place?", "gibberish", "confirm?", "readback.repair save"),
-    ("place?", "emergency", "idle", "+R! clear"),
+    ("place?", "emergency", "idle!", "+R! clear"),
     ("place?", "image", "place?", "photo.added ask.place save"),
     ("place?", "location", "confirm?", "readback.repair save"),
     ("place?", "subscribe", "place?", "welcome ask.place"),
@@ -565,7 +593,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("confirm?", "suggestion", "confirm?", "confirm.hint"),
     ("confirm?", "praise", "confirm?", "confirm.hint"),
     ("confirm?", "gibberish", "confirm?", "confirm.hint"),
-    ("confirm?", "emergency", "idle", "+R! clear"),
+    ("confirm?", "emergency", "idle!", "+R! clear"),
     ("confirm?", "image", "confirm?", "photo.added readback.repair save"),
     ("confirm?", "location", "confirm?", "readback.repair save"),
     ("confirm?", "subscribe", "confirm?", "welcome readback.repair"),
@@ -596,7 +624,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("correct?", "suggestion", "correct?", "ask.correct"),
     ("correct?", "praise", "correct?", "ask.correct"),
     ("correct?", "gibberish", "correct?", "ask.correct"),
-    ("correct?", "emergency", "idle", "+R! clear"),
+    ("correct?", "emergency", "idle!", "+R! clear"),
     ("correct?", "image", "confirm?", "photo.added readback.repair save"),
     ("correct?", "location", "confirm?", "readback.repair save"),
     ("correct?", "subscribe", "correct?", "welcome ask.correct"),
@@ -627,7 +655,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "suggestion", "idle", "+S"),
     ("draft?", "praise", "idle", "+S"),
     ("draft?", "gibberish", "idle*", "clarify"),
-    ("draft?", "emergency", "idle", "+R!"),
+    ("draft?", "emergency", "idle!", "+R!"),
     ("draft?", "image", "draft?", "photo.added draft.reminder save"),
     ("draft?", "location", "draft?", "draft.reminder save"),
     ("draft?", "subscribe", "draft?", "welcome draft.reminder"),
@@ -655,7 +683,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "venting", "problem?", "apology"),
     ("idle", "done", "idle", "ack_done"),
     ("idle", "emoji", "idle", "greeting menu"),
-    ("idle", "alarm", "idle", "+R!"),
+    ("idle", "alarm", "idle!", "+R!"),
     ("idle", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("idle", "still", "idle*", "clarify"),
     ("idle", "stopped", "idle", "ack_done"),
@@ -669,7 +697,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle*", "venting", "problem?", "apology"),
     ("idle*", "done", "idle", "ack_done"),
     ("idle*", "emoji", "idle", "greeting menu"),
-    ("idle*", "alarm", "idle", "+R!"),
+    ("idle*", "alarm", "idle!", "+R!"),
     ("idle*", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("idle*", "still", "idle*", "menu"),
     ("idle*", "stopped", "idle", "ack_done"),
@@ -683,7 +711,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("problem?", "venting", "problem?", "apology ask.problem_repair"),
     ("problem?", "done", "idle", "clear cancelled"),
     ("problem?", "emoji", "problem?", "greeting ask.problem_repair"),
-    ("problem?", "alarm", "idle", "+R! clear"),
+    ("problem?", "alarm", "idle!", "+R! clear"),
     ("problem?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("problem?", "still", "place?", "ask.place save"),
     ("problem?", "stopped", "idle", "clear cancelled"),
@@ -697,7 +725,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("place?", "venting", "place?", "apology ask.place"),
     ("place?", "done", "idle", "clear cancelled"),
     ("place?", "emoji", "place?", "greeting ask.place"),
-    ("place?", "alarm", "idle", "+R! clear"),
+    ("place?", "alarm", "idle!", "+R! clear"),
     ("place?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("place?", "still", "confirm?", "readback.repair save"),
     ("place?", "stopped", "idle", "clear cancelled"),
@@ -711,7 +739,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("confirm?", "venting", "confirm?", "apology confirm.hint"),
     ("confirm?", "done", "idle", "clear cancelled"),
     ("confirm?", "emoji", "confirm?", "greeting confirm.hint"),
-    ("confirm?", "alarm", "idle", "+R! clear"),
+    ("confirm?", "alarm", "idle!", "+R! clear"),
     ("confirm?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("confirm?", "still", "confirm?", "confirm.hint"),
     ("confirm?", "stopped", "idle", "clear cancelled"),
@@ -725,7 +753,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("correct?", "venting", "correct?", "apology ask.correct"),
     ("correct?", "done", "idle", "clear cancelled"),
     ("correct?", "emoji", "correct?", "greeting ask.correct"),
-    ("correct?", "alarm", "idle", "+R! clear"),
+    ("correct?", "alarm", "idle!", "+R! clear"),
     ("correct?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("correct?", "still", "correct?", "ask.correct"),
     ("correct?", "stopped", "idle", "clear cancelled"),
@@ -739,16 +767,16 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "venting", "problem?", "apology"),
     ("draft?", "done", "idle", "ack_done"),
     ("draft?", "emoji", "idle", "greeting menu"),
-    ("draft?", "alarm", "idle", "+R!"),
+    ("draft?", "alarm", "idle!", "+R!"),
     ("draft?", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("draft?", "still", "idle*", "clarify"),
     ("draft?", "stopped", "idle", "ack_done"),
-    ("still?", "1", "idle", "+R! clear"),
+    ("still?", "1", "idle!", "+R! clear"),
     ("still?", "2", "confirm?", "possible.no readback.repair"),
     ("still?", "3", "still?", "possible.ask"),
     ("still?", "4", "still?", "possible.ask"),
     ("still?", "5", "still?", "possible.ask"),
-    ("still?", "yes", "idle", "+R! clear"),
+    ("still?", "yes", "idle!", "+R! clear"),
     ("still?", "no", "confirm?", "possible.no readback.repair"),
     ("still?", "cancel", "idle", "clear cancelled"),
     ("still?", "status", "still?", "status status_then_back"),
@@ -764,7 +792,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("still?", "suggestion", "still?", "possible.ask"),
     ("still?", "praise", "still?", "possible.ask"),
     ("still?", "gibberish", "still?", "possible.ask"),
-    ("still?", "emergency", "idle", "+R! clear"),
+    ("still?", "emergency", "idle!", "+R! clear"),
     ("still?", "image", "still?", "photo.added possible.ask save"),
     ("still?", "location", "still?", "possible.ask save"),
     ("still?", "subscribe", "still?", "welcome possible.ask"),
@@ -773,7 +801,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("still?", "click:human", "idle", "handoff"),
     ("still?", "video", "still?", "unsupported"),
     ("still?", "unsubscribe", "still?", ""),
-    ("still?", "own:yes", "idle", "+R! clear"),
+    ("still?", "own:yes", "idle!", "+R! clear"),
     ("still?", "own:cancel", "idle", "clear cancelled"),
     ("still?", "own:human", "idle", "handoff"),
     ("still?", "own:status", "still?", "status status_then_back"),
@@ -783,10 +811,56 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("still?", "venting", "still?", "apology possible.ask"),
     ("still?", "done", "confirm?", "possible.no readback.repair"),
     ("still?", "emoji", "still?", "greeting possible.ask"),
-    ("still?", "alarm", "idle", "+R! clear"),
-    ("still?", "possible", "idle", "+R! clear"),
-    ("still?", "still", "idle", "+R! clear"),
+    ("still?", "alarm", "idle!", "+R! clear"),
+    ("still?", "possible", "idle!", "+R! clear"),
+    ("still?", "still", "idle!", "+R! clear"),
     ("still?", "stopped", "confirm?", "possible.no readback.repair"),
+    // Just after an emergency was filed: more about the hazard follows it up.
+    ("idle!", "1", "problem?", "ask.problem_repair"),
+    ("idle!", "2", "problem?", "ask.problem_complaint"),
+    ("idle!", "3", "idle", "ask.inquiry"),
+    ("idle!", "4", "idle", "status"),
+    ("idle!", "5", "idle", "handoff"),
+    ("idle!", "yes", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "no", "idle*", "clarify"),
+    ("idle!", "cancel", "idle", "nothing_pending menu"),
+    ("idle!", "status", "idle!", "status"),
+    ("idle!", "human", "idle", "handoff"),
+    ("idle!", "end", "idle", "nothing_pending menu"),
+    ("idle!", "hello", "idle", "greeting menu"),
+    ("idle!", "thanks", "idle!", "you_are_welcome"),
+    ("idle!", "repair+place", "confirm?", "remember readback.repair save"),
+    ("idle!", "repair", "place?", "ask.place save"),
+    ("idle!", "complaint", "place?", "ask.place save"),
+    ("idle!", "faq", "idle", "faq:property_fee"),
+    ("idle!", "inquiry", "idle", "+Q"),
+    ("idle!", "suggestion", "idle", "+S"),
+    ("idle!", "praise", "idle", "+S"),
+    ("idle!", "gibberish", "idle*", "clarify"),
+    ("idle!", "emergency", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "image", "problem?", "photo.first save"),
+    ("idle!", "location", "problem?", "location.first save"),
+    ("idle!", "subscribe", "idle", "welcome menu"),
+    ("idle!", "click:report_repair", "problem?", "ask.problem_repair"),
+    ("idle!", "click:my_tickets", "idle!", "status"),
+    ("idle!", "click:human", "idle", "handoff"),
+    ("idle!", "video", "idle!", "unsupported"),
+    ("idle!", "unsubscribe", "idle!", ""),
+    ("idle!", "own:yes", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "own:report", "problem?", "ask.problem_repair"),
+    ("idle!", "own:cancel", "idle", "nothing_pending menu"),
+    ("idle!", "own:human", "idle", "handoff"),
+    ("idle!", "own:status", "idle!", "status"),
+    ("idle!", "correct:room", "idle*", "clarify"),
+    ("idle!", "correct:swap", "idle*", "clarify"),
+    ("idle!", "identity", "idle", "identity menu"),
+    ("idle!", "venting", "problem?", "apology"),
+    ("idle!", "done", "idle", "emergency.over"),
+    ("idle!", "emoji", "idle", "greeting menu"),
+    ("idle!", "alarm", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "possible", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "still", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "stopped", "idle", "emergency.over"),
 ];
 
 #[test]
@@ -1167,7 +1241,7 @@ fn emergencies_are_filed_at_once_with_guidance_for_what_happened() {
     ];
     for (text, guide) in cases {
         let (s, fx) = go(None, emergency_text(text));
-        assert_eq!(tag(&s.state), "idle");
+        assert_eq!(tag(&s.state), "idle!");
         let t = created(&fx);
         assert_eq!(t.urgency, Urgency::Emergency);
         assert_eq!(
@@ -1232,7 +1306,7 @@ fn an_emergency_while_filling_a_request_absorbs_it() {
         }),
     );
     let (s, fx) = go(Some(s), emergency_text("电梯里有人被困"));
-    assert_eq!(tag(&s.state), "idle");
+    assert_eq!(tag(&s.state), "idle!");
     assert_eq!(created(&fx).photos.len(), 1);
     assert!(fx.contains(&Effect::ClearDraft));
 }
@@ -1461,7 +1535,11 @@ fn only_a_live_unfinished_request_is_pending() {
         idle
     ));
     assert!(!is_pending(
-        session(State::Idle { clarified: true }).as_ref(),
+        session(State::Idle {
+            clarified: true,
+            emergency: None
+        })
+        .as_ref(),
         t0(),
         idle
     ));

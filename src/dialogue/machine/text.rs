@@ -22,21 +22,43 @@ fn concrete(t: &TextInput) -> bool {
 pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     let r = ctx.intents.read(&t.text);
     let loose_ok = !r.loose || !concrete(t);
-    let sure_emergency = t.class.urgency == Urgency::Emergency && !steers(&r);
+    // A message of several needs that reads as a possible emergency is a sure one when
+    // one of its needs alone is ("电梯把我爸困里面了！另外明天停水是几点？").
+    let sure_emergency = (t.class.urgency == Urgency::Emergency
+        || t.class.possible_emergency
+            && t.parts
+                .iter()
+                .any(|p| p.class.urgency == Urgency::Emergency))
+        && !steers(&r);
+    if let State::Idle {
+        emergency: Some(which),
+        ..
+    } = state
+    {
+        if let Some(next) = after_emergency(which, t, &r, sure_emergency, fx) {
+            return next;
+        }
+    }
     if r.is(Intent::Alarm) || sure_emergency {
+        // The need that is the emergency decides its department and guidance.
+        let told = match t.class.urgency {
+            Urgency::Emergency => t,
+            _ => t
+                .parts
+                .iter()
+                .find(|p| p.class.urgency == Urgency::Emergency)
+                .unwrap_or(t),
+        };
         return match state {
             State::Collecting { req, .. }
             | State::Confirming { req, .. }
             | State::Correcting { req, .. }
             | State::EmergencyCheck { req, .. } => {
-                emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+                let next = emergency(Some(req), told, ctx.unit_on_record.clone(), fx);
                 fx.push(Effect::ClearDraft);
-                State::idle()
+                next
             }
-            _ => {
-                emergency(None, t, ctx.unit_on_record.clone(), fx);
-                State::idle()
-            }
+            _ => emergency(None, told, ctx.unit_on_record.clone(), fx),
         };
     }
     if t.class.possible_emergency && !matches!(state, State::EmergencyCheck { .. }) {
@@ -70,7 +92,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         r
     };
     match state {
-        State::Idle { clarified } => idle_text(clarified, t, &r, ctx, fx),
+        State::Idle { clarified, .. } => idle_text(clarified, t, &r, ctx, fx),
         State::Collecting {
             req,
             awaiting,
@@ -98,6 +120,44 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             _ => idle_text(false, t, &r, ctx, fx),
         },
     }
+}
+
+/// Just after an emergency was filed: more about the same hazard ("还在冒烟", "要不要打
+/// 119？", "yes, still there") is told to the duty team's ticket, not filed again, and the
+/// guidance is given again; word that it is over is acknowledged (the duty team still
+/// comes to check). `None`: something else, handled as in any idle state. A sure
+/// emergency that names a place is a new one.
+fn after_emergency(
+    which: Emergency,
+    t: &TextInput,
+    r: &Reading,
+    sure_emergency: bool,
+    fx: &mut Vec<Effect>,
+) -> Option<State> {
+    // "电梯停了有人被困" says "停了" and is no news that it is over.
+    let hazard_told = sure_emergency || t.class.possible_emergency;
+    let over =
+        !hazard_told && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
+    if over {
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
+        return Some(State::idle());
+    }
+    if r.is(Intent::Thanks) {
+        fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+        return Some(State::after_emergency(which));
+    }
+    let about_it = r.is(Intent::Alarm)
+        || r.still == Some(true)
+        || r.is(Intent::Confirm)
+        || t.class.possible_emergency
+        || sure_emergency && !t.class.slots.has_place();
+    if !about_it {
+        return None;
+    }
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
+    fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+    Some(State::after_emergency(which))
 }
 
 /// "My repair", "之前报的": the resident asks about what they already reported.
@@ -217,12 +277,10 @@ fn idle_text(
             State::idle()
         }
         Kind::Suggestion => {
-            // "谢谢师傅" is the loop closing; praise to record says so ("表扬…").
-            let outright = ["表扬", "锦旗", "点赞", "praise"]
-                .iter()
-                .any(|w| t.simplified.to_lowercase().contains(w));
-            let short = t.text.chars().count() <= 8 && !outright;
-            let closing = short || !is_praise_of_someone(&t.simplified);
+            // "热水器好了，谢谢师傅" is the loop closing; praise to record says so
+            // ("表扬…", "点赞") or takes the time to tell what was good.
+            let outright = is_outright_praise(&t.simplified);
+            let closing = !outright && crate::understanding::intent::weight(&t.text) <= 24;
             if ctx.intents.is_thankful(&t.text) && closing {
                 // "好的谢谢师傅": closing the loop, not a record for the staff file.
                 fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
@@ -348,30 +406,25 @@ fn address_only(simplified: &str) -> bool {
         })
 }
 
-/// Praise worth passing on names someone or says what they did well.
-fn is_praise_of_someone(simplified: &str) -> bool {
+/// Praise said as praise, worth a record for the staff file.
+fn is_outright_praise(simplified: &str) -> bool {
     let lower = simplified.to_lowercase();
     [
         "表扬",
         "锦旗",
         "点赞",
-        "保安",
-        "保洁",
-        "师傅",
-        "管家",
-        "阿姨",
-        "小",
-        "工作人员",
         "服务好",
+        "服务很好",
         "态度好",
+        "态度很好",
         "很专业",
+        "非常专业",
         "praise",
-        "staff",
-        "guard",
-        "cleaner",
-        "technician",
+        "commend",
         "great job",
         "well done",
+        "excellent",
+        "outstanding",
     ]
     .iter()
     .any(|w| lower.contains(w))
@@ -476,7 +529,10 @@ fn collecting_text(
             if nudged {
                 fx.push(Effect::Reply(Msg::key(Prompt::KeptForLater)));
                 fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
-                return State::Idle { clarified: true };
+                return State::Idle {
+                    clarified: true,
+                    emergency: None,
+                };
             }
             fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
             fx.push(Effect::Reply(match awaiting {
@@ -808,9 +864,9 @@ fn emergency_check(
     };
     match still {
         Some(true) => {
-            emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
+            let next = emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
             fx.push(Effect::ClearDraft);
-            State::idle()
+            next
         }
         Some(false) => {
             fx.push(Effect::Reply(Msg::key(Prompt::PossibleNo)));
