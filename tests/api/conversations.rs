@@ -38,6 +38,8 @@ const ACTS: &[&str] = &[
     "forwarded",
 ];
 const LANGS: &[&str] = &["zh-Hans", "zh-Hant", "en"];
+/// The key of the token that writes to residents, beside the departments' workers.
+const CONCIERGE: &str = "manager";
 const DEPARTMENTS: &[&str] = &["engineering", "environment", "security", "customer_service"];
 
 #[derive(Debug, Deserialize)]
@@ -324,6 +326,7 @@ impl Runner<'_> {
             }
             reply => {
                 let text = reply.strip_prefix("reply:").unwrap_or(reply);
+                let token = self.tokens.get(CONCIERGE).ok_or("no concierge")?;
                 self.api(token, &path("reply"), json!({ "text": text }))
                     .await
             }
@@ -447,6 +450,10 @@ async fn conversations() {
         let (_, token) = add_staff(&app, &format!("staff-{d}"), d, "worker", &[]).await;
         tokens.insert((*d).to_owned(), token);
     }
+    // Workers do the work; writing to the resident is for the roles above them (a manager
+    // here, who sees every building).
+    let (_, token) = add_staff(&app, "manager", "customer_service", "manager", &[]).await;
+    tokens.insert(CONCIERGE.to_owned(), token);
     let secret = app.settings.webhook.channels["demo"]
         .secret
         .expose_secret()
