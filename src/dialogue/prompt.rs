@@ -94,6 +94,7 @@ prompts! {
     YouAreWelcome => "you_are_welcome", Some(Act::Ack);
     AckDone => "ack_done", Some(Act::Ack);
     NothingPending => "nothing_pending", Some(Act::Ack);
+    Noted => "noted", Some(Act::Ack);
     Unsupported => "unsupported", None;
     KeptForLater => "kept_for_later", None;
     DetailAdded => "detail_added", None;

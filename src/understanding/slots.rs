@@ -21,6 +21,9 @@ pub struct SlotWords {
     pub floor_prefixes: Vec<String>,
     /// Words after a number that make it a quantity, not a room (元, 年, days…).
     pub number_units: Vec<String>,
+    /// Words that open with a unit but are not one ("1702 次卧", "1101 天花板漏水").
+    #[serde(default)]
+    pub not_units: Vec<String>,
     pub time_words: Vec<String>,
     pub time_prefixes: Vec<String>,
     pub time_suffixes: Vec<String>,
@@ -56,6 +59,7 @@ pub struct SlotGrammar {
     floor_suffixes: Vec<Vec<char>>,
     floor_prefixes: Vec<Vec<char>>,
     number_units: Vec<Vec<char>>,
+    not_units: Vec<Vec<char>>,
     time_words: Vec<Vec<char>>,
     time_prefixes: Vec<Vec<char>>,
     time_suffixes: Vec<Vec<char>>,
@@ -90,6 +94,7 @@ impl SlotGrammar {
             floor_suffixes: list("floor_suffixes", &words.floor_suffixes)?,
             floor_prefixes: list("floor_prefixes", &words.floor_prefixes)?,
             number_units: list("number_units", &words.number_units)?,
+            not_units: list("not_units", &words.not_units)?,
             time_words: list("time_words", &words.time_words)?,
             time_prefixes: list("time_prefixes", &words.time_prefixes)?,
             time_suffixes: list("time_suffixes", &words.time_suffixes)?,
@@ -318,7 +323,8 @@ impl SlotGrammar {
                 i = end + len;
             } else {
                 let digits = tok.chars().all(|ch| ch.is_ascii_digit());
-                let is_quantity = match_any(c, after, &self.number_units, false).is_some()
+                let is_quantity = (match_any(c, after, &self.number_units, false).is_some()
+                    && match_any(c, skip_spaces(c, after), &self.not_units, false).is_none())
                     || matches!(prev(c, i), Some('¥' | '$' | '.' | ':'))
                     || matches!(c.get(end), Some('.' | ':'));
                 if digits
@@ -737,6 +743,13 @@ mod tests {
             (None, some("3"), None)
         );
         assert_eq!(place("12樓B室 冷氣機滴水"), (None, some("12"), some("12B")));
+    }
+
+    #[test]
+    fn a_room_before_a_word_that_opens_like_a_unit() {
+        assert_eq!(place("5栋1702 次卧窗户关不严").2, some("1702"));
+        assert_eq!(place("3栋1101天花板漏水").2, some("1101"));
+        assert_eq!(place("交了1702次").2, None);
     }
 
     #[test]

@@ -453,7 +453,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "3", "idle", "ask.inquiry"),
     ("idle", "4", "idle", "status"),
     ("idle", "5", "idle", "handoff"),
-    ("idle", "yes", "idle*", "clarify"),
+    ("idle", "yes", "idle", "noted"),
     ("idle", "no", "idle*", "clarify"),
     ("idle", "cancel", "idle", "nothing_pending menu"),
     ("idle", "status", "idle", "status"),
@@ -484,7 +484,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle*", "3", "idle", "ask.inquiry"),
     ("idle*", "4", "idle", "status"),
     ("idle*", "5", "idle", "handoff"),
-    ("idle*", "yes", "idle*", "menu"),
+    ("idle*", "yes", "idle", "noted"),
     ("idle*", "no", "idle*", "menu"),
     ("idle*", "cancel", "idle", "nothing_pending menu"),
     ("idle*", "status", "idle*", "status"),
@@ -673,7 +673,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("correct?", "own:report", "correct?", "ask.correct"),
     ("draft?", "own:report", "problem?", "ask.problem_repair"),
     ("still?", "own:report", "still?", "possible.ask"),
-    ("idle", "own:yes", "idle*", "clarify"),
+    ("idle", "own:yes", "idle", "noted"),
     ("idle", "own:cancel", "idle", "nothing_pending menu"),
     ("idle", "own:human", "idle", "handoff"),
     ("idle", "own:status", "idle", "status"),
@@ -687,7 +687,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "possible", "still?", "emergency.guide.gas emergency.duty possible.ask save"),
     ("idle", "still", "idle*", "clarify"),
     ("idle", "stopped", "idle", "ack_done"),
-    ("idle*", "own:yes", "idle*", "menu"),
+    ("idle*", "own:yes", "idle", "noted"),
     ("idle*", "own:cancel", "idle", "nothing_pending menu"),
     ("idle*", "own:human", "idle", "handoff"),
     ("idle*", "own:status", "idle*", "status"),
@@ -1085,7 +1085,7 @@ fn cancel_drops_the_request_everywhere() {
 
 #[test]
 fn unclear_input_gets_one_question_then_the_menu_never_a_loop() {
-    let (s, fx) = go(None, other("嗯嗯嗯啊"));
+    let (s, fx) = go(None, other("呃呃呃呃"));
     assert_eq!(replies(&fx), vec!["clarify"]);
     let (s, fx) = go(Some(s), other("啊啊啊"));
     assert_eq!(replies(&fx), vec!["menu"]);

@@ -241,6 +241,12 @@ fn idle_text(
             fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
             return State::idle();
         }
+        // "对" / "ok" with nothing waiting for it: what was done is acknowledged, not
+        // met with "I didn't understand".
+        Some(Intent::Confirm) => {
+            fx.push(Effect::Reply(Msg::key(Prompt::Noted)));
+            return State::idle();
+        }
         Some(Intent::Cancel | Intent::End) => {
             fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
             fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
