@@ -11,7 +11,7 @@ use super::figures::{
     Recurring, Satisfaction, Tally, Timing,
 };
 use super::month::Month;
-use super::queries::{EventRow, Rows, SurveyRow, TicketRow};
+use super::queries::{CorrectionRow, EventRow, Rows, SurveyRow, TicketRow};
 use crate::configuration::Settings;
 use crate::domain::privacy::mask_phones;
 use crate::ticket::{Category, Department, Kind, Status, Urgency};
@@ -192,44 +192,43 @@ pub fn compute(rows: &Rows, month: Month, params: &Params) -> MonthlyReport {
             end,
         ),
         escalations: escalations(&rows.tickets, &rows.events, start, end),
-        reclassified: reclassified(&rows.events, start, end),
+        reclassified: reclassified(&rows.corrections, start, end),
     }
 }
 
-/// The month's `reclassified` events, and each label change in them
-/// (`kind repair → complaint; …: note`) tallied.
-fn reclassified(events: &[EventRow], start: DateTime<Utc>, end: DateTime<Utc>) -> Reclassified {
+/// The month's corrections, and each label they changed, tallied.
+fn reclassified(
+    corrections: &[CorrectionRow],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Reclassified {
     let mut tickets = BTreeSet::new();
-    let mut counts: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut counts: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
     let mut n = 0;
-    for e in events
-        .iter()
-        .filter(|e| e.action == "reclassified" && e.at >= start && e.at < end)
-    {
+    for c in corrections.iter().filter(|c| c.at >= start && c.at < end) {
         n += 1;
-        tickets.insert(e.ticket_id);
-        let note = e.note.as_deref().unwrap_or_default();
-        let changes = note.split(": ").next().unwrap_or_default();
-        for change in changes.split("; ") {
-            let mut words = change.split_whitespace();
-            if let (Some(field), Some(from), Some("→"), Some(to)) =
-                (words.next(), words.next(), words.next(), words.next())
-            {
-                *counts
-                    .entry((field.to_owned(), from.to_owned(), to.to_owned()))
-                    .or_default() += 1;
+        tickets.insert(c.ticket_id);
+        for (field, from, to) in [
+            ("kind", &c.from_kind, &c.kind),
+            ("urgency", &c.from_urgency, &c.urgency),
+            ("department", &c.from_department, &c.department),
+            ("category", &c.from_category, &c.category),
+        ] {
+            if from != to {
+                *counts.entry((field, from, to)).or_default() += 1;
             }
         }
     }
     let mut changes: Vec<ChangeCount> = counts
         .into_iter()
         .map(|((field, from, to), count)| ChangeCount {
-            field,
-            from,
-            to,
+            field: field.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
             count,
         })
         .collect();
+    // Stable: equal counts keep the map's (field, from, to) order.
     changes.sort_by_key(|c| std::cmp::Reverse(c.count));
     Reclassified {
         events: n,

@@ -32,6 +32,8 @@ pub fn render(r: &MonthlyReport) -> anyhow::Result<String> {
         ("backlog_overdue", r.backlog.overdue.to_string()),
         ("escalation_events", r.escalations.events.to_string()),
         ("escalated_tickets", r.escalations.tickets.to_string()),
+        ("reclassified_events", r.reclassified.events.to_string()),
+        ("reclassified_tickets", r.reclassified.tickets.to_string()),
     ];
     let mut sections = vec![section(
         "summary",
@@ -122,6 +124,18 @@ pub fn render(r: &MonthlyReport) -> anyhow::Result<String> {
         "escalations_by_department",
         "department",
         &r.escalations.by_department,
+    )?);
+    sections.push(section(
+        "reclassified_changes",
+        &["field", "from", "to", "count"],
+        r.reclassified.changes.iter().map(|c| {
+            vec![
+                c.field.clone(),
+                c.from.clone(),
+                c.to.clone(),
+                c.count.to_string(),
+            ]
+        }),
     )?);
     Ok(sections.join("\n"))
 }
@@ -268,6 +282,7 @@ mod tests {
                 "backlog_by_department",
                 "backlog_by_status",
                 "escalations_by_department",
+                "reclassified_changes",
             ]
         );
         let get = |name: &str| &sections.iter().find(|(n, _)| n == name).unwrap().1;
@@ -285,6 +300,27 @@ mod tests {
         assert_eq!(summary_of("C2611030002"), "'=cmd|' /C calc'!A0");
         let summary = get("summary");
         assert!(summary.contains(&vec!["received".to_string(), r.received.to_string()]));
+        let row = |k: &str, v: &str| vec![k.to_string(), v.to_string()];
+        assert!(summary.contains(&row("reclassified_events", "2")));
+        assert!(summary.contains(&row("reclassified_tickets", "1")));
+        let changes = get("reclassified_changes");
+        let change = |f: &str, from: &str, to: &str| {
+            vec![f.to_string(), from.to_string(), to.to_string(), "1".into()]
+        };
+        assert_eq!(
+            changes,
+            &vec![
+                vec![
+                    "field".to_string(),
+                    "from".into(),
+                    "to".into(),
+                    "count".into()
+                ],
+                change("department", "engineering", "customer_service"),
+                change("kind", "repair", "complaint"),
+                change("urgency", "normal", "urgent"),
+            ]
+        );
     }
 
     #[test]

@@ -154,13 +154,16 @@ pub struct Escalations {
     pub by_department: Tally,
 }
 
-/// Staff corrections of the classifier in the month (`reclassified` events).
+/// Staff corrections of the classifier dated inside the month, on any ticket (one
+/// `nlu_corrections` row, and one `reclassified` event, per correction that changed
+/// something).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Reclassified {
     pub events: u64,
     /// Distinct tickets among them.
     pub tickets: u64,
-    /// What changed, most frequent first: e.g. kind repair → complaint, 3 times.
+    /// Each label a correction changed, counted by (field, from, to): most frequent first,
+    /// then by field, from and to. A correction that changed two labels counts under both.
     pub changes: Vec<ChangeCount>,
 }
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::compute::{compute, Params};
 use super::figures::MonthlyReport;
 use super::month::Month;
-use super::queries::{Rows, SurveyRow, TicketRow};
+use super::queries::{CorrectionRow, Rows, SurveyRow, TicketRow};
 
 pub const INJECTED: &str = "<script>alert(\"x\")</script> & 'quoted', \"comma\"\nnew line";
 
@@ -80,6 +80,27 @@ pub fn sample() -> MonthlyReport {
             answered_by: Some("resident".into()),
         })
         .collect();
+    // A complaint first read as a repair for engineering, corrected, then made urgent.
+    let misread = tickets[0].id;
+    let correction = |when: &str, from: [&str; 4], to: [&str; 4]| CorrectionRow {
+        ticket_id: misread,
+        at: at(when),
+        from_kind: from[0].into(),
+        kind: to[0].into(),
+        from_urgency: from[1].into(),
+        urgency: to[1].into(),
+        from_department: from[2].into(),
+        department: to[2].into(),
+        from_category: from[3].into(),
+        category: to[3].into(),
+    };
+    let first = ["repair", "normal", "engineering", "environment"];
+    let corrected = ["complaint", "normal", "customer_service", "environment"];
+    let urgent = ["complaint", "urgent", "customer_service", "environment"];
+    let corrections = vec![
+        correction("2026-11-03T09:20:00", first, corrected),
+        correction("2026-11-03T09:40:00", corrected, urgent),
+    ];
     let params = Params {
         offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
         as_of: at("2026-12-05T09:00:00"),
@@ -91,6 +112,7 @@ pub fn sample() -> MonthlyReport {
             tickets,
             events: vec![],
             surveys,
+            corrections,
         },
         Month::parse("2026-11").unwrap(),
         &params,

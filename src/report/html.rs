@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::escape::escape;
-use super::figures::{ComplaintLine, MonthlyReport, Rate, Tally, Timing};
+use super::figures::{ComplaintLine, MonthlyReport, Rate, Reclassified, Tally, Timing};
 use super::svg::bar_chart;
 
 /// `3h 05m`, `25m`, `2d 03h`, `40s`; `—` when there is no value.
@@ -82,6 +82,10 @@ pub fn render(r: &MonthlyReport) -> String {
             (
                 "升级 Escalations (events / tickets)",
                 format!("{} / {}", r.escalations.events, r.escalations.tickets),
+            ),
+            (
+                "重新分类 Reclassified (events / tickets)",
+                format!("{} / {}", r.reclassified.events, r.reclassified.tickets),
             ),
         ];
         key_values(out, "Key figures 主要指标", &rows);
@@ -256,8 +260,53 @@ pub fn render(r: &MonthlyReport) -> String {
         );
     });
 
+    section(
+        &mut page,
+        "reclassified",
+        "重新分类 · Reclassified",
+        |out| reclassified(out, &r.reclassified),
+    );
+
     page.push_str("</main>\n</body>\n</html>\n");
     page
+}
+
+/// Staff corrections of the classifier: how many, and which label went from what to what.
+fn reclassified(out: &mut String, r: &Reclassified) {
+    key_values(
+        out,
+        "Corrections by staff 人工更正",
+        &[
+            ("更正次数 Corrections", r.events.to_string()),
+            ("涉及工单 Tickets", r.tickets.to_string()),
+        ],
+    );
+    if r.changes.is_empty() {
+        out.push_str("<p>No label changed 无</p>\n");
+        return;
+    }
+    out.push_str(
+        "<table>\n<caption>Labels changed 更正内容</caption>\n<thead><tr><th scope=\"col\">Label 项目</th>\
+         <th scope=\"col\">From 原</th><th scope=\"col\">To 改为</th><th scope=\"col\">Count 次数</th></tr></thead>\n<tbody>\n",
+    );
+    for c in &r.changes {
+        let field = match c.field.as_str() {
+            "kind" => "类型 kind",
+            "urgency" => "紧急程度 urgency",
+            "department" => "部门 department",
+            "category" => "分类 category",
+            other => other,
+        };
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            escape(field),
+            escape(&c.from),
+            escape(&c.to),
+            c.count
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 fn section(page: &mut String, id: &str, heading: &str, body: impl FnOnce(&mut String)) {

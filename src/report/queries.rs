@@ -53,18 +53,37 @@ pub struct SurveyRow {
     pub answered_by: Option<String>,
 }
 
+/// One staff correction of the classifier (`nlu_corrections`): the labels before and after.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CorrectionRow {
+    pub ticket_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub from_kind: String,
+    pub kind: String,
+    pub from_urgency: String,
+    pub urgency: String,
+    pub from_department: String,
+    pub department: String,
+    pub from_category: String,
+    pub category: String,
+}
+
 /// Everything `compute` needs for one month.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
     pub tickets: Vec<TicketRow>,
     pub events: Vec<EventRow>,
     pub surveys: Vec<SurveyRow>,
+    /// The corrections made in the month, on any ticket.
+    pub corrections: Vec<CorrectionRow>,
 }
 
 /// Tickets created in `[start, end)`, plus every older ticket that could still have been
 /// open during the month (not closed or cancelled now, or changed since `start`), with all
 /// their events and surveys. The carry-over tickets are a superset of the month-end backlog
-/// and of the tickets escalated in the month; `compute` narrows them down.
+/// and of the tickets escalated in the month; `compute` narrows them down. Corrections are
+/// fetched by their own date: a ticket corrected in the month is one of those tickets
+/// anyway (only open tickets are corrected), so no join is needed.
 pub async fn fetch(db: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> sqlx::Result<Rows> {
     let tickets: Vec<TicketRow> = sqlx::query_as(
         "SELECT id, number, resident_id, kind, category, urgency, department, status, severity,
@@ -95,9 +114,20 @@ pub async fn fetch(db: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> sql
     .bind(&ids)
     .fetch_all(db)
     .await?;
+    let corrections: Vec<CorrectionRow> = sqlx::query_as(
+        "SELECT ticket_id, created_at AS at, from_kind, kind, from_urgency, urgency,
+                from_department, department, from_category, category
+         FROM nlu_corrections
+         WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(db)
+    .await?;
     Ok(Rows {
         tickets,
         events,
         surveys,
+        corrections,
     })
 }

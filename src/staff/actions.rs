@@ -9,8 +9,8 @@ use super::error::ApiError;
 use super::scope;
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
-use crate::ticket::repository::{self, Actor, Event};
-use crate::ticket::{Department, Status, Ticket};
+use crate::ticket::repository::{self, Actor, Event, Labels};
+use crate::ticket::{Category, Department, Kind, Status, Ticket, Urgency};
 
 pub fn department(s: &str) -> Result<Department, ApiError> {
     Department::parse(s).ok_or_else(|| ApiError::NotFound(format!("no department `{s}`")))
@@ -188,19 +188,67 @@ pub async fn assign(
     Ok(state.queues().assign(user.id, t, staff_id).await?)
 }
 
+/// A correction as asked for, in the words of a JSON body or a console form: `None` keeps
+/// the ticket's label, anything else must be a label's spelling.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Relabel<'a> {
+    pub kind: Option<&'a str>,
+    pub urgency: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub category: Option<&'a str>,
+}
+
+impl Relabel<'_> {
+    /// The labels `t` would have after the correction; 400 on a spelling no label has.
+    pub fn over(&self, t: &Ticket) -> Result<Labels, ApiError> {
+        Ok(Labels {
+            kind: label(self.kind, t.kind, Kind::parse, "kind")?,
+            urgency: label(self.urgency, t.urgency, Urgency::parse, "urgency")?,
+            department: label(
+                self.department,
+                t.department,
+                Department::parse,
+                "department",
+            )?,
+            category: label(self.category, t.category, Category::parse, "category")?,
+        })
+    }
+}
+
+fn label<T>(
+    given: Option<&str>,
+    current: T,
+    parse: fn(&str) -> Option<T>,
+    name: &str,
+) -> Result<T, ApiError> {
+    match given.map(str::trim) {
+        None => Ok(current),
+        Some(s) => parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown {name} `{s}`"))),
+    }
+}
+
+/// Corrects what the classifier read (kind, urgency, department, category) and moves the
+/// ticket to its new department's queue; 409 when it is no longer open, or when a held
+/// ticket would change department.
 pub async fn reclassify(
     state: &AppState,
     user: &StaffUser,
     t: &Ticket,
-    labels: crate::ticket::repository::Labels,
+    asked: Relabel<'_>,
     note: &str,
 ) -> Result<Ticket, ApiError> {
+    // The role comes first, so a worker learns nothing about which labels exist.
     if !scope::can_reclassify(user, t) {
         return Err(ApiError::Forbidden(
             "only a concierge, supervisor or manager corrects a ticket's labels".into(),
         ));
     }
-    match state.queues().reclassify(user.id, t, labels, note).await? {
+    let labels = asked.over(t)?;
+    match state
+        .queues()
+        .reclassify(user.id, t, labels, note.trim())
+        .await?
+    {
         Some(t) => Ok(t),
         None => Err(ApiError::Conflict(format!(
             "ticket {} is no longer open",

@@ -17,7 +17,7 @@ use super::scope;
 use super::view::{AttachmentJson, EventJson, TicketDetail, TicketJson};
 use crate::state::AppState;
 use crate::ticket::repository;
-use crate::ticket::{Category, Department, Kind, Status, Ticket, Urgency};
+use crate::ticket::{Department, Kind, Status, Ticket};
 
 fn ticket_response(t: &Ticket) -> Response {
     Json(TicketJson::from(t)).into_response()
@@ -220,6 +220,34 @@ pub async fn ticket_list(
     Ok(Json(rows.iter().map(TicketJson::from).collect::<Vec<_>>()).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReclassifyBody {
+    #[serde(default)]
+    note: String,
+    kind: Option<String>,
+    urgency: Option<String>,
+    department: Option<String>,
+    category: Option<String>,
+}
+
+pub async fn ticket_reclassify(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<ReclassifyBody>,
+) -> Result<Response, ApiError> {
+    let t = find(&state, &user, &key).await?;
+    let asked = actions::Relabel {
+        kind: body.kind.as_deref(),
+        urgency: body.urgency.as_deref(),
+        department: body.department.as_deref(),
+        category: body.category.as_deref(),
+    };
+    let t = actions::reclassify(&state, &user, &t, asked, &body.note).await?;
+    Ok(ticket_response(&t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,59 +267,4 @@ mod tests {
         );
         assert!(parse_since("last week", cst).is_none());
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReclassifyBody {
-    #[serde(default)]
-    note: String,
-    kind: Option<String>,
-    urgency: Option<String>,
-    department: Option<String>,
-    category: Option<String>,
-}
-
-fn label<T>(
-    given: Option<&str>,
-    current: T,
-    parse: fn(&str) -> Option<T>,
-    name: &str,
-) -> Result<T, ApiError> {
-    match given {
-        None => Ok(current),
-        Some(s) => parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown {name} `{s}`"))),
-    }
-}
-
-pub async fn ticket_reclassify(
-    State(state): State<AppState>,
-    user: StaffUser,
-    ApiPath(key): ApiPath<String>,
-    ApiJson(body): ApiJson<ReclassifyBody>,
-) -> Result<Response, ApiError> {
-    let t = find(&state, &user, &key).await?;
-    let labels = repository::Labels {
-        kind: label(body.kind.as_deref(), t.kind, Kind::parse, "kind")?,
-        urgency: label(
-            body.urgency.as_deref(),
-            t.urgency,
-            Urgency::parse,
-            "urgency",
-        )?,
-        department: label(
-            body.department.as_deref(),
-            t.department,
-            Department::parse,
-            "department",
-        )?,
-        category: label(
-            body.category.as_deref(),
-            t.category,
-            Category::parse,
-            "category",
-        )?,
-    };
-    let t = actions::reclassify(&state, &user, &t, labels, &body.note).await?;
-    Ok(ticket_response(&t))
 }

@@ -261,7 +261,8 @@ pub struct Labels {
 }
 
 /// Sets a ticket's labels while it is open, and keeps the corrected reading as a labelled
-/// line (`nlu_corrections`) for training; `None` when the ticket is not open.
+/// line (`nlu_corrections`) for training, with the labels it replaced (`ticket`'s) for the
+/// monthly report; `None` when the ticket is not open.
 pub async fn reclassify(
     conn: &mut PgConnection,
     ticket: &Ticket,
@@ -286,8 +287,9 @@ pub async fn reclassify(
     if updated.is_some() {
         sqlx::query(
             "INSERT INTO nlu_corrections
-                 (id, ticket_id, staff_id, text, kind, urgency, department, category, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 (id, ticket_id, staff_id, text, kind, urgency, department, category, created_at,
+                  from_kind, from_urgency, from_department, from_category)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(Uuid::now_v7())
         .bind(ticket.id)
@@ -298,6 +300,10 @@ pub async fn reclassify(
         .bind(labels.department)
         .bind(labels.category)
         .bind(at)
+        .bind(ticket.kind)
+        .bind(ticket.urgency)
+        .bind(ticket.department)
+        .bind(ticket.category)
         .execute(&mut *conn)
         .await?;
     }

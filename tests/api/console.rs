@@ -1,6 +1,7 @@
 //! The browser console over HTTP: signing in with a token, the board, claims, replies,
-//! status changes, reassignment, CSRF, escaping, the live event stream, the concierge's
-//! conversations and the report — each through the same forms a browser submits.
+//! status changes, reassignment, reclassification, CSRF, escaping, the live event stream,
+//! the concierge's conversations and the report — each through the same forms a browser
+//! submits.
 
 use std::time::Duration;
 
@@ -372,6 +373,176 @@ async fn supervisors_reassign_and_workers_cannot() {
         status_of(&app, t.id).await,
         ("claimed".into(), Some(other_id))
     );
+}
+
+async fn labels_of(app: &TestApp, id: Uuid) -> (String, String, String, String) {
+    sqlx::query_as("SELECT kind, urgency, department, category FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn concierges_reclassify_from_the_ticket_page_and_workers_cannot() {
+    let app = spawn_app().await;
+    let (concierge_id, concierge) =
+        add_staff(&app, "王管家", "customer_service", "concierge", &["3"]).await;
+    let (_, worker) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
+    let (_, guard) = add_staff(&app, "张保安", "security", "worker", &[]).await;
+    let t = file_evil(&app).await;
+    let base = format!("/console/tickets/{}", t.number);
+    let action = format!("action=\"{base}/reclassify\"");
+    let read = (
+        "repair".to_owned(),
+        "normal".to_owned(),
+        "engineering".to_owned(),
+        "equipment".to_owned(),
+    );
+    assert_eq!(labels_of(&app, t.id).await, read);
+    let noise = [
+        ("kind", "complaint"),
+        ("urgency", "normal"),
+        ("department", "security"),
+        ("category", "dispute"),
+        ("note", "楼上邻居噪音，不是维修 <b>"),
+    ];
+
+    // A worker sees no form, and posting one anyway is refused on the ticket's page.
+    let w = sign_in(&app, &worker).await;
+    let (_, page) = w.get(&app, &base).await;
+    assert!(!page.contains(&action), "{page}");
+    assert!(!page.contains("重新分类"), "{page}");
+    let (s, page) = w.post(&app, &format!("{base}/reclassify"), &noise).await;
+    assert_eq!(s, 403);
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert!(
+        page.contains("only a concierge, supervisor or manager corrects"),
+        "{page}"
+    );
+    assert_eq!(labels_of(&app, t.id).await, read);
+
+    // The concierge's form starts from what the classifier read.
+    let c = sign_in(&app, &concierge).await;
+    let (_, page) = c.get(&app, &base).await;
+    assert!(page.contains(&action), "{page}");
+    for (name, value) in [
+        ("kind", "repair"),
+        ("urgency", "normal"),
+        ("department", "engineering"),
+        ("category", "equipment"),
+    ] {
+        assert!(page.contains(&format!("name=\"{name}\"")), "{name}: {page}");
+        assert!(
+            page.contains(&format!("<option value=\"{value}\" selected>")),
+            "{name} {value} preselected: {page}"
+        );
+    }
+    assert!(
+        page.contains("<option value=\"dispute\">"),
+        "every category is offered"
+    );
+
+    // A bad label changes nothing and says why.
+    let (s, page) = c
+        .post(&app, &format!("{base}/reclassify"), &[("kind", "fix")])
+        .await;
+    assert_eq!(s, 400);
+    assert!(page.contains("unknown kind"), "{page}");
+    assert_eq!(labels_of(&app, t.id).await, read);
+
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &c.csrf)];
+    form.extend_from_slice(&noise);
+    let res = c
+        .client
+        .post(format!("{}{base}/reclassify", app.address))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers().get("location").unwrap().to_str().unwrap(),
+        base,
+        "back to the ticket"
+    );
+    assert_eq!(
+        labels_of(&app, t.id).await,
+        (
+            "complaint".into(),
+            "normal".into(),
+            "security".into(),
+            "dispute".into()
+        )
+    );
+
+    // It left engineering's queue for security's.
+    let (_, board) = w.get(&app, "/console").await;
+    assert!(!board.contains(&t.number), "{board}");
+    let g = sign_in(&app, &guard).await;
+    let (_, board) = g.get(&app, "/console").await;
+    assert!(board.contains(&t.number), "{board}");
+    assert!(board.contains("Waiting (1)"), "{board}");
+
+    // The change is in the ticket's history, by whom, with the reason, escaped.
+    let (actor, note): (Option<Uuid>, Option<String>) = sqlx::query_as(
+        "SELECT actor_id, note FROM ticket_events WHERE ticket_id = $1 AND action = 'reclassified'",
+    )
+    .bind(t.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(actor, Some(concierge_id));
+    assert!(
+        note.as_deref()
+            .is_some_and(|n| n.contains("department engineering → security")),
+        "{note:?}"
+    );
+    let (_, page) = c.get(&app, &base).await;
+    assert!(page.contains("<strong>reclassified</strong>"), "{page}");
+    assert!(page.contains("楼上邻居噪音，不是维修 &lt;b&gt;"), "{page}");
+    assert!(
+        page.contains("<option value=\"security\" selected>"),
+        "{page}"
+    );
+
+    // And in this month's report.
+    let (s, report) = c.get(&app, "/console/report").await;
+    assert_eq!(s, 200);
+    assert!(
+        report.contains("重新分类 Reclassified (events / tickets)</th><td class=\"n\">1 / 1</td>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("<td>engineering</td><td>security</td>"),
+        "{report}"
+    );
+
+    // Once someone holds it the department stays: the form does not offer it, and a
+    // forged form is refused.
+    let (s, _) = g.post(&app, &format!("{base}/claim"), &[]).await;
+    assert_eq!(s, 303);
+    let (_, page) = c.get(&app, &base).await;
+    assert!(page.contains("name=\"department\" disabled"), "{page}");
+    let (s, page) = c
+        .post(
+            &app,
+            &format!("{base}/reclassify"),
+            &[("department", "engineering")],
+        )
+        .await;
+    assert_eq!(s, 409);
+    assert!(page.contains("That did not work"), "{page}");
+    assert_eq!(labels_of(&app, t.id).await.2, "security");
+    let (s, _) = c
+        .post(
+            &app,
+            &format!("{base}/reclassify"),
+            &[("urgency", "urgent")],
+        )
+        .await;
+    assert_eq!(s, 303, "other labels still change");
+    assert_eq!(labels_of(&app, t.id).await.1, "urgent");
 }
 
 #[tokio::test]

@@ -83,6 +83,24 @@ async fn a_concierge_moves_a_misread_ticket_to_the_right_queue() {
         ("complaint", "security")
     );
     assert_eq!(text, t.description, "the resident's words, relabelled");
+    // What it was read as, for the monthly report's from → to.
+    let was: (String, String, String, String) = sqlx::query_as(
+        "SELECT from_kind, from_urgency, from_department, from_category FROM nlu_corrections
+         WHERE ticket_id = $1",
+    )
+    .bind(t.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        was,
+        (
+            "repair".into(),
+            "normal".into(),
+            "engineering".into(),
+            "equipment".into()
+        )
+    );
 }
 
 #[tokio::test]

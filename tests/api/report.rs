@@ -48,7 +48,11 @@ struct Fx {
     events: Vec<(DateTime<Utc>, &'static str, Option<&'static str>)>,
     /// (round, rating, answered_by)
     surveys: Vec<(i32, Option<i16>, &'static str)>,
+    /// (at, labels before, labels after), labels as [kind, urgency, department, category]
+    corrections: Vec<(DateTime<Utc>, Labels, Labels)>,
 }
+
+type Labels = [&'static str; 4];
 
 fn fx(number: &'static str, kind: &'static str, created: &str) -> Fx {
     let created = local(created);
@@ -76,6 +80,7 @@ fn fx(number: &'static str, kind: &'static str, created: &str) -> Fx {
         on_spot: false,
         events: vec![(created, "created", Some("queued"))],
         surveys: vec![],
+        corrections: vec![],
     }
 }
 
@@ -108,6 +113,13 @@ impl Fx {
         if let Some(to) = to {
             self.status = to;
         }
+        self
+    }
+    /// Staff corrected the labels at `at` (the event carries no note, so nothing can be
+    /// read from one).
+    fn corrected(mut self, at: &str, from: Labels, to: Labels) -> Self {
+        self.corrections.push((local(at), from, to));
+        self.events.push((local(at), "reclassified", None));
         self
     }
     fn complaint(mut self, severity: i16, category: &'static str, building: &'static str) -> Self {
@@ -161,9 +173,20 @@ fn fixtures() -> Vec<Fx> {
     list.push(r3);
 
     // Three residents, one complaint group: hot. The first carries injected markup.
+    // Read as a repair for engineering, corrected twice before it was claimed.
     let mut c1 = fx("C2610150001", "complaint", "2026-10-15T20:00")
         .complaint(3, "services", "2")
         .deadlines("2026-10-15T20:30", "2026-10-18T20:00")
+        .corrected(
+            "2026-10-15T20:05",
+            ["repair", "normal", "engineering", "equipment"],
+            ["complaint", "normal", "engineering", "services"],
+        )
+        .corrected(
+            "2026-10-15T20:06",
+            ["complaint", "normal", "engineering", "services"],
+            ["complaint", "normal", "customer_service", "services"],
+        )
         .claim("2026-10-15T20:10")
         .event("2026-10-16T09:00", "started", Some("in_progress"));
     c1.summary = INJECTED.into();
@@ -228,8 +251,12 @@ fn fixtures() -> Vec<Fx> {
     q1.resident = 8;
     list.push(q1);
 
-    // The first minute of November does not.
-    let mut q2 = fx("Q2611010001", "inquiry", "2026-11-01T00:00");
+    // The first minute of November does not, nor does its correction.
+    let mut q2 = fx("Q2611010001", "inquiry", "2026-11-01T00:00").corrected(
+        "2026-11-01T00:00",
+        ["inquiry", "normal", "engineering", "services"],
+        ["inquiry", "normal", "customer_service", "services"],
+    );
     q2.category = "services";
     q2.department = "customer_service";
     list.push(q2);
@@ -238,6 +265,11 @@ fn fixtures() -> Vec<Fx> {
     let mut s1 = fx("S2610250001", "suggestion", "2026-10-25T09:00")
         .deadlines("2026-10-26T09:00", "2026-11-01T09:00")
         .claim("2026-10-26T08:00")
+        .corrected(
+            "2026-10-31T23:58",
+            ["inquiry", "normal", "customer_service", "other"],
+            ["suggestion", "normal", "customer_service", "other"],
+        )
         .event("2026-10-31T23:59", "Escalation_level_2", None);
     s1.category = "other";
     s1.department = "customer_service";
@@ -259,19 +291,35 @@ fn fixtures() -> Vec<Fx> {
 
     // Emergency never claimed: a response miss, still queued at month end.
     let mut o1 = fx("O2610080001", "other", "2026-10-08T10:00")
-        .deadlines("2026-10-08T10:15", "2026-10-08T14:00");
+        .deadlines("2026-10-08T10:15", "2026-10-08T14:00")
+        .corrected(
+            "2026-10-08T10:02",
+            ["other", "normal", "security", "safety"],
+            ["other", "emergency", "security", "safety"],
+        );
     o1.urgency = "emergency";
     o1.category = "safety";
     o1.department = "security";
     o1.building = Some("1");
     list.push(o1);
 
-    // September, still open through October and escalated in it.
+    // September, still open through October and escalated in it; corrected in September
+    // (not counted) and at the first instant of October (counted).
     let mut old_open = fx("R2609200001", "repair", "2026-09-20T09:00")
         .deadlines("2026-09-20T09:30", "2026-09-25T09:00")
+        .corrected(
+            "2026-09-20T09:05",
+            ["repair", "normal", "engineering", "equipment"],
+            ["repair", "urgent", "environment", "environment"],
+        )
         .claim("2026-09-20T09:10")
         .event("2026-09-21T09:00", "started", Some("in_progress"))
-        .event("2026-10-05T09:00", "escalated", None);
+        .event("2026-10-05T09:00", "escalated", None)
+        .corrected(
+            "2026-10-01T00:00",
+            ["repair", "urgent", "environment", "environment"],
+            ["repair", "normal", "environment", "environment"],
+        );
     old_open.department = "environment";
     old_open.category = "environment";
     list.push(old_open);
@@ -359,6 +407,30 @@ async fn seed(app: &TestApp, list: &[Fx]) {
             .bind(actor_id)
             .bind(action)
             .bind(to)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        }
+        for (at, from, to) in &f.corrections {
+            sqlx::query(
+                "INSERT INTO nlu_corrections (id, ticket_id, staff_id, text, kind, urgency,
+                     department, category, created_at, from_kind, from_urgency, from_department,
+                     from_category)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(Uuid::new_v4())
+            .bind(f.id)
+            .bind(staff)
+            .bind(&f.summary)
+            .bind(to[0])
+            .bind(to[1])
+            .bind(to[2])
+            .bind(to[3])
+            .bind(at)
+            .bind(from[0])
+            .bind(from[1])
+            .bind(from[2])
+            .bind(from[3])
             .execute(&app.db)
             .await
             .unwrap();
@@ -716,6 +788,44 @@ async fn every_figure_matches_the_seeded_month() {
             .count() as u64;
         assert_eq!(r.escalations.by_department.get(dept), n, "{dept}");
     }
+
+    // Corrections dated in the month, on any ticket, and each label they changed.
+    let corrections: Vec<(&Fx, &Labels, &Labels)> = list
+        .iter()
+        .flat_map(|f| f.corrections.iter().map(move |c| (f, c)))
+        .filter(|(_, c)| c.0 >= start && c.0 < end)
+        .map(|(f, c)| (f, &c.1, &c.2))
+        .collect();
+    assert_eq!(r.reclassified.events, corrections.len() as u64);
+    let tickets: BTreeSet<&str> = corrections.iter().map(|(f, _, _)| f.number).collect();
+    assert_eq!(r.reclassified.tickets, tickets.len() as u64);
+    // By hand: c1 twice, o1, s1 on the last minute, old_open on the first; not q2 (November)
+    // nor old_open's September correction.
+    assert_eq!((r.reclassified.events, r.reclassified.tickets), (5, 4));
+    let mut changed: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
+    for (_, from, to) in &corrections {
+        for (i, field) in ["kind", "urgency", "department", "category"]
+            .into_iter()
+            .enumerate()
+        {
+            if from[i] != to[i] {
+                *changed.entry((field, from[i], to[i])).or_default() += 1;
+            }
+        }
+    }
+    let got: BTreeMap<(&str, &str, &str), u64> = r
+        .reclassified
+        .changes
+        .iter()
+        .map(|c| ((c.field.as_str(), c.from.as_str(), c.to.as_str()), c.count))
+        .collect();
+    assert_eq!(got, changed);
+    assert_eq!(r.reclassified.changes.len(), 6);
+    assert!(r
+        .reclassified
+        .changes
+        .windows(2)
+        .all(|w| w[0].count >= w[1].count));
 }
 
 fn router(app: &TestApp) -> axum::Router {
@@ -770,6 +880,21 @@ async fn the_api_serves_json_csv_and_html() {
         json["serious_complaints"].as_array().unwrap().len(),
         r.serious_complaints.len()
     );
+    // `reclassified` keeps its shape: {events, tickets, changes: [{field, from, to, count}]}.
+    let reclassified = json["reclassified"].as_object().unwrap();
+    let keys: BTreeSet<&str> = reclassified.keys().map(String::as_str).collect();
+    assert_eq!(keys, BTreeSet::from(["events", "tickets", "changes"]));
+    assert_eq!(reclassified["events"], r.reclassified.events);
+    assert_eq!(reclassified["tickets"], r.reclassified.tickets);
+    let changes = reclassified["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), r.reclassified.changes.len());
+    for (got, want) in changes.iter().zip(&r.reclassified.changes) {
+        assert_eq!(
+            got,
+            &serde_json::json!({"field": want.field, "from": want.from, "to": want.to,
+                                "count": want.count})
+        );
+    }
 
     // CSV: read back with a plain CSV reader.
     let (status, ct, body) = get(&app, "/api/v1/reports/monthly.csv?month=2026-10").await;
@@ -811,6 +936,30 @@ async fn the_api_serves_json_csv_and_html() {
     );
     let summary = after("summary");
     assert!(summary.contains(&vec!["received".into(), r.received.to_string()]));
+    assert!(summary.contains(&vec![
+        "reclassified_events".into(),
+        r.reclassified.events.to_string()
+    ]));
+    assert!(summary.contains(&vec![
+        "reclassified_tickets".into(),
+        r.reclassified.tickets.to_string()
+    ]));
+    let changes = after("reclassified_changes");
+    assert_eq!(changes[0], ["field", "from", "to", "count"]);
+    let want: Vec<Vec<String>> = r
+        .reclassified
+        .changes
+        .iter()
+        .map(|c| {
+            vec![
+                c.field.clone(),
+                c.from.clone(),
+                c.to.clone(),
+                c.count.to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(changes[1..], want[..]);
 
     // HTML: the injected summary is text, never markup.
     let (status, ct, body) = get(&app, "/api/v1/reports/monthly.html?month=2026-10").await;
@@ -823,6 +972,34 @@ async fn the_api_serves_json_csv_and_html() {
     ));
     assert!(body.contains("C2610150001"));
     assert_eq!(body.matches("<svg ").count(), 3);
+    let at = body
+        .find("<h2 id=\"reclassified-h\">重新分类 · Reclassified</h2>")
+        .expect("a reclassified section");
+    let section = &body[at..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains(&format!(
+            "<th scope=\"row\">更正次数 Corrections</th><td class=\"n\">{}</td>",
+            r.reclassified.events
+        )),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!(
+            "<th scope=\"row\">涉及工单 Tickets</th><td class=\"n\">{}</td>",
+            r.reclassified.tickets
+        )),
+        "{section}"
+    );
+    for c in &r.reclassified.changes {
+        assert!(
+            section.contains(&format!(
+                "<td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                c.from, c.to, c.count
+            )),
+            "{c:?}: {section}"
+        );
+    }
 }
 
 #[tokio::test]

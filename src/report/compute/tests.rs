@@ -1,7 +1,7 @@
 //! Hand-built rows, one behaviour per test.
 
 use super::*;
-use crate::report::queries::{EventRow, SurveyRow, TicketRow};
+use crate::report::queries::{CorrectionRow, EventRow, SurveyRow, TicketRow};
 
 fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
@@ -240,6 +240,7 @@ fn response_uses_the_first_claim_event_then_the_column() {
         tickets: vec![a, b, c],
         events,
         surveys: vec![],
+        ..Rows::default()
     });
     assert_eq!(r.response.count, 2);
     assert_eq!(r.response.p50_secs, Some(600));
@@ -316,6 +317,7 @@ fn satisfaction_counts_every_answered_round_of_the_month() {
         tickets: vec![a, b, old],
         events: vec![],
         surveys,
+        ..Rows::default()
     });
     let s = &r.satisfaction;
     assert_eq!(s.answered, 3);
@@ -377,6 +379,7 @@ fn revisit_rate_leaves_out_on_the_spot_cancelled_and_unfinished() {
         ],
         events: vec![],
         surveys,
+        ..Rows::default()
     });
     // Needing a revisit: resident, staff, unasked, reopened.
     assert_eq!(r.revisit, Rate::of(3, 4));
@@ -643,6 +646,7 @@ fn backlog_is_work_pending_at_month_end_including_older_tickets() {
         ],
         events,
         surveys: vec![],
+        ..Rows::default()
     });
     let b = &r.backlog;
     assert_eq!(b.total, 4); // old, claimed, reopened, later
@@ -673,6 +677,7 @@ fn escalations_are_counted_inside_the_month_on_any_ticket() {
         tickets: vec![old, new],
         events,
         surveys: vec![],
+        ..Rows::default()
     });
     let e = &r.escalations;
     assert_eq!((e.events, e.tickets), (3, 2));
@@ -721,41 +726,84 @@ fn the_report_serializes_with_its_month_as_text() {
     assert_eq!(v["revisit"]["rate"], serde_json::Value::Null);
 }
 
+fn correction(t: &TicketRow, when: &str, from: [&str; 4], to: [&str; 4]) -> CorrectionRow {
+    CorrectionRow {
+        ticket_id: t.id,
+        at: at(when),
+        from_kind: from[0].into(),
+        kind: to[0].into(),
+        from_urgency: from[1].into(),
+        urgency: to[1].into(),
+        from_department: from[2].into(),
+        department: to[2].into(),
+        from_category: from[3].into(),
+        category: to[3].into(),
+    }
+}
+
 #[test]
 fn reclassifications_are_counted_with_what_they_changed() {
     let t = ticket("R1", "2026-11-03T10:00:00");
-    let mut e = event(&t, "2026-11-03T11:00:00", "reclassified", None);
-    e.note = Some("kind repair → complaint; department engineering → security: 噪音".into());
-    let mut e2 = event(&t, "2026-11-04T11:00:00", "reclassified", None);
-    e2.note = Some("urgency normal → urgent".into());
-    let r = reclassified(
-        &[e, e2],
-        at("2026-11-01T00:00:00"),
-        at("2026-12-01T00:00:00"),
-    );
-    assert_eq!(r.events, 2);
-    assert_eq!(r.tickets, 1);
+    let u = ticket("R2", "2026-10-30T10:00:00");
+    let read = ["repair", "normal", "engineering", "equipment"];
+    let noise = ["complaint", "normal", "security", "equipment"];
+    let rows = Rows {
+        tickets: vec![t.clone(), u.clone()],
+        // A note is free text: nothing in it is counted.
+        events: vec![EventRow {
+            note: Some("kind other → inquiry".into()),
+            ..event(&t, "2026-11-03T11:00:00", "reclassified", None)
+        }],
+        corrections: vec![
+            correction(&t, "2026-11-03T11:00:00", read, noise),
+            correction(
+                &t,
+                "2026-11-04T11:00:00",
+                noise,
+                ["complaint", "urgent", "security", "equipment"],
+            ),
+            correction(&u, "2026-11-05T09:00:00", read, noise),
+            // Either side of the month.
+            correction(&u, "2026-10-31T23:59:59", read, noise),
+            correction(&u, "2026-12-01T00:00:00", read, noise),
+        ],
+        ..Rows::default()
+    };
+    let r = report(&rows).reclassified;
+    assert_eq!((r.events, r.tickets), (3, 2));
+    let change = |field: &str, from: &str, to: &str, count| ChangeCount {
+        field: field.into(),
+        from: from.into(),
+        to: to.into(),
+        count,
+    };
     assert_eq!(
         r.changes,
         vec![
-            ChangeCount {
-                field: "department".into(),
-                from: "engineering".into(),
-                to: "security".into(),
-                count: 1
-            },
-            ChangeCount {
-                field: "kind".into(),
-                from: "repair".into(),
-                to: "complaint".into(),
-                count: 1
-            },
-            ChangeCount {
-                field: "urgency".into(),
-                from: "normal".into(),
-                to: "urgent".into(),
-                count: 1
-            },
+            change("department", "engineering", "security", 2),
+            change("kind", "repair", "complaint", 2),
+            change("urgency", "normal", "urgent", 1),
         ]
     );
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["events"], 3);
+    assert_eq!(v["tickets"], 2);
+    assert_eq!(
+        v["changes"][0],
+        serde_json::json!({"field": "department", "from": "engineering", "to": "security", "count": 2})
+    );
+}
+
+#[test]
+fn a_correction_that_changed_nothing_counts_as_an_event_only() {
+    let t = ticket("R1", "2026-11-03T10:00:00");
+    let same = ["repair", "normal", "engineering", "equipment"];
+    let r = report(&Rows {
+        tickets: vec![t.clone()],
+        corrections: vec![correction(&t, "2026-11-03T11:00:00", same, same)],
+        ..Rows::default()
+    })
+    .reclassified;
+    assert_eq!((r.events, r.tickets), (1, 1));
+    assert!(r.changes.is_empty());
 }

@@ -82,3 +82,40 @@ fn rates_show_share_and_counts() {
     assert_eq!(rate(&Rate::of(3, 4)), "75.0% (3/4)");
     assert_eq!(rate(&Rate::of(0, 0)), "— (0/0)");
 }
+
+#[test]
+fn reclassifications_have_their_section() {
+    let r = sample();
+    assert_eq!(r.reclassified.events, 2);
+    let page = render(&r);
+    assert!(page.contains(
+        "<th scope=\"row\">重新分类 Reclassified (events / tickets)</th><td class=\"n\">2 / 1</td>"
+    ));
+    let at = page
+        .find("<h2 id=\"reclassified-h\">重新分类 · Reclassified</h2>")
+        .expect("the section is there");
+    let section = &page[at..page[at..].find("</section>").map_or(page.len(), |e| at + e)];
+    assert!(section.contains("<th scope=\"row\">更正次数 Corrections</th><td class=\"n\">2</td>"));
+    assert!(section.contains("<th scope=\"row\">涉及工单 Tickets</th><td class=\"n\">1</td>"));
+    for (field, from, to) in [
+        ("部门 department", "engineering", "customer_service"),
+        ("类型 kind", "repair", "complaint"),
+        ("紧急程度 urgency", "normal", "urgent"),
+    ] {
+        assert!(
+            section.contains(&format!(
+                "<tr><th scope=\"row\">{field}</th><td>{from}</td><td>{to}</td><td class=\"n\">1</td></tr>"
+            )),
+            "{field}: {section}"
+        );
+    }
+}
+
+#[test]
+fn a_month_without_changes_says_so() {
+    let mut r = sample();
+    r.reclassified = Default::default();
+    let page = render(&r);
+    assert!(page.contains("<h2 id=\"reclassified-h\">"));
+    assert!(page.contains("No label changed 无"));
+}

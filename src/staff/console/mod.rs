@@ -1,7 +1,8 @@
 //! The staff console in the browser (`/console`): server-rendered pages over the same
 //! actions as the JSON API. Sign in with a staff token, work a department's queue board
-//! (live through server-sent events), open a ticket to reply, move it on or reassign it,
-//! answer residents' conversations as a concierge, and read the monthly report.
+//! (live through server-sent events), open a ticket to reply, move it on, reassign or
+//! reclassify it, answer residents' conversations as a concierge, and read the monthly
+//! report.
 //!
 //! `session` signs people in and guards forms (CSRF) for a `viewer::Console`, `data` reads what pages show,
 //! `pages` renders them (maud, escaped), `sla` is the clock on each ticket, `events` the
@@ -45,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/tickets/{key}/status", post(routes::status))
         .route("/console/tickets/{key}/reply", post(routes::reply))
         .route("/console/tickets/{key}/assign", post(routes::assign))
+        .route(
+            "/console/tickets/{key}/reclassify",
+            post(routes::reclassify),
+        )
         .route("/console/concierge", get(routes::concierge))
         .route("/console/handoffs/{id}/reply", post(routes::handoff_reply))
         .route("/console/handoffs/{id}/end", post(routes::handoff_end))

@@ -10,7 +10,7 @@ use super::data::{Board, Conversation, Detail, Message};
 use super::sla;
 use super::viewer::Console;
 use crate::staff::view::location;
-use crate::ticket::{Department, Role, Status, Ticket};
+use crate::ticket::{Category, Department, Kind, Role, Status, Ticket, Urgency};
 
 /// What every signed-in page needs besides its data.
 pub struct Frame<'a> {
@@ -36,6 +36,38 @@ pub fn department_label(d: Department) -> &'static str {
         Department::Environment => "环境 Environment",
         Department::Security => "秩序 Security",
         Department::CustomerService => "客服 Customer service",
+    }
+}
+
+pub fn kind_label(k: Kind) -> &'static str {
+    match k {
+        Kind::Repair => "报修 repair",
+        Kind::Complaint => "投诉 complaint",
+        Kind::Inquiry => "咨询 inquiry",
+        Kind::Suggestion => "建议 suggestion",
+        Kind::Other => "其它 other",
+    }
+}
+
+pub fn urgency_label(u: Urgency) -> &'static str {
+    match u {
+        Urgency::Emergency => "紧急 emergency",
+        Urgency::Urgent => "加急 urgent",
+        Urgency::Normal => "一般 normal",
+    }
+}
+
+/// The statistics categories (诉求分类) as the monthly report names them.
+pub fn category_label(c: Category) -> &'static str {
+    match c {
+        Category::Housing => "房屋 housing",
+        Category::Equipment => "设备 equipment",
+        Category::Safety => "安全 safety",
+        Category::Environment => "环境 environment",
+        Category::Services => "综合服务 services",
+        Category::Dispute => "业户纠纷 dispute",
+        Category::Developer => "地产相关 developer",
+        Category::Other => "其它 other",
     }
 }
 
@@ -277,6 +309,7 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
         .map(|a| d.names.get(&a).cloned().unwrap_or_else(|| a.to_string()));
     let can_reply = crate::staff::scope::can_reply(u, t);
     let can_assign = crate::staff::scope::can_assign(u, t.department);
+    let can_reclassify = crate::staff::scope::can_reclassify(u, t);
     let next = match t.status {
         Status::Queued | Status::Reopened => Status::Claimed,
         Status::Claimed => Status::InProgress,
@@ -378,6 +411,9 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
                             }
                         }
                     }
+                    @if can_reclassify && t.status.is_open() {
+                        (reclassify_form(f, t, &base))
+                    }
                     @if can_assign && t.status.is_open() && t.status != Status::Resolved {
                         form method="post" action={(base) "/assign"} {
                             (f.csrf())
@@ -415,6 +451,51 @@ pub fn ticket(f: &Frame<'_>, d: &Detail, notice: Option<&str>) -> Markup {
             }
         },
     )
+}
+
+/// Correcting what the classifier read. The department is fixed while someone holds the
+/// ticket (the action refuses it), so the form does not offer what would only fail.
+fn reclassify_form(f: &Frame<'_>, t: &Ticket, base: &str) -> Markup {
+    let moves = t.status.is_queued();
+    html! {
+        form method="post" action={(base) "/reclassify"} {
+            (f.csrf())
+            fieldset {
+                legend { "重新分类 Reclassify" }
+                label for="rc-kind" { "类型 Kind" }
+                select #rc-kind name="kind" {
+                    @for k in Kind::ALL {
+                        option value=(k.as_str()) selected[*k == t.kind] { (kind_label(*k)) }
+                    }
+                }
+                label for="rc-urgency" { "紧急程度 Urgency" }
+                select #rc-urgency name="urgency" {
+                    @for x in Urgency::ALL {
+                        option value=(x.as_str()) selected[*x == t.urgency] { (urgency_label(*x)) }
+                    }
+                }
+                label for="rc-department" { "部门 Department" }
+                select #rc-department name="department" disabled[!moves]
+                    aria-describedby=[(!moves).then_some("rc-department-why")] {
+                    @for d in Department::ALL {
+                        option value=(d.as_str()) selected[*d == t.department] { (department_label(*d)) }
+                    }
+                }
+                @if !moves {
+                    p.meta #rc-department-why { "已接单的工单要先退回队列才能改部门 · Release it to its queue to change the department" }
+                }
+                label for="rc-category" { "诉求分类 Category" }
+                select #rc-category name="category" {
+                    @for c in Category::ALL {
+                        option value=(c.as_str()) selected[*c == t.category] { (category_label(*c)) }
+                    }
+                }
+                label for="rc-note" { "原因（可选） Reason (optional)" }
+                textarea #rc-note name="note" rows="2" {}
+                button type="submit" { "重新分类 Reclassify" }
+            }
+        }
+    }
 }
 
 pub fn concierge(f: &Frame<'_>, tickets: &[Ticket], conversations: &[Conversation]) -> Markup {

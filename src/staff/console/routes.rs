@@ -16,7 +16,7 @@ use super::session;
 use super::viewer::Console;
 use crate::domain::Locale;
 use crate::report::{self, Format, Month};
-use crate::staff::{actions, ApiError, StaffUser};
+use crate::staff::{actions, scope, ApiError, StaffUser};
 use crate::state::AppState;
 use crate::ticket::notify::{self, Notice, NoticeKind};
 use crate::ticket::{residents, Department, Role, Status, Ticket};
@@ -284,6 +284,44 @@ pub async fn assign(
     on_ticket(s, &console, &key, to, move |t, to| async move {
         let t = actions::assign(s, user, &t, to).await?;
         Ok(ticket_url(&t.number))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReclassifyForm {
+    csrf: String,
+    kind: Option<String>,
+    urgency: Option<String>,
+    department: Option<String>,
+    category: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn reclassify(
+    State(state): State<AppState>,
+    console: Console,
+    Path(key): Path<String>,
+    Form(form): Form<ReclassifyForm>,
+) -> Result<Response, ConsoleError> {
+    console.check_csrf(&form.csrf)?;
+    let asked = actions::Relabel {
+        kind: form.kind.as_deref(),
+        urgency: form.urgency.as_deref(),
+        department: form.department.as_deref(),
+        category: form.category.as_deref(),
+    };
+    let (s, user, note) = (&state, &console.user, form.note.as_str());
+    on_ticket(s, &console, &key, Ok(()), move |t, ()| async move {
+        let t = actions::reclassify(s, user, &t, asked, note).await?;
+        // A ticket sent to another department may have left this person's sight; their
+        // board is then where they carry on.
+        Ok(if scope::can_see_ticket(user, &t) {
+            ticket_url(&t.number)
+        } else {
+            "/console".to_owned()
+        })
     })
     .await
 }
