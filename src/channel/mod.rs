@@ -13,6 +13,8 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::dialogue::Prepared;
+
 /// Which door a message came through: `wechat:<account>` or `webhook:<channel>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -154,15 +156,24 @@ impl Outcome {
     }
 }
 
-/// The one entry point for understanding. It runs inside the transaction that marks the
-/// message processed, so whatever it writes (tickets, outbox rows) commits with it or not
-/// at all.
+/// The one entry point for understanding. `handle` runs inside the transaction that marks
+/// the message processed, so whatever it writes (tickets, outbox rows) commits with it or
+/// not at all; what needs no database is worked out before that transaction opens
+/// (`prepare`).
 #[async_trait]
 pub trait Dialogue: Send + Sync {
+    /// Called before the messages' transaction opens, so that a slow call outside
+    /// PostgreSQL (the semantic encoder) holds no resident's lock and no pooled connection
+    /// while it waits. The default prepares nothing.
+    async fn prepare(&self, _msgs: &[InboundMessage]) -> Prepared {
+        Prepared::default()
+    }
+
     async fn handle(
         &self,
         conn: &mut sqlx::PgConnection,
         msg: &InboundMessage,
+        prepared: &Prepared,
     ) -> anyhow::Result<Outcome>;
 
     /// Several messages in one transaction, stepped in order (one resident's messages keep
@@ -171,10 +182,11 @@ pub trait Dialogue: Send + Sync {
         &self,
         conn: &mut sqlx::PgConnection,
         msgs: &[InboundMessage],
+        prepared: &Prepared,
     ) -> anyhow::Result<ManyOutcome> {
         let mut outcomes = Vec::with_capacity(msgs.len());
         for msg in msgs {
-            outcomes.push(self.handle(conn, msg).await?);
+            outcomes.push(self.handle(conn, msg, prepared).await?);
         }
         Ok(ManyOutcome {
             outcomes,
@@ -202,6 +214,7 @@ impl Dialogue for AcknowledgeOnly {
         &self,
         _: &mut sqlx::PgConnection,
         msg: &InboundMessage,
+        _: &Prepared,
     ) -> anyhow::Result<Outcome> {
         Ok(match msg.body.text() {
             Some(_) => Outcome::reply("收到,我们会尽快处理。"),

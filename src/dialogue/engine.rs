@@ -1,6 +1,7 @@
-//! The edge around the pure machine: reads what it needs (resident, session, draft,
-//! handoff), steps it, and executes its effects inside the message's transaction — tickets,
-//! drafts, handoffs, the unit on record — then renders the replies and saves the session.
+//! The edge around the pure machine: asks the encoder about a batch before its transaction
+//! opens (`prepare`), then reads what it needs (resident, session, draft, handoff), steps
+//! it, and executes its effects inside the message's transaction — tickets, drafts,
+//! handoffs, the unit on record — then renders the replies and saves the session.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use super::machine::{
 use super::prompt::{Act, Prompt};
 use super::render::Renderer;
 use super::session::{self, Stored};
-use super::{words, Understanding};
+use super::{words, Prepared, Understanding};
 use crate::channel::{Dialogue, InboundMessage, ManyOutcome, MessageBody, Outcome, PlatformEvent};
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
@@ -28,7 +29,7 @@ use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::repository::NewAttachment;
 use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
-use crate::understanding::encoder::{Embedding, Encoder};
+use crate::understanding::encoder::Encoder;
 use crate::understanding::intent::Intents;
 use crate::understanding::{needs_semantics, semantic_text};
 
@@ -64,14 +65,45 @@ impl Edge {
 
 #[async_trait]
 impl Dialogue for Engine {
+    /// One call to the encoder for every text in the batch that is worth reading twice
+    /// (not a digit, a one-word answer or an emoji); what it can't answer in its budget is
+    /// read by the lexicon alone.
+    async fn prepare(&self, msgs: &[InboundMessage]) -> Prepared {
+        let Some(encoder) = &self.encoder else {
+            return Prepared::default();
+        };
+        let wanted: Vec<(Uuid, String)> = msgs
+            .iter()
+            .filter_map(|m| {
+                let t = m.body.text().map(str::trim)?;
+                needs_semantics(t).then(|| (m.id, semantic_text(t)))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Prepared::default();
+        }
+        let texts: Vec<&str> = wanted.iter().map(|(_, t)| t.as_str()).collect();
+        let vectors = encoder.embed_cached(&texts).await;
+        Prepared {
+            embeddings: wanted
+                .into_iter()
+                .zip(vectors)
+                .filter_map(|((id, _), v)| v.map(|v| (id, v)))
+                .collect(),
+        }
+    }
+
     async fn handle(
         &self,
         conn: &mut PgConnection,
         msg: &InboundMessage,
+        prepared: &Prepared,
     ) -> anyhow::Result<Outcome> {
         // A single message needs no undo: a retry of it starts from the session kept
         // before it (`Stored::start_for`).
-        let mut many = self.handle_many(conn, std::slice::from_ref(msg)).await?;
+        let mut many = self
+            .handle_many(conn, std::slice::from_ref(msg), prepared)
+            .await?;
         many.outcomes
             .pop()
             .context("the dialogue answered no outcome")
@@ -84,8 +116,8 @@ impl Dialogue for Engine {
         &self,
         conn: &mut PgConnection,
         msgs: &[InboundMessage],
+        prepared: &Prepared,
     ) -> anyhow::Result<ManyOutcome> {
-        let mut embeddings = self.embed(msgs).await;
         let mut residents: Vec<Uuid> = msgs.iter().map(|m| m.resident_id).collect();
         residents.sort_unstable();
         residents.dedup();
@@ -132,9 +164,8 @@ impl Dialogue for Engine {
                 resident_id = %msg.resident_id,
                 msg_type = %msg.body.type_name(),
             );
-            let embedding = embeddings.remove(&msg.id);
             let (outcome, next) = self
-                .step_one(conn, msg, context, stored, embedding.as_deref())
+                .step_one(conn, msg, context, stored, prepared.embedding(msg.id))
                 .instrument(span)
                 .await?;
             if !changed.contains(&msg.resident_id) {
@@ -293,32 +324,6 @@ impl Engine {
             }));
         }
         Ok(outcome)
-    }
-
-    /// One call to the encoder for every text in the batch that is worth reading twice
-    /// (not a digit, a one-word answer or an emoji); what it can't answer in its budget is
-    /// read by the lexicon alone.
-    async fn embed(&self, msgs: &[InboundMessage]) -> HashMap<Uuid, Embedding> {
-        let Some(encoder) = &self.encoder else {
-            return HashMap::new();
-        };
-        let wanted: Vec<(Uuid, String)> = msgs
-            .iter()
-            .filter_map(|m| {
-                let t = m.body.text().map(str::trim)?;
-                needs_semantics(t).then(|| (m.id, semantic_text(t)))
-            })
-            .collect();
-        if wanted.is_empty() {
-            return HashMap::new();
-        }
-        let texts: Vec<&str> = wanted.iter().map(|(_, t)| t.as_str()).collect();
-        let vectors = encoder.embed_cached(&texts).await;
-        wanted
-            .into_iter()
-            .zip(vectors)
-            .filter_map(|((id, _), v)| v.map(|v| (id, v)))
-            .collect()
     }
 
     fn event(&self, body: &MessageBody, embedding: Option<&[f32]>) -> Event {

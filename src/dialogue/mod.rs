@@ -13,9 +13,11 @@ pub mod request;
 pub mod session;
 pub mod words;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
+use uuid::Uuid;
 
 use crate::channel::Dialogue;
 use crate::clock::SharedClock;
@@ -25,7 +27,7 @@ use crate::prompts::Prompts;
 use crate::ticket::TicketQueue;
 use anyhow::Context as _;
 
-use crate::understanding::encoder::Encoder;
+use crate::understanding::encoder::{Embedding, Encoder};
 use crate::understanding::intent::Intents;
 use crate::understanding::{detect_locale, Classification, Classifier};
 
@@ -40,6 +42,21 @@ pub struct Deps {
     pub queue: Arc<dyn TicketQueue>,
     /// For ticket numbers, which are taken outside the message's transaction.
     pub db: sqlx::PgPool,
+}
+
+/// What the dialogue read from a batch before its transaction opened
+/// ([`crate::channel::Dialogue::prepare`]): the encoder's vector for each message it
+/// answered for. A message without one is read by the lexicon alone. The channel only
+/// carries it from one step to the next.
+#[derive(Default)]
+pub struct Prepared {
+    embeddings: HashMap<Uuid, Embedding>,
+}
+
+impl Prepared {
+    fn embedding(&self, message: Uuid) -> Option<&[f32]> {
+        self.embeddings.get(&message).map(|v| &v[..])
+    }
 }
 
 /// Reading a message: what it asks for and which script it is written in. Production uses
@@ -80,17 +97,16 @@ pub fn build(deps: Deps) -> anyhow::Result<Arc<dyn Dialogue>> {
             .with_heads_file(&u.heads)
             .context("understanding.heads (needed because understanding.encoder.url is set)")?;
     }
-    let mut engine = build_with(deps, Arc::new(classifier))?;
-    if let Some(engine) = Arc::get_mut(&mut engine) {
-        engine.encoder = encoder.map(Arc::new);
-    }
+    let engine = build_with(deps, Arc::new(classifier), encoder.map(Arc::new))?;
     Ok(engine)
 }
 
-/// The engine with a given reader of messages.
+/// The engine with a given reader of messages and, for its semantic tier, the encoder
+/// (`None`: the reader reads the words alone).
 pub fn build_with(
     deps: Deps,
     understanding: Arc<dyn Understanding>,
+    encoder: Option<Arc<Encoder>>,
 ) -> anyhow::Result<Arc<Engine>> {
     let faq = faq::Faq::load(&deps.settings.understanding.faq)?;
     // Beside the FAQ: the words for what a reply means belong with the other word lists.
@@ -109,7 +125,7 @@ pub fn build_with(
         queue: deps.queue,
         db: deps.db,
         understanding,
-        encoder: None,
+        encoder,
         faq: Arc::new(faq),
         intents: Arc::new(intents),
     }))

@@ -123,7 +123,7 @@ fn engine(app: &TestApp) -> Arc<dyn Dialogue> {
         queue: app.state.queue.clone(),
         db: app.state.db.clone(),
     };
-    build_with(deps, Arc::new(Fake)).unwrap()
+    build_with(deps, Arc::new(Fake), None).unwrap()
 }
 
 async fn resident(app: &TestApp, building: Option<&str>, room: Option<&str>) -> Uuid {
@@ -178,8 +178,9 @@ async fn store(app: &TestApp, resident: Uuid, body: MessageBody) -> InboundMessa
 
 /// Handles `msg` in a transaction, commits, runs the after-commit work; the reply.
 async fn deliver(app: &TestApp, engine: &Arc<dyn Dialogue>, msg: &InboundMessage) -> String {
+    let prepared = engine.prepare(std::slice::from_ref(msg)).await;
     let mut tx = app.db.begin().await.unwrap();
-    let outcome = engine.handle(&mut tx, msg).await.unwrap();
+    let outcome = engine.handle(&mut tx, msg, &prepared).await.unwrap();
     tx.commit().await.unwrap();
     for job in outcome.after_commit {
         job.await;
@@ -418,8 +419,9 @@ async fn the_same_message_delivered_twice_files_one_ticket() {
     )
     .await;
     {
+        let prepared = c.engine.prepare(std::slice::from_ref(&confirm)).await;
         let mut tx = app.db.begin().await.unwrap();
-        c.engine.handle(&mut tx, &confirm).await.unwrap();
+        c.engine.handle(&mut tx, &confirm, &prepared).await.unwrap();
         tx.rollback().await.unwrap();
     }
     assert_eq!(tickets(&app, c.resident).await.len(), 1);

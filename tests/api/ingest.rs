@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use guanjia::channel::ingest::recover_once;
-use guanjia::channel::{Dialogue, InboundMessage, Outcome};
+use guanjia::channel::{Dialogue, InboundMessage, Outcome, Prepared};
 use sqlx::PgPool;
 
 pub use crate::helpers::{spawn_app_with_dialogue, spawn_app_with_dialogue_and_workers};
@@ -30,6 +30,7 @@ impl Dialogue for Slow {
         &self,
         _: &mut sqlx::PgConnection,
         msg: &InboundMessage,
+        _: &Prepared,
     ) -> anyhow::Result<Outcome> {
         tokio::time::sleep(self.0).await;
         Ok(Outcome::reply(format!(
@@ -48,6 +49,7 @@ impl Dialogue for FailFirst {
         &self,
         _: &mut sqlx::PgConnection,
         msg: &InboundMessage,
+        _: &Prepared,
     ) -> anyhow::Result<Outcome> {
         if self.1.fetch_add(1, Ordering::SeqCst) < self.0 {
             anyhow::bail!("dialogue down");
@@ -68,6 +70,7 @@ impl Dialogue for Verbose {
         &self,
         _: &mut sqlx::PgConnection,
         _: &InboundMessage,
+        _: &Prepared,
     ) -> anyhow::Result<Outcome> {
         Ok(Outcome::reply("报".repeat(1000)))
     }
@@ -250,6 +253,7 @@ impl Dialogue for HoldAndBoom {
         &self,
         _: &mut sqlx::PgConnection,
         msg: &InboundMessage,
+        _: &Prepared,
     ) -> anyhow::Result<Outcome> {
         let text = msg.body.text().unwrap_or_default();
         match text {

@@ -388,7 +388,7 @@ async fn a_possible_emergency_asks_once_then_files_or_goes_on() {
         queue: lender.state.queue.clone(),
         db: lender.state.db.clone(),
     };
-    let engine = build_with(deps, Arc::new(Hazard(Classifier::default()))).unwrap();
+    let engine = build_with(deps, Arc::new(Hazard(Classifier::default())), None).unwrap();
     let app = spawn_app_with_dialogue(engine, |_| {}).await;
     let duty = app.settings.service.duty_phone.clone();
     let count = |user: &str| {

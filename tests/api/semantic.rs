@@ -2,9 +2,11 @@
 //! lexicon reads alone, and the fallback is counted), and `guanjia classify` reads with
 //! both tiers when the local encoder runs.
 
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sqlx::PgPool;
 use tokio::io::AsyncReadExt;
 
 use crate::helpers::{spawn_app_with, with_encoder, TestApp};
@@ -74,6 +76,51 @@ async fn a_slow_encoder_is_not_waited_for_past_its_budget() {
     let before = fallbacks(&app).await;
     emergency_is_answered_in_time(&app).await;
     assert!(fallbacks(&app).await > before);
+}
+
+/// The encoder is asked before the batch's transaction opens: a call that may take its
+/// whole budget must not hold a resident's lock (and a pooled connection) meanwhile. The
+/// stand-in looks, while it is being asked, for a transaction of the app's database that
+/// holds an advisory lock (only the inbound batch takes those) and waits on someone else.
+#[tokio::test]
+async fn no_transaction_is_open_while_the_encoder_is_asked() {
+    let db: Arc<OnceLock<PgPool>> = Arc::default();
+    let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let answer = {
+        let (db, seen) = (db.clone(), seen.clone());
+        move || {
+            let (db, seen) = (db.clone(), seen.clone());
+            async move {
+                let db = db
+                    .get()
+                    .expect("the app is up before anyone speaks")
+                    .clone();
+                let held: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity a
+                     JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory'
+                     WHERE a.datname = current_database() AND a.state = 'idle in transaction'",
+                )
+                .fetch_one(&db)
+                .await
+                .unwrap();
+                seen.lock().unwrap().push(held);
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = axum::Router::new().route("/v1/embeddings", axum::routing::post(answer));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let app = app_with_encoder_at(port).await;
+    db.set(app.db.clone()).unwrap();
+    emergency_is_answered_in_time(&app).await;
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "the encoder was asked");
+    assert!(
+        seen.iter().all(|&n| n == 0),
+        "transactions holding a resident's lock while the encoder was asked: {seen:?}"
+    );
 }
 
 #[tokio::test]

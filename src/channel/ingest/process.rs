@@ -2,15 +2,16 @@
 //! serialised per resident by advisory locks.
 //!
 //! [`process_many`] is the path under load: one transaction (one commit) for a whole batch.
-//! If anything in it fails, the batch is undone and each message is retried on its own
-//! with [`process`], so one message that cannot be handled does not hold up the others.
+//! If anything in it fails, the batch is undone and each message is retried on its own,
+//! so one message that cannot be handled does not hold up the others. What the dialogue
+//! needs from outside PostgreSQL (the encoder) it prepares before the transaction opens.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Deps;
-use crate::channel::{InboundMessage, ManyOutcome};
+use crate::channel::{InboundMessage, ManyOutcome, Prepared};
 use crate::ticket::notify::{self, Notice, NoticeKind};
 
 /// The outcome of processing one message.
@@ -68,17 +69,37 @@ pub(super) fn refused_by_database(e: &sqlx::Error) -> bool {
 /// Runs the dialogue for `work` and records the result, all in one transaction. `None`
 /// when someone else (a recovery pass) processed it first.
 pub async fn process(state: &Deps, work: &Work) -> anyhow::Result<Option<Processed>> {
-    let mut done = try_many(state, std::slice::from_ref(work)).await?;
+    let prepared = prepare(state, std::slice::from_ref(work)).await;
+    process_prepared(state, work, &prepared).await
+}
+
+async fn process_prepared(
+    state: &Deps,
+    work: &Work,
+    prepared: &Prepared,
+) -> anyhow::Result<Option<Processed>> {
+    let mut done = try_many(state, std::slice::from_ref(work), prepared).await?;
     Ok(done.pop().flatten())
 }
 
+/// The dialogue's work that needs no database, done before the transaction opens: the
+/// residents' locks are not held across it. Messages another pass processes meanwhile are
+/// prepared for nothing, which is rare and cheaper than asking PostgreSQL first.
+async fn prepare(state: &Deps, batch: &[Work]) -> Prepared {
+    let msgs: Vec<InboundMessage> = batch.iter().map(|w| w.msg.clone()).collect();
+    state.dialogue.prepare(&msgs).await
+}
+
 /// Processes `batch` (stored messages, in arrival order) in one transaction; the answer is
-/// in the order of `batch`. Falls back to [`process`] one by one when the batch fails.
+/// in the order of `batch`. Falls back to processing one by one when the batch fails.
 pub async fn process_many(state: &Deps, batch: &[Work]) -> Vec<anyhow::Result<Option<Processed>>> {
+    // Once for the batch, and reused by the one-by-one fallback: a failed transaction says
+    // nothing about the encoder, which would otherwise be asked again per message.
+    let prepared = prepare(state, batch).await;
     if batch.len() == 1 {
-        return vec![process(state, &batch[0]).await];
+        return vec![process_prepared(state, &batch[0], &prepared).await];
     }
-    match try_many(state, batch).await {
+    match try_many(state, batch, &prepared).await {
         Ok(done) => done.into_iter().map(Ok).collect(),
         // PostgreSQL unreachable: retrying one by one would wait out the pool's timeout per
         // message. They are stored; the recovery worker finishes them.
@@ -100,14 +121,18 @@ pub async fn process_many(state: &Deps, batch: &[Work]) -> Vec<anyhow::Result<Op
             metrics::counter!("guanjia_ingest_batch_fallbacks_total").increment(1);
             let mut results = Vec::with_capacity(batch.len());
             for work in batch {
-                results.push(process(state, work).await);
+                results.push(process_prepared(state, work, &prepared).await);
             }
             results
         }
     }
 }
 
-async fn try_many(state: &Deps, batch: &[Work]) -> anyhow::Result<Vec<Option<Processed>>> {
+async fn try_many(
+    state: &Deps,
+    batch: &[Work],
+    prepared: &Prepared,
+) -> anyhow::Result<Vec<Option<Processed>>> {
     let mut tx = begin_locked(state, batch.iter().map(|w| w.msg.resident_id)).await?;
     let ids: Vec<Uuid> = batch.iter().map(|w| w.msg.id).collect();
     // Its own statement, so its snapshot is taken after the locks are held. LATERAL with
@@ -131,7 +156,8 @@ async fn try_many(state: &Deps, batch: &[Work]) -> anyhow::Result<Vec<Option<Pro
         .collect();
     todo.sort_by_cached_key(|w| (w.msg.channel.key(), w.msg.external_user.clone()));
     let msgs: Vec<InboundMessage> = todo.iter().map(|w| w.msg.clone()).collect();
-    let ManyOutcome { outcomes, undo } = state.dialogue.handle_many(&mut tx, &msgs).await?;
+    let ManyOutcome { outcomes, undo } =
+        state.dialogue.handle_many(&mut tx, &msgs, prepared).await?;
     // Replies and after-commit jobs part ways here: the jobs are not `Sync`, so nothing that
     // holds them may be borrowed across an await.
     let (replies, jobs): (Vec<(String, Vec<String>)>, Vec<_>) = outcomes
