@@ -32,10 +32,25 @@ pub fn detect_locale(text: &str) -> Locale {
             Locale::ZhHans
         };
     }
-    if text.chars().any(|c| CANTONESE_CHARS.contains(&c)) || to_simplified(text) != text {
-        Locale::ZhHant
-    } else {
-        Locale::ZhHans
+    // Characters only one script has, counted one by one: Cantonese written in simplified
+    // characters ("唔该帮我搵人嚟整个厕所") is answered in simplified even when a character
+    // or two of it (搵) is traditional.
+    let (mut traditional, mut simplified) = (0, 0);
+    let mut buf = [0u8; 4];
+    for c in text.chars().filter(|c| is_cjk(*c)) {
+        let one: &str = c.encode_utf8(&mut buf);
+        if zhconv(one, Variant::ZhHans) != one {
+            traditional += 1;
+        } else if zhconv(one, Variant::ZhHant) != one {
+            simplified += 1;
+        }
+    }
+    let cantonese = text.chars().any(|c| CANTONESE_CHARS.contains(&c));
+    match traditional.cmp(&simplified) {
+        std::cmp::Ordering::Greater => Locale::ZhHant,
+        std::cmp::Ordering::Less => Locale::ZhHans,
+        std::cmp::Ordering::Equal if cantonese => Locale::ZhHant,
+        std::cmp::Ordering::Equal => Locale::ZhHans,
     }
 }
 
@@ -75,6 +90,15 @@ mod tests {
     fn cantonese_wording_with_shared_characters_is_zh_hant() {
         assert_eq!(detect_locale("冇水"), Locale::ZhHant);
         assert_eq!(detect_locale("快啲嚟"), Locale::ZhHant);
+    }
+
+    #[test]
+    fn cantonese_in_simplified_characters_is_zh_hans() {
+        assert_eq!(
+            detect_locale("我屋企厕所个水箱一直漏水啊，唔该帮我搵人嚟整"),
+            Locale::ZhHans
+        );
+        assert_eq!(detect_locale("系呀，仲好大阵味"), Locale::ZhHans);
     }
 
     #[test]

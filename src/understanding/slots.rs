@@ -133,8 +133,24 @@ impl SlotGrammar {
             used[s..e].iter_mut().for_each(|u| *u = true);
         }
         let mut slots = self.find_place(&chars, &used);
+        // "B1车库", "地下二层车库": a level before the area says which one.
+        let level_before = |s: usize| {
+            chars[s.saturating_sub(4)..s]
+                .iter()
+                .any(|c| c.is_ascii_digit() || chinese_digit(*c).is_some())
+        };
+        // "小区大堂", "屋苑大堂": the estate's own, of which there is one.
+        let estate_before = |s: usize| {
+            let before: String = chars[s.saturating_sub(4)..s].iter().collect();
+            ["小区", "社区", "屋苑", "苑", "estate", "main"]
+                .iter()
+                .any(|w| before.contains(w))
+        };
         let area = self.find_public_area(&chars).filter(|(s, e)| {
             slots.building.is_some()
+                || slots.floor.is_some()
+                || level_before(*s)
+                || estate_before(*s)
                 || !self
                     .in_building_areas
                     .iter()

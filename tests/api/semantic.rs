@@ -204,7 +204,7 @@ async fn a_possible_emergency_in_three_scripts_asks_once_then_files_or_goes_on()
         ("天花板好像在滴水 灯那里", "还在滴", "2"),
         ("樓梯間好似有啲煙味", "仲有", "冇喇"),
         (
-            "the power flickered a few times in my flat",
+            "there's a slight smell in the hallway, not sure what it is",
             "yes, still",
             "no, it's fine now",
         ),

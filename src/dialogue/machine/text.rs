@@ -35,7 +35,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         ..
     } = state
     {
-        if let Some(next) = after_emergency(which, t, &r, sure_emergency, fx) {
+        if let Some(next) = after_emergency(which, t, &r, sure_emergency, ctx, fx) {
             return next;
         }
     }
@@ -122,6 +122,15 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     }
 }
 
+/// A message that tells a problem and names no place: a repair or complaint the lexicon
+/// is sure of, long enough to be a description.
+fn describes_problem(t: &TextInput) -> bool {
+    matches!(t.class.kind, Kind::Repair | Kind::Complaint)
+        && t.class.confidence >= 0.6
+        && !t.class.slots.has_place()
+        && crate::understanding::intent::weight(&t.text) >= 6
+}
+
 /// Just after an emergency was filed: more about the same hazard ("还在冒烟", "要不要打
 /// 119？", "yes, still there") is told to the duty team's ticket, not filed again, and the
 /// guidance is given again; word that it is over is acknowledged (the duty team still
@@ -132,12 +141,13 @@ fn after_emergency(
     t: &TextInput,
     r: &Reading,
     sure_emergency: bool,
+    ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> Option<State> {
-    // "电梯停了有人被困" says "停了" and is no news that it is over.
-    let hazard_told = sure_emergency || t.class.possible_emergency;
+    // "电梯停了有人被困" says "停了" and is no news that it is over; "the smell is gone"
+    // names the hazard and is.
     let over =
-        !hazard_told && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
+        !sure_emergency && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
     if over {
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
         return Some(State::idle());
@@ -146,11 +156,22 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
         return Some(State::after_emergency(which));
     }
+    // Anything short that names no other place, opens no other need ("另外…") and asks
+    // nothing the FAQ answers is about the emergency ("按了警铃没人应 你们快点来啊",
+    // "我已經到樓下了", "使唔使閂咗總水掣先？").
+    let short_word = r.intent.is_none()
+        && crate::understanding::intent::weight(&t.text) <= 30
+        && !t.class.slots.has_place()
+        && t.class.kind != Kind::Suggestion
+        && t.parts.is_empty()
+        && !ctx.intents.opens_with_connector(&t.text)
+        && ctx.faq.find(&t.simplified).is_none();
     let about_it = r.is(Intent::Alarm)
         || r.still == Some(true)
         || r.is(Intent::Confirm)
         || t.class.possible_emergency
-        || sure_emergency && !t.class.slots.has_place();
+        || sure_emergency && !t.class.slots.has_place()
+        || short_word;
     if !about_it {
         return None;
     }
@@ -242,11 +263,12 @@ fn idle_text(
             return State::idle();
         }
         // "对" / "ok" with nothing waiting for it: what was done is acknowledged, not
-        // met with "I didn't understand".
-        Some(Intent::Confirm) => {
+        // met with "I didn't understand". "那帮我报个修，…" is a request, not a yes.
+        Some(Intent::Confirm) if !r.loose => {
             fx.push(Effect::Reply(Msg::key(Prompt::Noted)));
             return State::idle();
         }
+        Some(Intent::Confirm) => {}
         Some(Intent::Cancel | Intent::End) => {
             fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
             fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
@@ -580,6 +602,19 @@ fn collecting_text(
                     req,
                     awaiting,
                     nudged: true,
+                };
+            } else if describes_problem(t) {
+                // "厨房水龙头关不紧" answers what, not where: it becomes the problem (what
+                // was said before stays as detail), and where is asked again.
+                if let Some(before) = req.problem.replace(t.text.trim().to_owned()) {
+                    req.details.push(before);
+                }
+                req.absorb(&t.class);
+                fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+                return State::Collecting {
+                    req,
+                    awaiting,
+                    nudged,
                 };
             } else {
                 req.place = Some(Place {
