@@ -82,17 +82,8 @@ pub fn sample() -> MonthlyReport {
         .collect();
     // A complaint first read as a repair for engineering, corrected, then made urgent.
     let misread = tickets[0].id;
-    let correction = |when: &str, from: [&str; 4], to: [&str; 4]| CorrectionRow {
-        ticket_id: misread,
-        at: at(when),
-        from_kind: from[0].into(),
-        kind: to[0].into(),
-        from_urgency: from[1].into(),
-        urgency: to[1].into(),
-        from_department: from[2].into(),
-        department: to[2].into(),
-        from_category: from[3].into(),
-        category: to[3].into(),
+    let correction = |when: &str, from: [&str; 4], to: [&str; 4]| {
+        CorrectionRow::changed(misread, at(when), from, to)
     };
     let first = ["repair", "normal", "engineering", "environment"];
     let corrected = ["complaint", "normal", "customer_service", "environment"];

@@ -68,6 +68,27 @@ pub struct CorrectionRow {
     pub category: String,
 }
 
+impl CorrectionRow {
+    /// A correction of `ticket_id` at `at` from (kind, urgency, department, category) to
+    /// another; for fixtures and tests.
+    pub fn changed(ticket_id: Uuid, at: DateTime<Utc>, from: [&str; 4], to: [&str; 4]) -> Self {
+        let [from_kind, from_urgency, from_department, from_category] = from.map(String::from);
+        let [kind, urgency, department, category] = to.map(String::from);
+        Self {
+            ticket_id,
+            at,
+            from_kind,
+            kind,
+            from_urgency,
+            urgency,
+            from_department,
+            department,
+            from_category,
+            category,
+        }
+    }
+}
+
 /// Everything `compute` needs for one month.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {

@@ -156,6 +156,18 @@ impl SlotGrammar {
                     .iter()
                     .any(|w| w[..] == chars[*s..*e])
         });
+        // The level goes with the area it names: "B1车库", "地下二层停车场".
+        let area = area.map(|(mut s, e)| {
+            while s > 0
+                && (chars[s - 1].is_ascii_alphanumeric()
+                    || chinese_digit(chars[s - 1]).is_some()
+                    || "地下负层".contains(chars[s - 1]))
+                && !used[s - 1]
+            {
+                s -= 1;
+            }
+            (s, e)
+        });
         slots.spot = numbered.or(area).map(|(s, e)| quote(s, e));
         slots.phone = phone;
         slots.time = self
@@ -759,6 +771,16 @@ mod tests {
             (None, some("3"), None)
         );
         assert_eq!(place("12樓B室 冷氣機滴水"), (None, some("12"), some("12B")));
+    }
+
+    #[test]
+    fn a_level_goes_with_its_area() {
+        assert_eq!(slots("B1车库靠近电梯那边").spot, some("B1车库"));
+        assert_eq!(
+            slots("地下二层停车场灯坏了").spot.as_deref(),
+            Some("地下二层停车场")
+        );
+        assert_eq!(slots("小区大堂的灯坏了").spot, some("大堂"));
     }
 
     #[test]

@@ -146,8 +146,10 @@ fn after_emergency(
 ) -> Option<State> {
     // "电梯停了有人被困" says "停了" and is no news that it is over; "the smell is gone"
     // names the hazard and is.
-    let over =
-        !sure_emergency && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
+    // "no it stopped, … the smell is gone": a no first says it is over whatever follows.
+    let says_no = matches!(r.intent, Some(Intent::Deny | Intent::Correct));
+    let over = (!sure_emergency || says_no)
+        && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
     if over {
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
         return Some(State::idle());

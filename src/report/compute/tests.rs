@@ -727,18 +727,7 @@ fn the_report_serializes_with_its_month_as_text() {
 }
 
 fn correction(t: &TicketRow, when: &str, from: [&str; 4], to: [&str; 4]) -> CorrectionRow {
-    CorrectionRow {
-        ticket_id: t.id,
-        at: at(when),
-        from_kind: from[0].into(),
-        kind: to[0].into(),
-        from_urgency: from[1].into(),
-        urgency: to[1].into(),
-        from_department: from[2].into(),
-        department: to[2].into(),
-        from_category: from[3].into(),
-        category: to[3].into(),
-    }
+    CorrectionRow::changed(t.id, at(when), from, to)
 }
 
 #[test]
