@@ -63,6 +63,10 @@ pub struct Timing {
     pub hypothetical: Vec<String>,
     #[serde(default)]
     pub ongoing: Vec<String>,
+    /// Said to be over now ("it's gone now", "水已经退了"): their "now" is no sign that it
+    /// goes on.
+    #[serde(default)]
+    pub over: Vec<String>,
 }
 
 /// Terms in the form messages are matched in.
@@ -80,6 +84,7 @@ impl Timing {
             past: fold(self.past),
             hypothetical: fold(self.hypothetical),
             ongoing: fold(self.ongoing),
+            over: fold(self.over),
         }
     }
 
@@ -87,7 +92,8 @@ impl Timing {
     /// or in a question about "what if", and says nothing of it going on now.
     pub fn not_now(&self, prepared: &str) -> bool {
         let has = |terms: &[String]| terms.iter().any(|t| contains_term(prepared, t));
-        (has(&self.past) || has(&self.hypothetical)) && !has(&self.ongoing)
+        let over = has(&self.over);
+        (over || has(&self.past) || has(&self.hypothetical)) && (over || !has(&self.ongoing))
     }
 }
 

@@ -202,7 +202,7 @@ async fn a_possible_emergency_in_three_scripts_asks_once_then_files_or_goes_on()
     let duty = app.settings.service.duty_phone.clone();
     for (n, (first, still, stopped)) in [
         ("天花板好像在滴水 灯那里", "还在滴", "2"),
-        ("樓梯間好似有啲煙味", "仲有", "冇喇"),
+        ("電錶箱好似有啲聲", "仲有", "冇喇"),
         (
             "there's a slight smell in the hallway, not sure what it is",
             "yes, still",
