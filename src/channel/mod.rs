@@ -13,7 +13,27 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use crate::dialogue::Prepared;
+use crate::understanding::encoder::Embedding;
+
+/// What the dialogue read from a batch before its transaction opened
+/// ([`Dialogue::prepare`]): the encoder's vector for each message it answered for. A
+/// message without one is read by the lexicon alone. The channel only carries it from one
+/// step to the next; it lives here, beside the trait, so that the dialogue depends on the
+/// channel and not the other way round.
+#[derive(Default)]
+pub struct Prepared {
+    embeddings: std::collections::HashMap<Uuid, Embedding>,
+}
+
+impl Prepared {
+    pub fn new(embeddings: std::collections::HashMap<Uuid, Embedding>) -> Self {
+        Self { embeddings }
+    }
+
+    pub fn embedding(&self, message: Uuid) -> Option<&[f32]> {
+        self.embeddings.get(&message).map(|v| &v[..])
+    }
+}
 
 /// Which door a message came through: `wechat:<account>` or `webhook:<channel>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -21,8 +21,10 @@ use super::machine::{
 use super::prompt::{Act, Prompt};
 use super::render::Renderer;
 use super::session::{self, Stored};
-use super::{words, Prepared, Understanding};
-use crate::channel::{Dialogue, InboundMessage, ManyOutcome, MessageBody, Outcome, PlatformEvent};
+use super::{words, Understanding};
+use crate::channel::{
+    Dialogue, InboundMessage, ManyOutcome, MessageBody, Outcome, PlatformEvent, Prepared,
+};
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
 use crate::domain::Locale;
@@ -84,13 +86,13 @@ impl Dialogue for Engine {
         }
         let texts: Vec<&str> = wanted.iter().map(|(_, t)| t.as_str()).collect();
         let vectors = encoder.embed_cached(&texts).await;
-        Prepared {
-            embeddings: wanted
+        Prepared::new(
+            wanted
                 .into_iter()
                 .zip(vectors)
                 .filter_map(|((id, _), v)| v.map(|v| (id, v)))
                 .collect(),
-        }
+        )
     }
 
     async fn handle(

@@ -13,11 +13,9 @@ pub mod request;
 pub mod session;
 pub mod words;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
-use uuid::Uuid;
 
 use crate::channel::Dialogue;
 use crate::clock::SharedClock;
@@ -27,7 +25,7 @@ use crate::prompts::Prompts;
 use crate::ticket::TicketQueue;
 use anyhow::Context as _;
 
-use crate::understanding::encoder::{Embedding, Encoder};
+use crate::understanding::encoder::Encoder;
 use crate::understanding::intent::Intents;
 use crate::understanding::{detect_locale, Classification, Classifier};
 
@@ -42,21 +40,6 @@ pub struct Deps {
     pub queue: Arc<dyn TicketQueue>,
     /// For ticket numbers, which are taken outside the message's transaction.
     pub db: sqlx::PgPool,
-}
-
-/// What the dialogue read from a batch before its transaction opened
-/// ([`crate::channel::Dialogue::prepare`]): the encoder's vector for each message it
-/// answered for. A message without one is read by the lexicon alone. The channel only
-/// carries it from one step to the next.
-#[derive(Default)]
-pub struct Prepared {
-    embeddings: HashMap<Uuid, Embedding>,
-}
-
-impl Prepared {
-    fn embedding(&self, message: Uuid) -> Option<&[f32]> {
-        self.embeddings.get(&message).map(|v| &v[..])
-    }
 }
 
 /// Reading a message: what it asks for and which script it is written in. Production uses
