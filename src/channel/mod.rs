@@ -7,6 +7,8 @@ pub mod ingest;
 pub mod webhook;
 pub mod wechat;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -22,11 +24,11 @@ use crate::understanding::encoder::Embedding;
 /// channel and not the other way round.
 #[derive(Default)]
 pub struct Prepared {
-    embeddings: std::collections::HashMap<Uuid, Embedding>,
+    embeddings: HashMap<Uuid, Embedding>,
 }
 
 impl Prepared {
-    pub fn new(embeddings: std::collections::HashMap<Uuid, Embedding>) -> Self {
+    pub fn new(embeddings: HashMap<Uuid, Embedding>) -> Self {
         Self { embeddings }
     }
 

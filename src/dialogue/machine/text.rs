@@ -5,6 +5,7 @@
 //! would, and a correction changes only the part it names.
 
 use super::*;
+use crate::understanding::intent::weight;
 
 /// An intent that steers the conversation, as opposed to words that describe a problem.
 fn steers(r: &Reading) -> bool {
@@ -128,7 +129,7 @@ fn describes_problem(t: &TextInput) -> bool {
     matches!(t.class.kind, Kind::Repair | Kind::Complaint)
         && t.class.confidence >= 0.6
         && !t.class.slots.has_place()
-        && crate::understanding::intent::weight(&t.text) >= 6
+        && weight(&t.text) >= 6
 }
 
 /// Just after an emergency was filed: more about the same hazard ("还在冒烟", "要不要打
@@ -144,9 +145,8 @@ fn after_emergency(
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> Option<State> {
-    // "电梯停了有人被困" says "停了" and is no news that it is over; "the smell is gone"
-    // names the hazard and is.
-    // "no it stopped, … the smell is gone": a no first says it is over whatever follows.
+    // "电梯停了有人被困" says "停了" and is no news that it is over, but a no first ("no it
+    // stopped, … the smell is gone") says it is, whatever follows.
     let says_no = matches!(r.intent, Some(Intent::Deny | Intent::Correct));
     let over = (!sure_emergency || says_no)
         && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
@@ -162,7 +162,7 @@ fn after_emergency(
     // nothing the FAQ answers is about the emergency ("按了警铃没人应 你们快点来啊",
     // "我已經到樓下了", "使唔使閂咗總水掣先？").
     let short_word = r.intent.is_none()
-        && crate::understanding::intent::weight(&t.text) <= 30
+        && weight(&t.text) <= 30
         && !t.class.slots.has_place()
         && t.class.kind != Kind::Suggestion
         && t.parts.is_empty()
@@ -310,7 +310,7 @@ fn idle_text(
             // "热水器好了，谢谢师傅" is the loop closing; praise to record says so
             // ("表扬…", "点赞") or takes the time to tell what was good.
             let outright = is_outright_praise(&t.simplified);
-            let closing = !outright && crate::understanding::intent::weight(&t.text) <= 24;
+            let closing = !outright && weight(&t.text) <= 24;
             if ctx.intents.is_thankful(&t.text) && closing {
                 // "好的谢谢师傅": closing the loop, not a record for the staff file.
                 fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
