@@ -76,4 +76,9 @@ pub enum Effect {
     },
     /// Lists the resident's open tickets.
     ListStatus,
+    /// Gives the place told after an emergency was filed without one to that ticket.
+    LocateEmergency(Place),
+    /// Cancels the resident's newest ticket if nobody has taken it yet (a resident may
+    /// withdraw a request while it waits in the queue, not an emergency).
+    CancelNewest,
 }

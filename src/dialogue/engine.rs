@@ -30,7 +30,9 @@ use crate::configuration::Settings;
 use crate::domain::Locale;
 use crate::prompts::Prompts;
 use crate::ticket::repository::NewAttachment;
-use crate::ticket::{self, residents, NewTicket, Ticket, TicketContext, TicketQueue};
+use crate::ticket::{
+    self, residents, NewTicket, Status, Ticket, TicketContext, TicketQueue, Urgency,
+};
 use crate::understanding::encoder::Encoder;
 use crate::understanding::intent::Intents;
 use crate::understanding::{needs_semantics, semantic_text};
@@ -465,6 +467,22 @@ impl Engine {
             Effect::EndHandoff { handoff_id } => {
                 residents::end_handoff(conn, handoff_id, now).await?
             }
+            Effect::LocateEmergency(place) => {
+                let label = renderer.place(Some(&place));
+                let location = ticket::repository::Location {
+                    building: place.building.as_deref(),
+                    unit: place.unit.as_deref(),
+                    room: place.room.as_deref(),
+                    label: &label,
+                };
+                let urgency = Urgency::Emergency;
+                ticket::repository::locate_newest(conn, resident.id, urgency, now, location)
+                    .await?;
+            }
+            Effect::CancelNewest => {
+                self.cancel_newest(conn, tctx, resident, renderer, edge)
+                    .await?
+            }
             Effect::ListStatus => {
                 edge.act(Some(Act::Status));
                 let open = ticket::repository::open_for_resident(conn, resident.id).await?;
@@ -490,6 +508,50 @@ impl Engine {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Withdraws the resident's newest request while it still waits in the queue; an
+    /// emergency or a request staff have taken is not withdrawn from chat.
+    async fn cancel_newest(
+        &self,
+        conn: &mut PgConnection,
+        tctx: &TicketContext,
+        resident: &residents::Resident,
+        renderer: &Renderer<'_>,
+        edge: &mut Edge,
+    ) -> anyhow::Result<()> {
+        let open = ticket::repository::open_for_resident(conn, resident.id).await?;
+        let Some(newest) = open.first() else {
+            for key in [Prompt::NothingPending, Prompt::Menu] {
+                edge.act(key.act());
+                edge.replies.push(renderer.text(key.key(), &[]));
+            }
+            return Ok(());
+        };
+        let number = [("number", newest.number.clone())];
+        let waiting = matches!(newest.status, Status::Queued | Status::Reopened);
+        if !waiting || newest.urgency == Urgency::Emergency {
+            let key = Prompt::TicketCancelTooLate;
+            edge.act(key.act());
+            edge.replies.push(renderer.text(key.key(), &number));
+            return Ok(());
+        }
+        let actor = ticket::repository::Actor::Resident(resident.id);
+        let note = Some("withdrawn by the resident in chat");
+        let cancelled =
+            ticket::lifecycle::transition(conn, tctx, newest.id, actor, Status::Cancelled, note)
+                .await?;
+        let queue = self.queue.clone();
+        edge.outcome.after_commit.push(Box::pin(async move {
+            if let Err(e) = queue.push(&cancelled).await {
+                // The queue reconciler drops it from Redis otherwise.
+                tracing::warn!(error = %e, ticket = %cancelled.number, "unqueueing a cancelled ticket");
+            }
+        }));
+        let key = Prompt::TicketCancelled;
+        edge.act(key.act());
+        edge.replies.push(renderer.text(key.key(), &number));
         Ok(())
     }
 

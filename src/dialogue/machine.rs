@@ -36,6 +36,9 @@ pub enum State {
         /// another or being read as a place.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         emergency: Option<Emergency>,
+        /// That emergency was filed without a place: a place told next is its place.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        placeless: bool,
     },
     Collecting {
         req: Request,
@@ -92,13 +95,15 @@ impl State {
         State::Idle {
             clarified: false,
             emergency: None,
+            placeless: false,
         }
     }
 
-    fn after_emergency(which: Emergency) -> Self {
+    fn after_emergency(which: Emergency, placeless: bool) -> Self {
         State::Idle {
             clarified: false,
             emergency: Some(which),
+            placeless,
         }
     }
 }
@@ -444,6 +449,7 @@ fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
     State::Idle {
         clarified: true,
         emergency: None,
+        placeless: false,
     }
 }
 
@@ -695,6 +701,7 @@ fn emergency(
         Emergency::General => words::emergency_of(&t.simplified),
         e => e,
     };
+    let placeless = req.place.is_none();
     let place_msg = match &req.place {
         Some(p) => Msg::with(
             Prompt::EmergencyPlaceKnown,
@@ -711,7 +718,7 @@ fn emergency(
             Msg::key(Prompt::EmergencyDuty),
         ],
     });
-    State::after_emergency(which)
+    State::after_emergency(which, placeless)
 }
 
 mod text;

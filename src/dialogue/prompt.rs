@@ -137,6 +137,10 @@ prompts! {
     EmergencyDuty => "emergency.duty", None;
     EmergencyFollowUp => "emergency.follow_up", Some(Act::Emergency);
     EmergencyOver => "emergency.over", Some(Act::Ack);
+    EmergencyLocated => "emergency.located", Some(Act::Emergency);
+    // Rendered by the engine with the ticket's number.
+    TicketCancelled => "ticket_cancel.done", Some(Act::Cancelled);
+    TicketCancelTooLate => "ticket_cancel.too_late", Some(Act::Ack);
     PossibleAsk => "possible.ask", Some(Act::PossibleEmergency);
     PossibleNo => "possible.no", None;
     MultiAlso => "multi.also", Some(Act::WhichFirst);

@@ -110,6 +110,7 @@ mod tests {
             state: State::Idle {
                 clarified: true,
                 emergency: None,
+                placeless: false,
             },
             last_activity: Utc::now(),
         };
@@ -117,6 +118,7 @@ mod tests {
             state: State::Idle {
                 clarified: false,
                 emergency: None,
+                placeless: false,
             },
             last_activity: Utc::now(),
         };

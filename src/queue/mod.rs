@@ -43,11 +43,16 @@ pub struct RedisQueue {
 
 #[async_trait]
 impl TicketQueue for RedisQueue {
-    /// Adds a waiting ticket to its department's queue (idempotent); other statuses are
-    /// ignored, so callers may push after any change.
+    /// Keeps the ticket's department queue in step with its status (idempotent): a waiting
+    /// ticket is added, a finished one (cancelled, closed) is taken out, and a held one is
+    /// left alone, so callers may push after any change.
     async fn push(&self, ticket: &Ticket) -> anyhow::Result<()> {
         if ticket.status.is_queued() {
             self.store.push(ticket).await?;
+        } else if !ticket.status.is_open() {
+            let (d, id) = (ticket.department, ticket.id.to_string());
+            self.store.remove(d, &id).await?;
+            self.store.forget_holder(d, &id).await?;
         }
         Ok(())
     }

@@ -190,6 +190,8 @@ pub enum Event<'a> {
     },
     /// Staff corrected what the classifier read: `changes` is `kind repair → complaint; …`.
     Reclassified { changes: &'a str, note: &'a str },
+    /// The resident told where, after the ticket was filed without a place.
+    Located { location: &'a str },
 }
 
 impl Event<'_> {
@@ -214,6 +216,7 @@ impl Event<'_> {
             Event::Important { .. } => "important",
             Event::SeverityRaised { .. } => "severity",
             Event::Reclassified { .. } => "reclassified",
+            Event::Located { .. } => "located",
         }
     }
 
@@ -247,6 +250,7 @@ impl Event<'_> {
                 Some(changes.to_owned())
             }
             Event::Reclassified { changes, note } => Some(format!("{changes}: {note}")),
+            Event::Located { location } => Some(location.to_owned()),
         }
     }
 }
@@ -462,6 +466,50 @@ pub async fn get_by_number(conn: &mut PgConnection, number: &str) -> sqlx::Resul
         .bind(number)
         .fetch_optional(conn)
         .await
+}
+
+/// Where a ticket is, as the resident told it after filing.
+pub struct Location<'a> {
+    pub building: Option<&'a str>,
+    pub unit: Option<&'a str>,
+    pub room: Option<&'a str>,
+    pub label: &'a str,
+}
+
+/// Gives the resident's newest open ticket of `urgency` that was filed without a place the
+/// place they told afterwards; `None` when there is no such ticket.
+pub async fn locate_newest(
+    conn: &mut PgConnection,
+    resident_id: Uuid,
+    urgency: Urgency,
+    at: DateTime<Utc>,
+    place: Location<'_>,
+) -> sqlx::Result<Option<Ticket>> {
+    let located: Option<Ticket> = sqlx::query_as(
+        "UPDATE tickets SET building = $3, unit = $4, room = $5, location = $6, updated_at = $7
+         WHERE id = (SELECT id FROM tickets
+                     WHERE resident_id = $1 AND urgency = $2 AND location IS NULL
+                       AND status = ANY($8)
+                     ORDER BY created_at DESC LIMIT 1 FOR UPDATE)
+         RETURNING *",
+    )
+    .bind(resident_id)
+    .bind(urgency.as_str())
+    .bind(place.building)
+    .bind(place.unit)
+    .bind(place.room)
+    .bind(place.label)
+    .bind(at)
+    .bind(Status::OPEN)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(t) = &located {
+        let event = Event::Located {
+            location: place.label,
+        };
+        record(conn, t.id, at, Actor::Resident(resident_id), event).await?;
+    }
+    Ok(located)
 }
 
 /// A resident's tickets that are not closed or cancelled, newest first.

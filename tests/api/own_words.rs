@@ -281,6 +281,113 @@ async fn what_follows_an_emergency_is_told_to_it_not_filed_again() {
 }
 
 #[tokio::test]
+async fn a_place_told_after_an_emergency_goes_on_its_ticket() {
+    let app = spawn_app().await;
+    for (report, place, room) in [
+        (
+            "电梯突然停了，我妈被困在里面出不来！",
+            "3栋2单元 1502门口那部",
+            "1502",
+        ),
+        (
+            "部𨋢停咗，我阿媽困咗喺入面出唔到嚟！",
+            "3座15樓1502室",
+            "1502",
+        ),
+        (
+            "My mum is stuck in the lift right now, the door won't open!",
+            "Block 3, flat 1502",
+            "1502",
+        ),
+    ] {
+        let me = Chat::new(&app, "locate");
+        let r = me.say(report).await;
+        assert!(r.does("emergency"), "{report}: {:?} {}", r.acts, r.text);
+        assert_eq!(
+            me.tickets().await[0].2,
+            None,
+            "{report}: filed without a place"
+        );
+        let r = me.say(place).await;
+        assert!(r.does("emergency"), "{place}: {:?} {}", r.acts, r.text);
+        assert!(r.text.contains(room), "{place}: {}", r.text);
+        let tickets = me.tickets().await;
+        assert_eq!(tickets.len(), 1, "{place}: {tickets:?}");
+        let located = tickets[0].2.as_deref().unwrap_or_default();
+        assert!(located.contains(room), "{place}: {located}");
+        let (events,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+             JOIN residents r ON r.id = t.resident_id
+             WHERE r.external_id = $1 AND e.action = 'located'",
+        )
+        .bind(&me.user)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(events, 1, "the place is in the ticket's history");
+    }
+}
+
+#[tokio::test]
+async fn a_request_just_filed_is_withdrawn_in_chat_until_staff_take_it() {
+    let app = spawn_app().await;
+    for (report, cancel) in [
+        ("3栋2单元1101 卫生间排气扇噪音很大", "不用了，取消吧"),
+        ("3棟2單元1101 浴室抽氣扇好嘈", "取消"),
+        (
+            "The bathroom fan is really noisy, Block 3 flat 1101",
+            "cancel",
+        ),
+    ] {
+        let me = Chat::new(&app, "withdraw");
+        me.say(report).await;
+        let r = me.say("1").await;
+        assert!(r.does("filed"), "{report}: {:?} {}", r.acts, r.text);
+        let r = me.say(cancel).await;
+        assert!(r.does("cancelled"), "{cancel}: {:?} {}", r.acts, r.text);
+        let (status, queued): (String, bool) = sqlx::query_as(
+            "SELECT t.status, EXISTS (SELECT 1 FROM ticket_events e
+                 WHERE e.ticket_id = t.id AND e.action = 'cancelled' AND e.actor_kind = 'resident')
+             FROM tickets t JOIN residents r ON r.id = t.resident_id WHERE r.external_id = $1",
+        )
+        .bind(&me.user)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!((status.as_str(), queued), ("cancelled", true), "{cancel}");
+        // Nothing left to withdraw: said so, and nothing changes.
+        let r = me.say(cancel).await;
+        assert!(
+            r.does("ack") && !r.does("cancelled"),
+            "{cancel}: {:?}",
+            r.acts
+        );
+    }
+    // A request staff have claimed is not withdrawn from chat.
+    let me = Chat::new(&app, "withdraw");
+    me.say("3栋2单元1101 卫生间排气扇噪音很大").await;
+    me.say("1").await;
+    sqlx::query(
+        "UPDATE tickets SET status = 'claimed' FROM residents r
+         WHERE r.id = tickets.resident_id AND r.external_id = $1",
+    )
+    .bind(&me.user)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let r = me.say("取消").await;
+    assert!(!r.does("cancelled"), "{:?} {}", r.acts, r.text);
+    let (status,): (String,) = sqlx::query_as(
+        "SELECT t.status FROM tickets t JOIN residents r ON r.id = t.resident_id WHERE r.external_id = $1",
+    )
+    .bind(&me.user)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(status, "claimed");
+}
+
+#[tokio::test]
 async fn addresses_two_needs_and_the_reply_script() {
     let app = spawn_app().await;
     for (report, shows) in [

@@ -180,10 +180,12 @@ fn tag(state: &State) -> &'static str {
         State::Idle {
             clarified: false,
             emergency: None,
+            ..
         } => "idle",
         State::Idle {
             clarified: true,
             emergency: None,
+            ..
         } => "idle*",
         State::Idle {
             emergency: Some(_), ..
@@ -225,6 +227,8 @@ fn sig(fx: &[Effect]) -> String {
             Effect::ForwardToConcierge { .. } => "forward".into(),
             Effect::EndHandoff { .. } => "end".into(),
             Effect::ListStatus => "status".into(),
+            Effect::LocateEmergency(_) => "locate".into(),
+            Effect::CancelNewest => "cancel_newest".into(),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -237,6 +241,7 @@ fn states() -> Vec<(&'static str, State)> {
             State::Idle {
                 clarified: false,
                 emergency: None,
+                placeless: false,
             },
         ),
         (
@@ -244,6 +249,7 @@ fn states() -> Vec<(&'static str, State)> {
             State::Idle {
                 clarified: true,
                 emergency: None,
+                placeless: false,
             },
         ),
         (
@@ -251,6 +257,7 @@ fn states() -> Vec<(&'static str, State)> {
             State::Idle {
                 clarified: false,
                 emergency: Some(Emergency::Gas),
+                placeless: false,
             },
         ),
         (
@@ -455,7 +462,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "5", "idle", "handoff"),
     ("idle", "yes", "idle", "noted"),
     ("idle", "no", "idle*", "clarify"),
-    ("idle", "cancel", "idle", "nothing_pending menu"),
+    ("idle", "cancel", "idle", "cancel_newest"),
     ("idle", "status", "idle", "status"),
     ("idle", "human", "idle", "handoff"),
     ("idle", "end", "idle", "nothing_pending menu"),
@@ -486,7 +493,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle*", "5", "idle", "handoff"),
     ("idle*", "yes", "idle", "noted"),
     ("idle*", "no", "idle*", "menu"),
-    ("idle*", "cancel", "idle", "nothing_pending menu"),
+    ("idle*", "cancel", "idle", "cancel_newest"),
     ("idle*", "status", "idle*", "status"),
     ("idle*", "human", "idle", "handoff"),
     ("idle*", "end", "idle", "nothing_pending menu"),
@@ -674,7 +681,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "own:report", "problem?", "ask.problem_repair"),
     ("still?", "own:report", "still?", "possible.ask"),
     ("idle", "own:yes", "idle", "noted"),
-    ("idle", "own:cancel", "idle", "nothing_pending menu"),
+    ("idle", "own:cancel", "idle", "cancel_newest"),
     ("idle", "own:human", "idle", "handoff"),
     ("idle", "own:status", "idle", "status"),
     ("idle", "correct:room", "idle*", "clarify"),
@@ -688,7 +695,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "still", "idle*", "clarify"),
     ("idle", "stopped", "idle", "ack_done"),
     ("idle*", "own:yes", "idle", "noted"),
-    ("idle*", "own:cancel", "idle", "nothing_pending menu"),
+    ("idle*", "own:cancel", "idle", "cancel_newest"),
     ("idle*", "own:human", "idle", "handoff"),
     ("idle*", "own:status", "idle*", "status"),
     ("idle*", "correct:room", "idle*", "menu"),
@@ -823,7 +830,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle!", "5", "idle", "handoff"),
     ("idle!", "yes", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "no", "idle*", "clarify"),
-    ("idle!", "cancel", "idle", "nothing_pending menu"),
+    ("idle!", "cancel", "idle", "emergency.over"),
     ("idle!", "status", "idle!", "status"),
     ("idle!", "human", "idle", "handoff"),
     ("idle!", "end", "idle", "nothing_pending menu"),
@@ -848,7 +855,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle!", "unsubscribe", "idle!", ""),
     ("idle!", "own:yes", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "own:report", "problem?", "ask.problem_repair"),
-    ("idle!", "own:cancel", "idle", "nothing_pending menu"),
+    ("idle!", "own:cancel", "idle", "emergency.over"),
     ("idle!", "own:human", "idle", "handoff"),
     ("idle!", "own:status", "idle!", "status"),
     ("idle!", "correct:room", "idle*", "clarify"),
@@ -1297,6 +1304,94 @@ fn an_emergency_uses_the_place_it_names_or_the_unit_on_record() {
 }
 
 #[test]
+fn a_place_told_after_an_emergency_filed_without_one_goes_on_that_ticket() {
+    let (s, fx) = go(
+        None,
+        emergency_text("My mum is stuck in the lift right now!"),
+    );
+    assert!(replies(&fx).contains(&"emergency.place_unknown".to_string()));
+    assert!(matches!(
+        s.state,
+        State::Idle {
+            placeless: true,
+            ..
+        }
+    ));
+    // A place on its own, or with a few words around it, locates the filed emergency.
+    for (said, slots) in [
+        ("3栋1101", at("3", "1101")),
+        (
+            "Block 2, the left-hand lift in the lobby",
+            Slots {
+                building: Some("2".into()),
+                spot: Some("lobby".into()),
+                ..Slots::default()
+            },
+        ),
+    ] {
+        let kinds = [Kind::Other, Kind::Repair];
+        for kind in kinds {
+            let (next, fx) = go(
+                Some(s.clone()),
+                text_as(said, kind, Urgency::Normal, slots.clone()),
+            );
+            assert_eq!(tag(&next.state), "idle!", "{said}");
+            assert!(matches!(
+                next.state,
+                State::Idle {
+                    placeless: false,
+                    ..
+                }
+            ));
+            assert!(
+                fx.iter().any(|e| matches!(e, Effect::LocateEmergency(_))),
+                "{said}: {}",
+                sig(&fx)
+            );
+            assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+        }
+    }
+    // Once placed, another place is a new matter, not a move of the duty team.
+    let (placed, _) = go(Some(s), other_at("3栋1101", at("3", "1101")));
+    let (_, fx) = go(Some(placed), repair_at("3栋1101 厨房水管漏水"));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::LocateEmergency(_))));
+    // An emergency filed with its place is not re-placed by the next address.
+    let (s, _) = go(
+        None,
+        text_as(
+            "3栋1101 水管爆了",
+            Kind::Repair,
+            Urgency::Emergency,
+            at("3", "1101"),
+        ),
+    );
+    assert!(matches!(
+        s.state,
+        State::Idle {
+            placeless: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn cancel_with_nothing_pending_withdraws_the_newest_request_but_never_an_emergency() {
+    let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    let (s, fx) = go(Some(s), other("对"));
+    assert!(fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+    for word in ["取消", "cancel", "算了"] {
+        let (next, fx) = go(Some(s.clone()), other(word));
+        assert_eq!(sig(&fx), "cancel_newest", "{word}");
+        assert_eq!(tag(&next.state), "idle");
+    }
+    // Just after an emergency, "cancel" is word that it is over: the duty team still
+    // comes, nothing is withdrawn.
+    let (s, _) = go(None, emergency_text("厨房好大煤气味"));
+    let (_, fx) = go(Some(s), other("取消吧，是油漆味"));
+    assert_eq!(sig(&fx), "emergency.over");
+}
+
+#[test]
 fn an_emergency_while_filling_a_request_absorbs_it() {
     let (s, _) = go(
         None,
@@ -1537,7 +1632,8 @@ fn only_a_live_unfinished_request_is_pending() {
     assert!(!is_pending(
         session(State::Idle {
             clarified: true,
-            emergency: None
+            emergency: None,
+            placeless: false,
         })
         .as_ref(),
         t0(),

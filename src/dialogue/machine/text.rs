@@ -33,10 +33,12 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         && !steers(&r);
     if let State::Idle {
         emergency: Some(which),
+        placeless,
         ..
     } = state
     {
-        if let Some(next) = after_emergency(which, t, &r, sure_emergency, ctx, fx) {
+        let filed = Filed { which, placeless };
+        if let Some(next) = after_emergency(filed, t, &r, sure_emergency, ctx, fx) {
             return next;
         }
     }
@@ -137,26 +139,57 @@ fn describes_problem(t: &TextInput) -> bool {
 /// guidance is given again; word that it is over is acknowledged (the duty team still
 /// comes to check). `None`: something else, handled as in any idle state. A sure
 /// emergency that names a place is a new one.
-fn after_emergency(
+/// The emergency filed in this session.
+#[derive(Clone, Copy)]
+struct Filed {
     which: Emergency,
+    /// Filed without a place: the duty team is still waiting to hear where.
+    placeless: bool,
+}
+
+fn after_emergency(
+    filed: Filed,
     t: &TextInput,
     r: &Reading,
     sure_emergency: bool,
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> Option<State> {
+    let Filed { which, placeless } = filed;
     // "电梯停了有人被困" says "停了" and is no news that it is over, but a no first ("no it
     // stopped, … the smell is gone") says it is, whatever follows.
     let says_no = matches!(r.intent, Some(Intent::Deny | Intent::Correct));
+    // "取消吧，是油漆味": a false alarm is over too; the emergency itself is never
+    // withdrawn from chat (the duty team still checks).
     let over = (!sure_emergency || says_no)
-        && (r.is(Intent::Done) || r.still == Some(false) && !r.is(Intent::Confirm));
+        && (r.is(Intent::Done)
+            || r.is(Intent::Cancel)
+            || r.still == Some(false) && !r.is(Intent::Confirm));
     if over {
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
         return Some(State::idle());
     }
     if r.is(Intent::Thanks) {
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
-        return Some(State::after_emergency(which));
+        return Some(State::after_emergency(which, placeless));
+    }
+    let on_its_own = t.parts.is_empty() && !ctx.intents.opens_with_connector(&t.text);
+    // The place the duty team is waiting for ("Block 2, the left-hand lift in the lobby",
+    // "3栋2单元1101"): it goes on the ticket, not into a new request.
+    if placeless && t.class.slots.has_place() && on_its_own {
+        let short = address_only(&t.simplified) || weight(&t.text) <= 30;
+        if let Some(place) = Place::from_slots(&t.class.slots).filter(|_| short) {
+            if ctx.unit_on_record.is_none() && place.is_unit() {
+                fx.push(Effect::RememberUnit(place.clone()));
+            }
+            fx.push(Effect::LocateEmergency(place.clone()));
+            fx.push(Effect::Reply(Msg::with(
+                Prompt::EmergencyLocated,
+                vec![("place", Var::Place(Some(place)))],
+            )));
+            fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+            return Some(State::after_emergency(which, false));
+        }
     }
     // Anything short that names no other place, opens no other need ("另外…") and asks
     // nothing the FAQ answers is about the emergency ("按了警铃没人应 你们快点来啊",
@@ -165,8 +198,7 @@ fn after_emergency(
         && weight(&t.text) <= 30
         && !t.class.slots.has_place()
         && t.class.kind != Kind::Suggestion
-        && t.parts.is_empty()
-        && !ctx.intents.opens_with_connector(&t.text)
+        && on_its_own
         && ctx.faq.find(&t.simplified).is_none();
     let about_it = r.is(Intent::Alarm)
         || r.still == Some(true)
@@ -180,7 +212,7 @@ fn after_emergency(
     fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
     fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
     fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
-    Some(State::after_emergency(which))
+    Some(State::after_emergency(which, placeless))
 }
 
 /// "My repair", "之前报的": the resident asks about what they already reported.
@@ -271,7 +303,13 @@ fn idle_text(
             return State::idle();
         }
         Some(Intent::Confirm) => {}
-        Some(Intent::Cancel | Intent::End) => {
+        // Nothing is being filled in: "取消" means the request just filed, if nobody has
+        // taken it yet (the engine says which, or that there is nothing to cancel).
+        Some(Intent::Cancel) => {
+            fx.push(Effect::CancelNewest);
+            return State::idle();
+        }
+        Some(Intent::End) => {
             fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
             fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
             return State::idle();
@@ -562,6 +600,7 @@ fn collecting_text(
                 return State::Idle {
                     clarified: true,
                     emergency: None,
+                    placeless: false,
                 };
             }
             fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
