@@ -152,6 +152,8 @@ pub struct Intents {
     contains: Vec<(Intent, Vec<String>)>,
     deny_prefix: Vec<String>,
     deny_lead: Vec<String>,
+    /// Explicit withdrawals that open a long message ("please cancel that, …").
+    cancel_opening: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
     venting: Vec<String>,
@@ -245,6 +247,7 @@ impl Intents {
             contains,
             deny_prefix: f.deny.prefix.all(),
             deny_lead: f.deny.lead.all(),
+            cancel_opening: f.cancel.prefix.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
             venting: f.venting.contains.all(),
@@ -291,6 +294,12 @@ impl Intents {
             r.correction = denied;
             return r;
         }
+        // "Actually please cancel that, I cleaned the fan and it works fine now": a long
+        // message may withdraw the request in its opening clause and explain after.
+        let opening = core
+            .split(|c: char| ",，.。!！;；".contains(c))
+            .next()
+            .filter(|o| weight(o) <= self.short_chars);
         for (intent, words) in &self.contains {
             let any_length = *intent == Intent::Alarm;
             if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
@@ -298,6 +307,11 @@ impl Intents {
                 r.loose = true;
                 return r;
             }
+        }
+        if opening.is_some_and(|o| self.opens_withdrawal(o)) {
+            r.intent = Some(Intent::Cancel);
+            r.loose = true;
+            return r;
         }
         if let Some(rest) = denied {
             r.intent = Some(Intent::Correct);
@@ -315,6 +329,29 @@ impl Intents {
             return r;
         }
         r
+    }
+
+    fn opens_withdrawal(&self, opening: &str) -> bool {
+        self.cancel_opening
+            .iter()
+            .any(|w| contains_word(opening, w))
+    }
+
+    /// Whether the message withdraws a request in so many words: a whole-message "取消" /
+    /// "never mind", or an explicit withdrawal opening it ("please cancel that, …"). A
+    /// "算了" inside a longer message may open a complaint instead.
+    pub fn withdraws(&self, text: &str) -> bool {
+        let r = self.read(text);
+        if r.intent != Some(Intent::Cancel) {
+            return false;
+        }
+        let n = norm(text);
+        let core = n.trim_matches(is_sep);
+        !r.loose
+            || core
+                .split(|c: char| ",，.。!！;；".contains(c))
+                .next()
+                .is_some_and(|o| self.opens_withdrawal(o))
     }
 
     /// The intents a message is made of, when it is nothing but whole-message phrases and
@@ -616,6 +653,33 @@ mod tests {
 
     fn intent(text: &str) -> Option<Intent> {
         read(text).intent
+    }
+
+    #[test]
+    fn a_long_message_that_opens_by_withdrawing_the_request_is_a_cancel() {
+        for text in [
+            "Actually please cancel that, I cleaned the fan and it works fine now.",
+            "取消刚才那个报修吧，我老公下班回来自己换了个灯泡就好了",
+            "唔使派人上嚟喇，我哋自己搵咗師傅整好咗個水龍頭",
+        ] {
+            assert_eq!(intent(text), Some(Intent::Cancel), "{text}");
+        }
+        // "算了" opens a complaint as often as a withdrawal; a problem told after a
+        // withdrawal word further in is not one.
+        let intents = Intents::default();
+        for text in [
+            "算了，跟你们说也没用，垃圾房三天没人清理了，臭得要命",
+            "厨房水龙头一直在滴水，能不能派人来看看，不要取消上次的预约",
+        ] {
+            assert!(!intents.withdraws(text), "{text}");
+        }
+        for text in [
+            "取消",
+            "never mind",
+            "Actually please cancel that, it works now.",
+        ] {
+            assert!(intents.withdraws(text), "{text}");
+        }
     }
 
     #[test]

@@ -305,10 +305,12 @@ fn idle_text(
         Some(Intent::Confirm) => {}
         // Nothing is being filled in: "取消" means the request just filed, if nobody has
         // taken it yet (the engine says which, or that there is nothing to cancel).
-        Some(Intent::Cancel) => {
+        Some(Intent::Cancel) if ctx.intents.withdraws(&t.text) => {
             fx.push(Effect::CancelNewest);
             return State::idle();
         }
+        // "算了，跟你们说也没用，垃圾房三天没人清理": what follows is the message.
+        Some(Intent::Cancel) => {}
         Some(Intent::End) => {
             fx.push(Effect::Reply(Msg::key(Prompt::NothingPending)));
             fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
