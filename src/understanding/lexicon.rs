@@ -42,12 +42,21 @@ struct LexiconFile {
 pub struct Hazard {
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// The resident is unsure of what they noticed ("好像有一点瓦斯味?", "not sure if it's
+    /// still there"): asked whether it is still happening rather than filed at once.
+    #[serde(default)]
+    pub hedges: Vec<String>,
 }
 
 impl Hazard {
     /// Whether the message (already `normalize::prepare`d) shows any hazard.
     pub fn evident(&self, prepared: &str) -> bool {
         self.evidence.iter().any(|t| contains_term(prepared, t))
+    }
+
+    /// Whether the message (already `normalize::prepare`d) says the resident is unsure.
+    pub fn hedged(&self, prepared: &str) -> bool {
+        self.hedges.iter().any(|t| contains_term(prepared, t))
     }
 }
 
@@ -67,6 +76,10 @@ pub struct Timing {
     /// goes on.
     #[serde(default)]
     pub over: Vec<String>,
+    /// Phrases with an ongoing word that do not say the hazard goes on ("到现在也没人来",
+    /// "现在是好了", "still no reply"): taken out before the ongoing words are looked for.
+    #[serde(default)]
+    pub not_ongoing: Vec<String>,
 }
 
 /// Terms in the form messages are matched in.
@@ -85,6 +98,7 @@ impl Timing {
             hypothetical: fold(self.hypothetical),
             ongoing: fold(self.ongoing),
             over: fold(self.over),
+            not_ongoing: fold(self.not_ongoing),
         }
     }
 
@@ -93,7 +107,12 @@ impl Timing {
     pub fn not_now(&self, prepared: &str) -> bool {
         let has = |terms: &[String]| terms.iter().any(|t| contains_term(prepared, t));
         let over = has(&self.over);
-        (over || has(&self.past) || has(&self.hypothetical)) && (over || !has(&self.ongoing))
+        let mut rest = prepared.to_owned();
+        for phrase in &self.not_ongoing {
+            rest = rest.replace(phrase.as_str(), " ");
+        }
+        let ongoing = self.ongoing.iter().any(|t| contains_term(&rest, t));
+        (over || has(&self.past) || has(&self.hypothetical)) && (over || !ongoing)
     }
 }
 
@@ -394,6 +413,7 @@ impl Lexicon {
             timing: file.timing.prepared(),
             hazard: Hazard {
                 evidence: prepared_terms(file.hazard.evidence),
+                hedges: prepared_terms(file.hazard.hedges),
             },
         })
     }

@@ -219,7 +219,11 @@ impl Classifier {
         } else {
             urgency.of(Urgency::Emergency)
         };
-        if emergency >= heads.emergency.sure {
+        let evident = self.lexicon.hazard.evident(&prepared);
+        // A resident unsure of what they noticed ("好像有一点瓦斯味?") is asked whether it
+        // is still happening, with the guidance, rather than filed at once.
+        let unsure = evident && self.lexicon.hazard.hedged(&prepared);
+        if emergency >= heads.emergency.sure && !unsure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;
         } else {
@@ -232,8 +236,7 @@ impl Classifier {
             // the message must show a hazard (a smell, smoke, water pouring, someone stuck).
             // Sure readings are not gated: measured on the labelled emergencies, the list
             // would miss one in eight of them.
-            c.possible_emergency =
-                emergency >= heads.emergency.possible && self.lexicon.hazard.evident(&prepared);
+            c.possible_emergency = emergency >= heads.emergency.possible && evident;
         }
         c
     }

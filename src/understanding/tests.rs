@@ -500,3 +500,41 @@ fn gas_and_its_smell_far_apart_are_still_an_emergency() {
     let c = classifier().classify("楼道里有股味道，顺便问下燃气费怎么交");
     assert_ne!(c.urgency, Urgency::Emergency);
 }
+
+#[test]
+fn a_hazard_told_as_past_or_over_is_not_now_even_with_a_now_in_it() {
+    let c = classifier();
+    let not_now = |text: &str| {
+        c.lexicon
+            .timing
+            .not_now(&crate::understanding::normalize::prepare(text))
+    };
+    for text in [
+        "上禮拜六我被關在電梯裡快半小時 按緊急鈕都沒人回 到現在也沒有人來關心一下",
+        "前天晚上车库那边冒烟 后来听说是配电箱短路烧了 现在是好了 但物业一个通知都没发",
+        "琴晚十點幾3座電梯困咗我成20分鐘，你哋係咪應該交代吓?",
+        "my smoke alarm went off just now cos I burnt some toast, everything's fine, no fire",
+    ] {
+        assert!(not_now(text), "{text}");
+    }
+    for text in [
+        "昨天就开始漏水，现在还在漏，越来越大",
+        "There's smoke coming out of the electrical cupboard, it's getting worse right now",
+        "My mum is stuck in the lift right now, it stopped between floors",
+    ] {
+        assert!(!not_now(text), "{text}");
+    }
+}
+
+#[test]
+fn an_unsure_resident_is_heard_as_unsure() {
+    let hazard = &classifier().lexicon.hazard;
+    let prepared = crate::understanding::normalize::prepare;
+    assert!(hazard.hedged(&prepared(
+        "樓梯間好像有聞到一點瓦斯味，不知道是不是我鼻子有問題"
+    )));
+    assert!(hazard.hedged(&prepared(
+        "burning smell in the corridor, not sure if it's still there"
+    )));
+    assert!(!hazard.hedged(&prepared("厨房煤气味很大，快来人")));
+}
