@@ -78,6 +78,9 @@ pub enum Effect {
     ListStatus,
     /// Gives the place told after an emergency was filed without one to that ticket.
     LocateEmergency(Place),
+    /// Records what the resident said after an emergency was filed on that ticket, for the
+    /// duty team ("救護車到咗", "still smells").
+    TellEmergency(String),
     /// Cancels the resident's newest ticket if nobody has taken it yet (a resident may
     /// withdraw a request while it waits in the queue, not an emergency).
     CancelNewest,

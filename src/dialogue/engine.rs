@@ -479,6 +479,10 @@ impl Engine {
                 ticket::repository::locate_newest(conn, resident.id, urgency, now, location)
                     .await?;
             }
+            Effect::TellEmergency(text) => {
+                let urgency = Urgency::Emergency;
+                ticket::repository::tell_newest(conn, resident.id, urgency, now, &text).await?;
+            }
             Effect::CancelNewest => {
                 self.cancel_newest(conn, tctx, resident, renderer, edge)
                     .await?

@@ -138,6 +138,7 @@ prompts! {
     EmergencyFollowUp => "emergency.follow_up", Some(Act::Emergency);
     EmergencyOver => "emergency.over", Some(Act::Ack);
     EmergencyLocated => "emergency.located", Some(Act::Emergency);
+    EmergencyNoted => "emergency.noted", Some(Act::Ack);
     // Rendered by the engine with the ticket's number.
     TicketCancelled => "ticket_cancel.done", Some(Act::Cancelled);
     TicketCancelTooLate => "ticket_cancel.too_late", Some(Act::Ack);

@@ -89,10 +89,16 @@ impl Renderer<'_> {
         if let Some(u) = &p.unit {
             parts.push(self.text("place.unit", &[("unit", u.clone())]));
         }
+        // A room number holds its storey (1702); a room letter ("17/F, flat D") does not.
+        let storey_in_room = p
+            .room
+            .as_ref()
+            .is_some_and(|r| r.chars().any(|c| c.is_ascii_digit()));
+        if let Some(f) = p.floor.as_ref().filter(|_| !storey_in_room) {
+            parts.push(self.text("place.floor", &[("floor", f.clone())]));
+        }
         if let Some(r) = &p.room {
             parts.push(self.text("place.room", &[("room", r.clone())]));
-        } else if let Some(f) = &p.floor {
-            parts.push(self.text("place.floor", &[("floor", f.clone())]));
         }
         let unit = parts.join(&self.text("place.sep", &[]));
         match (&p.label, unit.is_empty()) {

@@ -192,6 +192,8 @@ pub enum Event<'a> {
     Reclassified { changes: &'a str, note: &'a str },
     /// The resident told where, after the ticket was filed without a place.
     Located { location: &'a str },
+    /// The resident said more about it after it was filed ("救護車到咗", "still smells").
+    Told { text: &'a str },
 }
 
 impl Event<'_> {
@@ -217,6 +219,7 @@ impl Event<'_> {
             Event::SeverityRaised { .. } => "severity",
             Event::Reclassified { .. } => "reclassified",
             Event::Located { .. } => "located",
+            Event::Told { .. } => "resident_update",
         }
     }
 
@@ -251,6 +254,7 @@ impl Event<'_> {
             }
             Event::Reclassified { changes, note } => Some(format!("{changes}: {note}")),
             Event::Located { location } => Some(location.to_owned()),
+            Event::Told { text } => Some(text.to_owned()),
         }
     }
 }
@@ -510,6 +514,38 @@ pub async fn locate_newest(
         record(conn, t.id, at, Actor::Resident(resident_id), event).await?;
     }
     Ok(located)
+}
+
+/// Records what the resident said about their newest open ticket of `urgency`; `false`
+/// when there is no such ticket.
+pub async fn tell_newest(
+    conn: &mut PgConnection,
+    resident_id: Uuid,
+    urgency: Urgency,
+    at: DateTime<Utc>,
+    text: &str,
+) -> sqlx::Result<bool> {
+    let newest: Option<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM tickets WHERE resident_id = $1 AND urgency = $2 AND status = ANY($3)
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(resident_id)
+    .bind(urgency.as_str())
+    .bind(Status::OPEN)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id,)) = newest else {
+        return Ok(false);
+    };
+    record(
+        conn,
+        id,
+        at,
+        Actor::Resident(resident_id),
+        Event::Told { text },
+    )
+    .await?;
+    Ok(true)
 }
 
 /// A resident's tickets that are not closed or cancelled, newest first.

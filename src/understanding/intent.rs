@@ -132,6 +132,9 @@ struct File {
     end: Lists,
     #[serde(rename = "continue")]
     continue_: Lists,
+    /// Words that make a message a question without a question mark ("要不要打119").
+    #[serde(default)]
+    question: Lists,
     problem: Lists,
     place: Lists,
     venting: Lists,
@@ -154,6 +157,7 @@ pub struct Intents {
     deny_lead: Vec<String>,
     /// Explicit withdrawals that open a long message ("please cancel that, …").
     cancel_opening: Vec<String>,
+    question: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
     venting: Vec<String>,
@@ -248,6 +252,7 @@ impl Intents {
             deny_prefix: f.deny.prefix.all(),
             deny_lead: f.deny.lead.all(),
             cancel_opening: f.cancel.prefix.all(),
+            question: f.question.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
             venting: f.venting.contains.all(),
@@ -426,22 +431,49 @@ impl Intents {
     }
 
     fn yes_then(&self, core: &str) -> Option<String> {
-        let (yes, _) = self
+        // The yes may be said twice or with a filler ("嗯对", "对对对", "对了"); it must end
+        // at a break: "是卫生间" does not open with a yes.
+        let mut rest = core;
+        let (mut said_yes, mut at_break) = (false, false);
+        while let Some((word, yes)) = self
             .whole
             .iter()
-            .filter(|(_, i)| *i == Intent::Confirm)
-            .find(|(w, _)| core.starts_with(w.as_str()))?;
-        let rest = &core[yes.len()..];
-        // The yes must end there: "是卫生间" does not open with a yes.
-        if !rest.starts_with(is_sep) {
+            .filter(|(w, i)| *i == Intent::Confirm && rest.starts_with(w.as_str()))
+            .map(|(w, _)| (w.as_str(), true))
+            .chain(
+                self.fillers
+                    .iter()
+                    .filter(|w| said_yes && rest.starts_with(w.as_str()))
+                    .map(|w| (w.as_str(), false)),
+            )
+            .filter(|(w, _)| !w.is_empty())
+            .max_by_key(|(w, _)| w.len())
+        {
+            said_yes |= yes;
+            rest = &rest[word.len()..];
+            at_break = rest.is_empty() || rest.starts_with(is_sep);
+            rest = rest.trim_start_matches(is_sep);
+            if at_break {
+                break;
+            }
+        }
+        if !said_yes || !at_break {
             return None;
         }
         let rest = rest.trim_matches(is_sep);
-        let takes_back = [
-            "不", "错", "改", "别", "no", "not", "wrong", "但", "but", "唔",
-        ]
-        .iter()
-        .any(|w| rest.contains(w));
+        // Taking it back comes first ("对，不过地址不对", "yes but it's the kitchen"); "别摔着人"
+        // further on is only what the resident wants.
+        let clause = rest
+            .split(|c: char| ",，.。!！;；".contains(c))
+            .next()
+            .unwrap_or_default();
+        let opening: String = clause.chars().take(6).collect();
+        let takes_back = ["不", "错", "改", "别", "但", "唔"]
+            .iter()
+            .any(|w| opening.contains(w))
+            || ["no", "not", "wrong", "but"]
+                .iter()
+                .any(|w| contains_word(clause, w));
         (!rest.is_empty() && !takes_back).then(|| rest.to_owned())
     }
 
@@ -488,6 +520,28 @@ impl Intents {
     pub fn is_thankful(&self, text: &str) -> bool {
         let n = norm(text);
         self.thankful.iter().any(|w| contains_word(&n, w))
+    }
+
+    /// What the opening of a longer message says when it is only courtesy ("Good morning!
+    /// Just moved in…", "行 知道了 态度还算可以"): its first clause, or its first word.
+    pub fn opening(&self, text: &str) -> Option<Intent> {
+        let n = norm(text);
+        let core = n.trim_matches(is_sep);
+        let clause = core
+            .split(|c: char| ",，.。!！;；~～".contains(c))
+            .next()
+            .unwrap_or_default();
+        let word = clause.split_whitespace().next().unwrap_or_default();
+        let found = [clause, word]
+            .into_iter()
+            .find_map(|part| self.whole_message(part.trim_matches(is_sep)));
+        found.and_then(|found| resolve(&found))
+    }
+
+    /// A question, by its mark or its words ("要不要打119", "should I call 119").
+    pub fn asks(&self, text: &str) -> bool {
+        let n = norm(text);
+        n.contains(['?', '？']) || self.question.iter().any(|w| contains_word(&n, w))
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.
@@ -679,6 +733,29 @@ mod tests {
             "Actually please cancel that, it works now.",
         ] {
             assert!(intents.withdraws(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_yes_with_words_after_it_keeps_the_words_unless_they_take_it_back() {
+        for (text, then) in [
+            ("嗯对 就是这个 尽快哈", "就是这个 尽快哈"),
+            (
+                "对 就是这个 赶紧弄一下 别摔着人",
+                "就是这个 赶紧弄一下 别摔着人",
+            ),
+            ("对了 这回对了", "这回对了"),
+            ("yes, please come after 6pm", "please come after 6pm"),
+        ] {
+            assert_eq!(read(text).yes_then.as_deref(), Some(then), "{text}");
+        }
+        for text in [
+            "对，不过地址不对",
+            "yes, the address is wrong",
+            "是卫生间",
+            "对 地址写错了",
+        ] {
+            assert_eq!(read(text).yes_then, None, "{text}");
         }
     }
 

@@ -107,12 +107,16 @@ impl Timing {
     pub fn not_now(&self, prepared: &str) -> bool {
         let has = |terms: &[String]| terms.iter().any(|t| contains_term(prepared, t));
         let over = has(&self.over);
+        (over || has(&self.past) || has(&self.hypothetical)) && (over || !self.ongoing(prepared))
+    }
+
+    /// Whether the message (already `normalize::prepare`d) says the hazard goes on now.
+    pub fn ongoing(&self, prepared: &str) -> bool {
         let mut rest = prepared.to_owned();
         for phrase in &self.not_ongoing {
             rest = rest.replace(phrase.as_str(), " ");
         }
-        let ongoing = self.ongoing.iter().any(|t| contains_term(&rest, t));
-        (over || has(&self.past) || has(&self.hypothetical)) && (over || !ongoing)
+        self.ongoing.iter().any(|t| contains_term(&rest, t))
     }
 }
 

@@ -222,7 +222,10 @@ impl Classifier {
         let evident = self.lexicon.hazard.evident(&prepared);
         // A resident unsure of what they noticed ("好像有一点瓦斯味?") is asked whether it
         // is still happening, with the guidance, rather than filed at once.
-        let unsure = evident && self.lexicon.hazard.hedged(&prepared);
+        // "一直冒煙…好像有人家裡失火了" is sure of the smoke and unsure only of its cause.
+        let unsure = evident
+            && self.lexicon.hazard.hedged(&prepared)
+            && !self.lexicon.timing.ongoing(&prepared);
         if emergency >= heads.emergency.sure && !unsure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;

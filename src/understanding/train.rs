@@ -50,9 +50,11 @@ pub const NGRAM_SCALE: f32 = 0.5;
 const MEMORY_K: usize = 5;
 const MEMORY_POWER: f32 = 4.0;
 /// Flag at least this share of true emergencies (as emergency or possible emergency) on
-/// the out-of-fold lines, within `MAX_FALSE_FLAGS` of the others.
+/// the out-of-fold lines, within `MAX_FALSE_FLAGS` of the others. The cap sits below the
+/// 3 % the service may flag: on fresh batches false flags ran 1.5–2 points above the
+/// out-of-fold figure (XF–XJ: 4.3 % against 2.7 %).
 const EMERGENCY_RECALL: f32 = 0.99;
-const MAX_FALSE_FLAGS: f32 = 0.03;
+const MAX_FALSE_FLAGS: f32 = 0.02;
 
 /// What training measured on lines each model had not seen.
 #[derive(Debug, Clone, Default)]

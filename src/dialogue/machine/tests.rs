@@ -228,6 +228,7 @@ fn sig(fx: &[Effect]) -> String {
             Effect::EndHandoff { .. } => "end".into(),
             Effect::ListStatus => "status".into(),
             Effect::LocateEmergency(_) => "locate".into(),
+            Effect::TellEmergency(_) => "tell".into(),
             Effect::CancelNewest => "cancel_newest".into(),
         })
         .collect::<Vec<_>>()
@@ -818,7 +819,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("still?", "venting", "still?", "apology possible.ask"),
     ("still?", "done", "confirm?", "possible.no readback.repair"),
     ("still?", "emoji", "still?", "greeting possible.ask"),
-    ("still?", "alarm", "idle!", "+R! clear"),
+    ("still?", "alarm", "still?", "emergency.guide.gas possible.ask"),
     ("still?", "possible", "idle!", "+R! clear"),
     ("still?", "still", "idle!", "+R! clear"),
     ("still?", "stopped", "confirm?", "possible.no readback.repair"),
@@ -828,23 +829,23 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle!", "3", "idle", "ask.inquiry"),
     ("idle!", "4", "idle", "status"),
     ("idle!", "5", "idle", "handoff"),
-    ("idle!", "yes", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "yes", "idle!", "tell emergency.noted"),
     ("idle!", "no", "idle*", "clarify"),
-    ("idle!", "cancel", "idle", "emergency.over"),
+    ("idle!", "cancel", "idle", "tell emergency.over"),
     ("idle!", "status", "idle!", "status"),
     ("idle!", "human", "idle", "handoff"),
     ("idle!", "end", "idle", "nothing_pending menu"),
     ("idle!", "hello", "idle", "greeting menu"),
     ("idle!", "thanks", "idle!", "you_are_welcome"),
     ("idle!", "repair+place", "confirm?", "remember readback.repair save"),
-    ("idle!", "repair", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "repair", "idle!", "tell emergency.noted"),
     ("idle!", "complaint", "place?", "ask.place save"),
     ("idle!", "faq", "idle", "faq:property_fee"),
-    ("idle!", "inquiry", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "inquiry", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "suggestion", "idle", "+S"),
     ("idle!", "praise", "idle", "+S"),
-    ("idle!", "gibberish", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
-    ("idle!", "emergency", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "gibberish", "idle!", "tell emergency.noted"),
+    ("idle!", "emergency", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "image", "problem?", "photo.first save"),
     ("idle!", "location", "problem?", "location.first save"),
     ("idle!", "subscribe", "idle", "welcome menu"),
@@ -853,21 +854,21 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle!", "click:human", "idle", "handoff"),
     ("idle!", "video", "idle!", "unsupported"),
     ("idle!", "unsubscribe", "idle!", ""),
-    ("idle!", "own:yes", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "own:yes", "idle!", "tell emergency.noted"),
     ("idle!", "own:report", "problem?", "ask.problem_repair"),
-    ("idle!", "own:cancel", "idle", "emergency.over"),
+    ("idle!", "own:cancel", "idle", "tell emergency.over"),
     ("idle!", "own:human", "idle", "handoff"),
     ("idle!", "own:status", "idle!", "status"),
     ("idle!", "correct:room", "idle*", "clarify"),
     ("idle!", "correct:swap", "idle*", "clarify"),
     ("idle!", "identity", "idle", "identity menu"),
     ("idle!", "venting", "problem?", "apology"),
-    ("idle!", "done", "idle", "emergency.over"),
+    ("idle!", "done", "idle", "tell emergency.over"),
     ("idle!", "emoji", "idle", "greeting menu"),
-    ("idle!", "alarm", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
-    ("idle!", "possible", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
-    ("idle!", "still", "idle!", "emergency.follow_up emergency.guide.gas emergency.duty"),
-    ("idle!", "stopped", "idle", "emergency.over"),
+    ("idle!", "alarm", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "possible", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "still", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
+    ("idle!", "stopped", "idle", "tell emergency.over"),
 ];
 
 #[test]
@@ -1388,7 +1389,7 @@ fn cancel_with_nothing_pending_withdraws_the_newest_request_but_never_an_emergen
     // comes, nothing is withdrawn.
     let (s, _) = go(None, emergency_text("厨房好大煤气味"));
     let (_, fx) = go(Some(s), other("取消吧，是油漆味"));
-    assert_eq!(sig(&fx), "emergency.over");
+    assert_eq!(sig(&fx), "tell emergency.over");
 }
 
 #[test]

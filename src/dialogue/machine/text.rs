@@ -42,16 +42,43 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             return next;
         }
     }
+    // "要不要打119？" while asked whether it goes on: a question, answered with the guidance;
+    // the question to them stands.
+    if let State::EmergencyCheck { req, which } = &state {
+        let worse = r.still == Some(true);
+        if r.is(Intent::Alarm) && !sure_emergency && !worse && ctx.intents.asks(&t.text) {
+            fx.push(Effect::Reply(Msg::key(Prompt::Guide(*which))));
+            fx.push(Effect::Reply(Msg::key(Prompt::PossibleAsk)));
+            return State::EmergencyCheck {
+                req: req.clone(),
+                which: *which,
+            };
+        }
+    }
     if r.is(Intent::Alarm) || sure_emergency {
         // The need that is the emergency decides its department and guidance.
-        let told = match t.class.urgency {
-            Urgency::Emergency => t,
+        let part = match t.class.urgency {
+            Urgency::Emergency => None,
             _ => t
                 .parts
                 .iter()
-                .find(|p| p.class.urgency == Urgency::Emergency)
-                .unwrap_or(t),
+                .find(|p| p.class.urgency == Urgency::Emergency),
         };
+        // "廚房有陣煤氣味,仲有想問管理費…?10座3樓A室": the place may be told in another part.
+        let told = match part {
+            Some(p) if !p.class.slots.has_place() && t.class.slots.has_place() => {
+                let mut p = p.clone();
+                p.class.slots.building = t.class.slots.building.clone();
+                p.class.slots.unit = t.class.slots.unit.clone();
+                p.class.slots.room = t.class.slots.room.clone();
+                p.class.slots.floor = t.class.slots.floor.clone();
+                p.class.slots.spot = t.class.slots.spot.clone();
+                std::borrow::Cow::Owned(p)
+            }
+            Some(p) => std::borrow::Cow::Borrowed(p),
+            None => std::borrow::Cow::Borrowed(t),
+        };
+        let told = told.as_ref();
         return match state {
             State::Collecting { req, .. }
             | State::Confirming { req, .. }
@@ -166,6 +193,7 @@ fn after_emergency(
             || r.is(Intent::Cancel)
             || r.still == Some(false) && !r.is(Intent::Confirm));
     if over {
+        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
         return Some(State::idle());
     }
@@ -173,7 +201,34 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
         return Some(State::after_emergency(which, placeless));
     }
+    let pressing = r.is(Intent::Alarm)
+        || r.still == Some(true)
+        || t.class.possible_emergency
+        || sure_emergency && !t.class.slots.has_place();
+    // "any update? still dark here", "师傅到哪了啊 水还在冒": where things stand, and the
+    // guidance again when it still goes on.
+    if r.is(Intent::Status) {
+        fx.push(Effect::ListStatus);
+        if pressing {
+            fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+            fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+            fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+        }
+        return Some(State::after_emergency(which, placeless));
+    }
     let on_its_own = t.parts.is_empty() && !ctx.intents.opens_with_connector(&t.text);
+    // Short, on its own and asking nothing the FAQ answers: about the emergency ("按了警铃
+    // 没人应 你们快点来啊", "我已經到樓下了", "使唔使閂咗總水掣先？"). With a place it is
+    // about it only when it tells no problem ("係電錶房入面近門口嗰個箱,1203門口隔籬");
+    // "3栋1101 厨房水管也漏了" is a new request.
+    let places_it =
+        !t.class.slots.has_place() || t.class.kind == Kind::Other || address_only(&t.simplified);
+    let about_it_in_words = r.intent.is_none()
+        && weight(&t.text) <= 30
+        && t.class.kind != Kind::Suggestion
+        && on_its_own
+        && places_it
+        && ctx.faq.find(&t.simplified).is_none();
     // The place the duty team is waiting for ("Block 2, the left-hand lift in the lobby",
     // "3栋2单元1101"): it goes on the ticket, not into a new request.
     if placeless && t.class.slots.has_place() && on_its_own {
@@ -191,28 +246,22 @@ fn after_emergency(
             return Some(State::after_emergency(which, false));
         }
     }
-    // Anything short that names no other place, opens no other need ("另外…") and asks
-    // nothing the FAQ answers is about the emergency ("按了警铃没人应 你们快点来啊",
-    // "我已經到樓下了", "使唔使閂咗總水掣先？").
-    let short_word = r.intent.is_none()
-        && weight(&t.text) <= 30
-        && !t.class.slots.has_place()
-        && t.class.kind != Kind::Suggestion
-        && on_its_own
-        && ctx.faq.find(&t.simplified).is_none();
-    let about_it = r.is(Intent::Alarm)
-        || r.still == Some(true)
-        || r.is(Intent::Confirm)
-        || t.class.possible_emergency
-        || sure_emergency && !t.class.slots.has_place()
-        || short_word;
-    if !about_it {
-        return None;
+    let asks = t.text.contains(['?', '？']) || ctx.intents.asks(&t.text);
+    if pressing || about_it_in_words && asks && !t.class.slots.has_place() {
+        // Still going on, or a question about it: the guidance again.
+        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
+        fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+        return Some(State::after_emergency(which, placeless));
     }
-    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
-    fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
-    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
-    Some(State::after_emergency(which, placeless))
+    if r.is(Intent::Confirm) || about_it_in_words {
+        // News of it ("救護車到咗", "消防車到了，我們已經下到一樓"): told to the duty team.
+        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+        return Some(State::after_emergency(which, placeless));
+    }
+    None
 }
 
 /// "My repair", "之前报的": the resident asks about what they already reported.
@@ -373,7 +422,20 @@ fn idle_text(
                 fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
                 State::idle()
             }
-            None => unclear(clarified, fx),
+            // Courtesy first and chat after ("Good morning! Just moved in last week…",
+            // "行 知道了 态度还算可以"): answered as the courtesy, not "I didn't understand".
+            None => match ctx.intents.opening(&t.text) {
+                // "Hi, I need to report a problem": the greeting returned, then the question.
+                Some(Intent::Greeting) => {
+                    fx.push(Effect::Reply(Msg::key(Prompt::Greeting)));
+                    unclear(clarified, fx)
+                }
+                Some(Intent::Confirm | Intent::Done) => {
+                    fx.push(Effect::Reply(Msg::key(Prompt::Noted)));
+                    State::idle()
+                }
+                _ => unclear(clarified, fx),
+            },
         },
     }
 }
@@ -730,18 +792,19 @@ fn confirming_text(
         _ => {}
     }
     let w = r.intent;
+    // "还有，客厅灯也坏了", "对了，楼下门禁也刷不开" (对了: "by the way", not a yes): a second
+    // need waits its turn; this one is confirmed first.
+    if w.is_none() && ctx.intents.opens_with_connector(&t.text) && concrete_need(t) {
+        req.next.push(t.clone());
+        fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
+        fx.push(Effect::Reply(read_back(&req)));
+        return State::Confirming { req, nudged };
+    }
     if let (None, Some(rest)) = (w, &r.yes_then) {
         // "对，麻烦尽快来": confirmed, and the rest goes to the staff with it.
         req.merge_slots(&t.class.slots);
         req.details.push(rest.clone());
         return submit(req, ctx, fx);
-    }
-    if w.is_none() && ctx.intents.opens_with_connector(&t.text) && concrete_need(t) {
-        // "还有，客厅灯也坏了": a second need waits its turn; this one is confirmed first.
-        req.next.push(t.clone());
-        fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
-        fx.push(Effect::Reply(read_back(&req)));
-        return State::Confirming { req, nudged };
     }
     if w.is_none() && has_slots(&t.class.slots) {
         if req.merge_slots(&t.class.slots) {
@@ -942,6 +1005,8 @@ fn emergency_check(
         Some(Intent::Cancel) => return cancelled(fx),
         // "不对 是1203室" corrects the address; it does not answer the question.
         Some(Intent::Correct) if has_slots(&t.class.slots) => None,
+        // "对，现在还能闻到": a yes with words after it.
+        _ if r.yes_then.is_some() && r.still != Some(false) => Some(true),
         // Describing the hazard again ("是的，还是很大味道") while asked whether it goes on
         // says it does.
         _ => r.still.or(t.class.possible_emergency.then_some(true)),
