@@ -539,11 +539,14 @@ async fn a_possible_emergency_asks_once_then_files_or_goes_on() {
         let v = webhook(&app, &user, &format!("{user}-2"), stopped).await;
         assert!(acts(&v).contains(&"read_back"), "{stopped}: {v}");
         assert_eq!(count(&user).await, 0);
-        // A follow-up asking about 119 is an emergency, never a place.
+        // Asking about 119 while asked is answered with the guidance again and the
+        // question still stands: never a place, and nothing filed on a question.
         let user = format!("haz-119-{n}");
         webhook(&app, &user, &format!("{user}-1"), first).await;
         let v = webhook(&app, &user, &format!("{user}-2"), "should I call 119?").await;
-        assert!(acts(&v).contains(&"emergency"), "{v}");
+        assert!(acts(&v).contains(&"possible_emergency"), "{v}");
+        assert!(!acts(&v).contains(&"ask_place"), "{v}");
+        assert_eq!(count(&user).await, 0);
     }
 }
 

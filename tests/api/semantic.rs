@@ -204,7 +204,7 @@ async fn a_possible_emergency_in_three_scripts_asks_once_then_files_or_goes_on()
         ("天花板好像在滴水 灯那里", "还在滴", "2"),
         ("電錶箱好似有啲聲", "仲有", "冇喇"),
         (
-            "there's a slight smell in the hallway, not sure what it is",
+            "there's a funny burning smell in the hallway, can't tell where from",
             "yes, still",
             "no, it's fine now",
         ),
