@@ -157,6 +157,8 @@ pub struct Intents {
     deny_lead: Vec<String>,
     /// Explicit withdrawals that open a long message ("please cancel that, …").
     cancel_opening: Vec<String>,
+    /// Withdrawals of a filed request plain anywhere ("…can you cancel that ticket pls").
+    cancel_anywhere: Vec<String>,
     question: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
@@ -252,6 +254,7 @@ impl Intents {
             deny_prefix: f.deny.prefix.all(),
             deny_lead: f.deny.lead.all(),
             cancel_opening: f.cancel.prefix.all(),
+            cancel_anywhere: f.cancel.rest.all(),
             question: f.question.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
@@ -313,7 +316,7 @@ impl Intents {
                 return r;
             }
         }
-        if opening.is_some_and(|o| self.opens_withdrawal(o)) {
+        if opening.is_some_and(|o| self.opens_withdrawal(o)) || self.withdraws_anywhere(&core) {
             r.intent = Some(Intent::Cancel);
             r.loose = true;
             return r;
@@ -336,6 +339,10 @@ impl Intents {
         r
     }
 
+    fn withdraws_anywhere(&self, core: &str) -> bool {
+        self.cancel_anywhere.iter().any(|w| contains_word(core, w))
+    }
+
     fn opens_withdrawal(&self, opening: &str) -> bool {
         self.cancel_opening
             .iter()
@@ -353,6 +360,7 @@ impl Intents {
         let n = norm(text);
         let core = n.trim_matches(is_sep);
         !r.loose
+            || self.withdraws_anywhere(core)
             || core
                 .split(|c: char| ",，.。!！;；".contains(c))
                 .next()
@@ -731,6 +739,8 @@ mod tests {
             "取消",
             "never mind",
             "Actually please cancel that, it works now.",
+            "oh wait my husband flipped the breaker and it works now lol can you cancel that ticket pls",
+            "唔好意思,原來係裝修師傅用緊天拿水,唔係煤氣,唔使派人喇",
         ] {
             assert!(intents.withdraws(text), "{text}");
         }
