@@ -80,6 +80,16 @@ fn emergency_text(text: &str) -> Event {
     text_as(text, Kind::Repair, Urgency::Emergency, Slots::default())
 }
 
+/// A burst pipe in 3栋1101: an emergency that names its place.
+fn burst_at_1101() -> Event {
+    text_as(
+        "3栋1101 水管爆了",
+        Kind::Repair,
+        Urgency::Emergency,
+        at("3", "1101"),
+    )
+}
+
 fn request() -> Request {
     let mut r = Request::blank(Some(Kind::Repair));
     r.problem = Some("厨房水管漏水".into());
@@ -1287,17 +1297,7 @@ fn an_emergency_uses_the_place_it_names_or_the_unit_on_record() {
         Some("702")
     );
     assert!(replies(&fx).contains(&"emergency.place_known".to_string()));
-    let (_, fx) = run(
-        None,
-        text_as(
-            "3栋1101 水管爆了",
-            Kind::Repair,
-            Urgency::Emergency,
-            at("3", "1101"),
-        ),
-        &world,
-        Duration::zero(),
-    );
+    let (_, fx) = run(None, burst_at_1101(), &world, Duration::zero());
     assert_eq!(
         created(&fx).place.as_ref().and_then(|p| p.room.as_deref()),
         Some("1101")
@@ -1357,15 +1357,7 @@ fn a_place_told_after_an_emergency_filed_without_one_goes_on_that_ticket() {
     let (_, fx) = go(Some(placed), repair_at("3栋1101 厨房水管漏水"));
     assert!(!fx.iter().any(|e| matches!(e, Effect::LocateEmergency(_))));
     // An emergency filed with its place is not re-placed by the next address.
-    let (s, _) = go(
-        None,
-        text_as(
-            "3栋1101 水管爆了",
-            Kind::Repair,
-            Urgency::Emergency,
-            at("3", "1101"),
-        ),
-    );
+    let (s, _) = go(None, burst_at_1101());
     assert!(matches!(
         s.state,
         State::Idle {
