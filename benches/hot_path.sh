@@ -25,7 +25,7 @@ for _ in $(seq 1 50); do curl -sf "$target/readyz" > /dev/null && break; sleep 0
 target/release/guanjia-loadgen --target "$target" --duration 10s --concurrency 32 "${common[@]}" > /dev/null
 psql -h 127.0.0.1 -U postgres -d "$name" -qc ANALYZE
 benches/cpu_per_message.sh "$server" "$name" -- --target "$target" --duration "$dur" "${common[@]}" "$@"
-curl -s "$target/metrics" | grep -E "^guanjia_ingest_batch_size_(sum|count)|^guanjia_ingest_batch_fallbacks_total" || true
+curl -s "$target/metrics" | grep -E "^guanjia_ingest_batch_size_(sum|count)|^guanjia_ingest_batch_fallbacks_total|^guanjia_encoder" || true
 psql -h 127.0.0.1 -U postgres -d "$name" -Atc \
   "SELECT 'stored ' || count(*) || ', processed ' || count(processed_at) FROM inbound_messages" \
   -c "SELECT 'tickets ' || count(*) FROM tickets"

@@ -80,7 +80,11 @@ impl Dialogue for Engine {
             .iter()
             .filter_map(|m| {
                 let t = m.body.text().map(str::trim)?;
-                needs_semantics(t).then(|| (m.id, semantic_text(t)))
+                // A message that is only a yes, a digit, a thanks or a greeting steers the
+                // conversation by its words; it needs no reading of its meaning.
+                let steers = self.intents.read(t);
+                let courtesy = steers.intent.is_some() && !steers.loose;
+                (needs_semantics(t) && !courtesy).then(|| (m.id, semantic_text(t)))
             })
             .collect();
         if wanted.is_empty() {

@@ -95,7 +95,13 @@ pub struct Classifier {
 struct Semantic {
     heads: Heads,
     recall: heads::Recall,
+    /// Both tiers' reading of texts read before: the nearest-lines search is most of the
+    /// tier's own cost, and a reading depends only on the text (its vector too).
+    readings: std::sync::Mutex<lru::LruCache<String, Classification>>,
 }
+
+/// Readings kept, as many as the encoder keeps vectors by default.
+const READINGS_KEPT: usize = 20_000;
 
 /// The training file's name, looked for beside the lexicon.
 pub const TRAINING_FILE: &str = "nlu-training.jsonl";
@@ -171,7 +177,14 @@ impl Classifier {
 
     pub fn with_heads(mut self, heads: Heads) -> anyhow::Result<Self> {
         let recall = heads::Recall::decode(&heads.memory, heads.dim)?;
-        self.semantic = Some(std::sync::Arc::new(Semantic { heads, recall }));
+        let kept =
+            std::num::NonZeroUsize::new(READINGS_KEPT).unwrap_or(std::num::NonZeroUsize::MIN);
+        let readings = std::sync::Mutex::new(lru::LruCache::new(kept));
+        self.semantic = Some(std::sync::Arc::new(Semantic {
+            heads,
+            recall,
+            readings,
+        }));
         Ok(self)
     }
 
@@ -182,10 +195,24 @@ impl Classifier {
     /// Both tiers: the lexicon's reading fused with the heads' reading of `embedding`.
     /// Without heads or a vector (the encoder down or slow) the lexicon answers alone.
     pub fn classify_with(&self, text: &str, embedding: Option<&[f32]>) -> Classification {
-        let mut c = self.classify(text);
         let (Some(semantic), Some(e)) = (self.semantic.as_deref(), embedding) else {
-            return c;
+            return self.classify(text);
         };
+        let kept = |cache: &std::sync::Mutex<lru::LruCache<String, Classification>>| {
+            cache.lock().ok().and_then(|mut c| c.get(text).cloned())
+        };
+        if let Some(c) = kept(&semantic.readings) {
+            return c;
+        }
+        let c = self.read_both(semantic, text, e);
+        if let Ok(mut cache) = semantic.readings.lock() {
+            cache.put(text.to_owned(), c.clone());
+        }
+        c
+    }
+
+    fn read_both(&self, semantic: &Semantic, text: &str, e: &[f32]) -> Classification {
+        let mut c = self.classify(text);
         let heads = &semantic.heads;
         if e.len() != heads.dim {
             return c;
