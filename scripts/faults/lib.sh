@@ -66,6 +66,9 @@ fresh_database() {
 # Starts `guanjia serve` on $APP_PORT with the environment set by the caller; sets APP_PID.
 start_app() {
   local out="$WORK/serve.$(date +%s%N).log"
+  # The drills break delivery and storage, not understanding: the lexicon reads alone, so
+  # the encoder is free for what runs beside them (scripts/test.sh's train --check).
+  GUANJIA_UNDERSTANDING__ENCODER__URL="${FAULT_ENCODER_URL:-}" \
   GUANJIA_SERVER__ADDR="127.0.0.1:$APP_PORT" \
   GUANJIA_SERVER__PUBLIC_URL="http://127.0.0.1:$APP_PORT" \
   GUANJIA_REDIS__KEY_PREFIX="$KEY_PREFIX" \
