@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use futures::StreamExt as _;
 
 use crate::configuration::Settings;
 use crate::understanding::corpus::{self, Line};
@@ -51,6 +52,8 @@ pub struct EvaluateArgs {
 
 /// Inputs per call to the encoder while training.
 const CHUNK: usize = 32;
+/// Encoder calls in flight at once while training.
+const IN_FLIGHT: usize = 2;
 
 fn setup() -> anyhow::Result<(Settings, Classifier, Encoder)> {
     let settings = Settings::load().context("loading the configuration")?;
@@ -84,10 +87,13 @@ async fn embed_all(
             .collect()
     };
     let mut done = 0;
-    for chunk in missing.chunks(CHUNK) {
-        let vectors = encoder
-            .embed(chunk, Duration::from_secs(120))
-            .await
+    // Two calls in flight: while one chunk's vectors travel back and are parsed, the
+    // encoder is already working on the next (one at a time left it a third idle).
+    let mut calls = futures::stream::iter(missing.chunks(CHUNK))
+        .map(|chunk| async move { (chunk, encoder.embed(chunk, Duration::from_secs(120)).await) })
+        .buffered(IN_FLIGHT);
+    while let Some((chunk, vectors)) = calls.next().await {
+        let vectors = vectors
             .context("is the encoder running? (scripts/ensure-encoder.sh starts the local one)")?;
         for (t, v) in chunk.iter().zip(vectors) {
             known.insert((*t).to_owned(), v);

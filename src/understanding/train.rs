@@ -87,6 +87,7 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
     let mut urgency_oof = Vec::new();
     let (unit, neighbours) = out_of_fold_neighbours(examples, &folds, dim);
     let mut memory_labels: BTreeMap<String, Vec<i8>> = BTreeMap::new();
+    let mut designs: Vec<Design> = Vec::new();
 
     let mut fit_label = |name: &'static str,
                          classes: &[&'static str],
@@ -102,10 +103,19 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
             .map(|n| vote(n, &labels, classes.len(), MEMORY_POWER))
             .collect();
         memory_labels.insert(name.to_owned(), labels);
+        let lines: Vec<usize> = rows.iter().map(|r| r.0).collect();
+        let at = match designs.iter().position(|d| d.lines == lines) {
+            Some(at) => at,
+            None => {
+                designs.push(Design::new(examples, &folds, width + 1, lines));
+                designs.len() - 1
+            }
+        };
         let (head, oof, acc, confusion) =
-            fit(examples, &folds, width, classes, &rows, &memory_votes);
+            fit(examples, &designs[at], classes, &rows, &memory_votes);
+        let truths: BTreeMap<usize, usize> = rows.iter().map(|r| (r.0, r.1)).collect();
         for (i, p) in &oof {
-            let truth = rows.iter().find(|r| r.0 == *i).map_or(0, |r| r.1);
+            let truth = truths.get(i).copied().unwrap_or(0);
             let guess = argmax(p);
             if guess != truth {
                 report
@@ -246,42 +256,65 @@ type Fit = (
 );
 
 /// Fits one head on `rows`; returns it with the out-of-fold fused probabilities per row.
+/// What the ridge fits need that does not depend on the label: the design matrix of each
+/// fold and its Gram matrix. Kind, urgency and department are fitted on the same lines, so
+/// they share one; building it is most of training's arithmetic.
+struct Design {
+    lines: Vec<usize>,
+    /// `XᵀX` over all the lines: the sum of the folds'.
+    gram: Vec<f64>,
+    /// Per fold: its lines (example indices, in order), its `XᵀX` and its `X`.
+    folds: Vec<(Vec<usize>, Vec<f64>, Vec<f64>)>,
+}
+
+impl Design {
+    fn new(examples: &[Example], folds: &[usize], p: usize, lines: Vec<usize>) -> Self {
+        let mut gram = vec![0f64; p * p];
+        let mut parts = Vec::with_capacity(FOLDS);
+        for f in 0..FOLDS {
+            let part: Vec<usize> = lines.iter().copied().filter(|i| folds[*i] == f).collect();
+            let mut x = vec![0f64; part.len() * p];
+            for (row, &i) in part.iter().enumerate() {
+                let features = examples[i].embedding.iter().chain(&examples[i].ngrams);
+                for (col, v) in features.enumerate() {
+                    x[row * p + col] = f64::from(*v);
+                }
+                x[row * p + p - 1] = 1.0;
+            }
+            let g = linalg::at_b(&x, &x, part.len(), p, p);
+            gram.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            parts.push((part, g, x));
+        }
+        Design {
+            lines,
+            gram,
+            folds: parts,
+        }
+    }
+}
+
 fn fit(
     examples: &[Example],
-    folds: &[usize],
-    dim: usize,
+    design: &Design,
     classes: &[&'static str],
     rows: &[(usize, usize, usize)],
     memory_votes: &[Vec<f32>],
 ) -> Fit {
     let c = classes.len();
-    let p = dim + 1;
-    let design = |r: &[(usize, usize, usize)]| {
-        let mut x = vec![0f64; r.len() * p];
-        let mut y = vec![0f64; r.len() * c];
-        for (row, &(i, truth, _)) in r.iter().enumerate() {
-            let features = examples[i].embedding.iter().chain(&examples[i].ngrams);
-            for (col, v) in features.enumerate() {
-                x[row * p + col] = f64::from(*v);
-            }
-            x[row * p + dim] = 1.0;
-            y[row * c + truth] = 1.0;
-        }
-        (x, y)
-    };
-    let (x, y) = design(rows);
-    let gram = linalg::at_b(&x, &x, rows.len(), p, p);
-    let xty = linalg::at_b(&x, &y, rows.len(), p, c);
+    let p = design.gram.len().isqrt();
+    let dim = p - 1;
+    let truth_of: BTreeMap<usize, (usize, usize)> =
+        rows.iter().map(|&(i, t, l)| (i, (t, l))).collect();
+    let gram = &design.gram;
+    let mut xty = vec![0f64; p * c];
     let mut fold_parts = Vec::with_capacity(FOLDS);
-    for f in 0..FOLDS {
-        let part: Vec<_> = rows
-            .iter()
-            .copied()
-            .filter(|(i, _, _)| folds[*i] == f)
-            .collect();
-        let (xf, yf) = design(&part);
-        let g = linalg::at_b(&xf, &xf, part.len(), p, p);
-        let b = linalg::at_b(&xf, &yf, part.len(), p, c);
+    for (part, g, xf) in &design.folds {
+        let mut yf = vec![0f64; part.len() * c];
+        for (row, i) in part.iter().enumerate() {
+            yf[row * c + truth_of[i].0] = 1.0;
+        }
+        let b = linalg::at_b(xf, &yf, part.len(), p, c);
+        xty.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
         fold_parts.push((part, g, b, xf));
     }
 
@@ -291,13 +324,14 @@ fn fit(
         let mut oof = Vec::with_capacity(rows.len());
         let mut right = 0;
         for (part, g, b, xf) in &fold_parts {
-            let rest_gram: Vec<f64> = gram.iter().zip(g).map(|(a, b)| a - b).collect();
+            let rest_gram: Vec<f64> = gram.iter().zip(g.iter()).map(|(a, b)| a - b).collect();
             let rest_xty: Vec<f64> = xty.iter().zip(b).map(|(a, b)| a - b).collect();
             let Some(w) = solve(rest_gram, &rest_xty, alpha, dim, c) else {
                 continue;
             };
             let scores = linalg::a_b(xf, &w, part.len(), p, c);
-            for (row, &(i, truth, _)) in part.iter().enumerate() {
+            for (row, &i) in part.iter().enumerate() {
+                let truth = truth_of[&i].0;
                 let s: Vec<f32> = (0..c).map(|k| scores[row * c + k] as f32).collect();
                 right += usize::from(argmax(&s) == truth);
                 oof.push((i, s));
@@ -308,8 +342,6 @@ fn fit(
         }
     }
     let (_, alpha, oof) = best.unwrap_or((0, 1.0, Vec::new()));
-    let truth_of: BTreeMap<usize, (usize, usize)> =
-        rows.iter().map(|&(i, t, l)| (i, (t, l))).collect();
 
     // The lexicon's weight and the temperature, on lines the lexicon never saw (all lines
     // when there are none).
@@ -378,7 +410,7 @@ fn fit(
         probs.push((*i, softmax(&f, temperature)));
     }
 
-    let solution = solve(gram, &xty, alpha, dim, c).unwrap_or_else(|| vec![0.0; p * c]);
+    let solution = solve(gram.clone(), &xty, alpha, dim, c).unwrap_or_else(|| vec![0.0; p * c]);
     // Rounded so that the file is the same on machines whose float sums differ in the last
     // bits, and stays small.
     let round = |v: f64| ((v * 1e5).round() / 1e5) as f32;
