@@ -471,10 +471,18 @@ impl Intents {
         let rest = rest.trim_matches(is_sep);
         // Taking it back comes first ("对，不过地址不对", "yes but it's the kitchen"); "别摔着人"
         // further on is only what the resident wants.
-        let clause = rest
-            .split(|c: char| ",，.。!！;；".contains(c))
-            .next()
-            .unwrap_or_default();
+        // A space between Chinese words ends a clause as a comma would: in "对 快点 晚上不
+        // 安全" the first clause is "快点", and "不安全" further on takes nothing back.
+        let mut prev = ' ';
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                let ends = ",，.。!！;；".contains(c) || c.is_whitespace() && !prev.is_ascii();
+                prev = c;
+                ends
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        let clause = &rest[..end];
         let opening: String = clause.chars().take(6).collect();
         let takes_back = ["不", "错", "改", "别", "但", "唔"]
             .iter()
@@ -756,6 +764,7 @@ mod tests {
             ),
             ("对了 这回对了", "这回对了"),
             ("yes, please come after 6pm", "please come after 6pm"),
+            ("对 快点 晚上不安全", "快点 晚上不安全"),
         ] {
             assert_eq!(read(text).yes_then.as_deref(), Some(then), "{text}");
         }
@@ -764,6 +773,7 @@ mod tests {
             "yes, the address is wrong",
             "是卫生间",
             "对 地址写错了",
+            "对 不过房号不对",
         ] {
             assert_eq!(read(text).yes_then, None, "{text}");
         }
