@@ -18,7 +18,7 @@ cargo test --lib --bins --tests --no-run
 # lowest CPU priority: it takes only what the tests leave idle. (At normal priority beside
 # the tests it slowed them threefold; after the tests, beside the drills only, it was the
 # run's last seven minutes.)
-GUANJIA_ENCODER_PORT=8766 GUANJIA_ENCODER_LOG=/tmp/guanjia-encoder-check.log OMP_WAIT_POLICY=passive \
+GUANJIA_ENCODER_PORT=8766 GUANJIA_ENCODER_LOG=/tmp/guanjia-encoder-check.log \
   nice -n 19 scripts/ensure-encoder.sh
 GUANJIA_UNDERSTANDING__ENCODER__URL=http://127.0.0.1:8766/v1/embeddings \
   nice -n 19 target/debug/guanjia train --check > /tmp/guanjia-train-check.log 2>&1 &

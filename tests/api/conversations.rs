@@ -438,11 +438,33 @@ impl Runner<'_> {
     }
 }
 
+// The files are played in three shards, each on its own app, so that they run side by side
+// with the other tests instead of one after another at the end of the run.
+const SHARDS: usize = 3;
+
 #[tokio::test]
-async fn conversations() {
+async fn conversations_shard_0() {
+    play_shard(0).await;
+}
+
+#[tokio::test]
+async fn conversations_shard_1() {
+    play_shard(1).await;
+}
+
+#[tokio::test]
+async fn conversations_shard_2() {
+    play_shard(2).await;
+}
+
+async fn play_shard(shard: usize) {
     // Read every file first: a malformed one fails before anything is played.
-    let sets: Vec<(PathBuf, Vec<Conversation>)> =
-        files().into_iter().map(|p| (p.clone(), load(&p))).collect();
+    let sets: Vec<(PathBuf, Vec<Conversation>)> = files()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % SHARDS == shard)
+        .map(|(_, p)| (p.clone(), load(&p)))
+        .collect();
     // Measured as deployed: both tiers of understanding, the local encoder on.
     let app = spawn_app_with(with_encoder).await;
     let mut tokens = HashMap::new();
@@ -488,5 +510,5 @@ async fn conversations() {
     } else {
         100.0 * passed as f64 / total as f64
     };
-    println!("TOTAL conversations: {passed}/{total} passed ({pct:.1}%)");
+    println!("TOTAL conversations of shard {shard}: {passed}/{total} passed ({pct:.1}%)");
 }

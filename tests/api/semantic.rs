@@ -201,7 +201,7 @@ async fn a_possible_emergency_in_three_scripts_asks_once_then_files_or_goes_on()
     let app = spawn_app_with(with_encoder).await;
     let duty = app.settings.service.duty_phone.clone();
     for (n, (first, still, stopped)) in [
-        ("天花板好像在滴水 灯那里", "还在滴", "2"),
+        ("电表箱那边好像有滋滋的声音", "还在响", "2"),
         ("電錶箱好似有啲聲", "仲有", "冇喇"),
         (
             "there's a funny burning smell in the hallway, can't tell where from",
