@@ -102,7 +102,6 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
             .iter()
             .map(|n| vote(n, &labels, classes.len(), MEMORY_POWER))
             .collect();
-        memory_labels.insert(name.to_owned(), labels);
         let lines: Vec<usize> = rows.iter().map(|r| r.0).collect();
         let at = match designs.iter().position(|d| d.lines == lines) {
             Some(at) => at,
@@ -113,9 +112,8 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
         };
         let (head, oof, acc, confusion) =
             fit(examples, &designs[at], classes, &rows, &memory_votes);
-        let truths: BTreeMap<usize, usize> = rows.iter().map(|r| (r.0, r.1)).collect();
         for (i, p) in &oof {
-            let truth = truths.get(i).copied().unwrap_or(0);
+            let truth = usize::try_from(labels[*i]).unwrap_or(0);
             let guess = argmax(p);
             if guess != truth {
                 report
@@ -123,6 +121,7 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
                     .push((*i, name, classes[truth], classes[guess]));
             }
         }
+        memory_labels.insert(name.to_owned(), labels);
         report.accuracy.insert(name, acc);
         report.confusion.insert(name, confusion);
         heads.insert(name.to_owned(), head);
@@ -255,12 +254,13 @@ type Fit = (
     Vec<Vec<usize>>,
 );
 
-/// Fits one head on `rows`; returns it with the out-of-fold fused probabilities per row.
 /// What the ridge fits need that does not depend on the label: the design matrix of each
 /// fold and its Gram matrix. Kind, urgency and department are fitted on the same lines, so
 /// they share one; building it is most of training's arithmetic.
 struct Design {
     lines: Vec<usize>,
+    /// Columns: the features and the bias.
+    p: usize,
     /// `XᵀX` over all the lines: the sum of the folds'.
     gram: Vec<f64>,
     /// Per fold: its lines (example indices, in order), its `XᵀX` and its `X`.
@@ -287,12 +287,14 @@ impl Design {
         }
         Design {
             lines,
+            p,
             gram,
             folds: parts,
         }
     }
 }
 
+/// Fits one head on `rows`; returns it with the out-of-fold fused probabilities per row.
 fn fit(
     examples: &[Example],
     design: &Design,
@@ -301,7 +303,7 @@ fn fit(
     memory_votes: &[Vec<f32>],
 ) -> Fit {
     let c = classes.len();
-    let p = design.gram.len().isqrt();
+    let p = design.p;
     let dim = p - 1;
     let truth_of: BTreeMap<usize, (usize, usize)> =
         rows.iter().map(|&(i, t, l)| (i, (t, l))).collect();
