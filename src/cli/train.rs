@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 use crate::configuration::Settings;
 use crate::understanding::corpus::{self, Line};
 use crate::understanding::encoder::Encoder;
-use crate::understanding::heads::Heads;
+use crate::understanding::heads::{Heads, Recall};
 use crate::understanding::score::Score;
 use crate::understanding::train::{self, Example};
 use crate::understanding::{semantic_text, Classifier};
@@ -30,6 +30,12 @@ pub struct TrainArgs {
     /// Keep the vectors in this local file between runs (development only).
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    /// With `--check`: train from the vectors the heads file remembers instead of asking
+    /// the encoder for every line again. The corpus must be the one the file was trained
+    /// on (its texts' digest), and the encoder must still give those vectors for a sample
+    /// of one line in `SAMPLE_EVERY`.
+    #[arg(long, requires = "check")]
+    pub remembered_vectors: bool,
     /// Write the out-of-fold mistakes here, one JSON line each.
     #[arg(long)]
     pub misses: Option<PathBuf>,
@@ -54,6 +60,11 @@ pub struct EvaluateArgs {
 const CHUNK: usize = 32;
 /// Encoder calls in flight at once while training.
 const IN_FLIGHT: usize = 2;
+/// `--remembered-vectors` asks the encoder again for one line in this many.
+const SAMPLE_EVERY: u64 = 16;
+/// How far a sampled vector may move (after rounding to 1e-4) between machines: one
+/// rounding step, when the encoder's last bits fall on the other side of a half.
+const SAMPLE_TOLERANCE: f32 = 1.5e-4;
 
 fn setup() -> anyhow::Result<(Settings, Classifier, Encoder)> {
     let settings = Settings::load().context("loading the configuration")?;
@@ -137,20 +148,20 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     }
     let inputs: Vec<String> = lines.iter().map(|l| semantic_text(&l.text)).collect();
     let texts: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let vectors = embed_all(&encoder, &texts, args.cache.as_deref()).await?;
+    let digest = corpus_digest(&texts);
+    let out = args.out.unwrap_or(settings.understanding.heads);
+    let vectors = if args.remembered_vectors {
+        remembered(&Heads::load(&out)?, &digest, &encoder, &texts).await?
+    } else {
+        embed_all(&encoder, &texts, args.cache.as_deref())
+            .await?
+            .iter()
+            .map(|v| train::rounded(v))
+            .collect()
+    };
     let examples: Vec<Example> = lines
         .iter()
         .zip(vectors)
-        // Rounded, so that float noise between machines (thread counts, SIMD paths) in the
-        // encoder's last bits cannot move a training choice.
-        .map(|(l, v)| {
-            (
-                l,
-                v.iter()
-                    .map(|x| (x * 1e4).round() / 1e4)
-                    .collect::<Vec<f32>>(),
-            )
-        })
         .map(|(l, embedding)| Example {
             id: l.id.clone(),
             kind: l.kind,
@@ -163,7 +174,8 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
             lexicon: classifier.lexicon_vote(&l.text),
         })
         .collect();
-    let (heads, report) = train::train(&examples, encoder.model());
+    let (mut heads, report) = train::train(&examples, encoder.model());
+    heads.corpus = digest;
     print!("{}", train::render_report(&report));
     if let Some(path) = &args.misses {
         let mut out = String::new();
@@ -176,7 +188,6 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
         }
         std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let out = args.out.unwrap_or(settings.understanding.heads);
     if args.check {
         let shipped = Heads::load(&out)?;
         match heads.difference(&shipped) {
@@ -190,6 +201,73 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
         println!("\nwrote {} ({} lines)", out.display(), heads.trained_on);
     }
     Ok(())
+}
+
+/// SHA-256 over the encoder's inputs, in order, each ended by a newline.
+fn corpus_digest(texts: &[&str]) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for t in texts {
+        h.update(t.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// The training vectors the heads file remembers, after checking that they belong to
+/// these texts and that the encoder still gives them (on a sample).
+async fn remembered(
+    shipped: &Heads,
+    digest: &str,
+    encoder: &Encoder,
+    texts: &[&str],
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    if shipped.corpus != digest {
+        bail!("the corpus is not the one the heads file was trained on: run `guanjia train`");
+    }
+    let recall = Recall::decode(&shipped.memory, shipped.dim)?;
+    if recall.len() != texts.len() {
+        bail!(
+            "the heads file remembers {} lines, the corpus has {}",
+            recall.len(),
+            texts.len()
+        );
+    }
+    let vectors = (0..texts.len())
+        .map(|i| recall.row(i).and_then(train::from_memory_row))
+        .collect::<Option<Vec<_>>>()
+        .context("a remembered vector is not what training keeps for a line")?;
+    let sample: Vec<usize> = (0..texts.len())
+        .filter(|i| fnv(texts[*i]) % SAMPLE_EVERY == 0)
+        .collect();
+    let asked: Vec<&str> = sample.iter().map(|i| texts[*i]).collect();
+    let fresh = embed_all(encoder, &asked, None).await?;
+    for (i, v) in sample.iter().zip(&fresh) {
+        let worst = train::rounded(v)
+            .iter()
+            .zip(&vectors[*i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        if worst > SAMPLE_TOLERANCE {
+            bail!(
+                "the encoder no longer gives the remembered vector of line {} (off by {worst})",
+                i + 1
+            );
+        }
+    }
+    eprintln!(
+        "{} remembered vectors; the encoder gave {} sampled ones again",
+        vectors.len(),
+        sample.len()
+    );
+    Ok(vectors)
+}
+
+/// FNV-1a: a sample that is the same on every machine.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Staff corrections as labelled lines, the lexicon never having seen them.

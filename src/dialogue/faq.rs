@@ -75,7 +75,7 @@ impl Faq {
 
 /// English keywords match whole words (`fee` is not in `coffee`); Chinese ones anywhere.
 /// How many characters may stand between the two parts of an `A…B` keyword.
-const GAP: usize = 6;
+const GAP: usize = 10;
 
 fn contains_keyword(text: &str, keyword: &str) -> bool {
     if keyword.is_empty() {

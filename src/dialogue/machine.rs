@@ -480,7 +480,7 @@ fn remember(req: &Request, ctx: &Ctx, fx: &mut Vec<Effect>) {
 }
 
 /// Asks for what is still missing, or reads the request back.
-fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
+fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     if req.problem.is_none() {
         fx.push(Effect::Reply(ask_problem(req.kind)));
         return State::Collecting {
@@ -491,6 +491,22 @@ fn next_question(req: Request, _ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     }
     if req.place.is_none() {
         fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+        return State::Collecting {
+            req,
+            awaiting: Awaiting::Place,
+            nudged: false,
+        };
+    }
+    // "12栋" for a leaking pipe: which flat, or where in the building, once.
+    let building_only = req.place.as_ref().is_some_and(Place::is_building_only);
+    let in_home = req
+        .problem
+        .iter()
+        .chain(&req.details)
+        .any(|p| ctx.intents.in_home(p));
+    if building_only && in_home && req.kind_or_repair() == Kind::Repair && !req.place_detail_asked {
+        req.place_detail_asked = true;
+        fx.push(Effect::Reply(Msg::key(Prompt::AskPlaceDetail)));
         return State::Collecting {
             req,
             awaiting: Awaiting::Place,

@@ -107,6 +107,7 @@ prompts! {
     AskProblemAny => "ask.problem_any", Some(Act::AskDetails);
     AskProblemRetell => "ask.problem_retell", Some(Act::AskDetails);
     AskPlace => "ask.place", Some(Act::AskPlace);
+    AskPlaceDetail => "ask.place_detail", Some(Act::AskPlace);
     AskAgain => "ask.again", None;
     AskCorrect => "ask.correct", Some(Act::AskDetails);
     ConfirmHint => "confirm.hint", Some(Act::ReadBack);

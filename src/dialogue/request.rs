@@ -35,6 +35,15 @@ impl Place {
     pub fn is_unit(&self) -> bool {
         self.building.is_some() && self.room.is_some()
     }
+
+    /// Only a building ("12栋"): nobody could find the problem from it.
+    pub fn is_building_only(&self) -> bool {
+        self.building.is_some()
+            && self.unit.is_none()
+            && self.room.is_none()
+            && self.floor.is_none()
+            && self.label.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +73,9 @@ pub struct Request {
     /// one is filed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next: Vec<TextInput>,
+    /// Asked once where in the building a repair is, when only the building was told.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub place_detail_asked: bool,
 }
 
 impl Request {
@@ -86,6 +98,7 @@ impl Request {
             preferred_time: None,
             photos: Vec::new(),
             next: Vec::new(),
+            place_detail_asked: false,
         }
     }
 

@@ -372,19 +372,21 @@ pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
 }
 
 /// English that quotes a Chinese address ("Building 3, 3栋1101, the kitchen pipe leaks"):
-/// the Latin words far outweigh the Chinese ones once the address marks are left out.
+/// the English words far outweigh the Chinese ones once the address marks are left out.
+/// Counted in words against characters, since a Chinese character carries about what an
+/// English word does: "好的谢谢 appreciate it" is Chinese with an English afterthought.
 fn mostly_english(text: &str) -> bool {
     const ADDRESS: &str = "栋棟幢座号號楼樓单單元室层層区區期苑园園村阁閣厦廈";
-    let letters: usize = text
+    let words: Vec<&str> = text
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| w.len() >= 2)
-        .map(str::len)
-        .sum();
+        .collect();
+    let letters: usize = words.iter().map(|w| w.len()).sum();
     let chinese = text
         .chars()
         .filter(|c| is_cjk(*c) && !ADDRESS.contains(*c))
         .count();
-    letters >= 6 && letters >= 3 * chinese.max(1)
+    letters >= 6 && words.len() >= 2 * chinese.max(1)
 }
 
 fn is_cjk(c: char) -> bool {
@@ -496,5 +498,19 @@ mod tests {
             En
         );
         assert_eq!(reply_locale("3栋1102 sink漏水", ZhHans, En), ZhHans);
+        // Chinese with an English afterthought stays Chinese.
+        assert_eq!(reply_locale("好的谢谢 appreciate it", ZhHans, En), ZhHans);
+        assert_eq!(
+            reply_locale("好的謝謝 thank you so much", ZhHant, En),
+            ZhHant
+        );
+        assert_eq!(
+            reply_locale(
+                "My address is 幸福花园 3栋, the lift is broken",
+                ZhHans,
+                ZhHans
+            ),
+            En
+        );
     }
 }

@@ -41,6 +41,10 @@ pub struct Heads {
     pub emergency: EmergencyThresholds,
     /// Lines the heads were trained on, for the record.
     pub trained_on: usize,
+    /// SHA-256 of the texts the encoder read, one per line in corpus order: the memory's
+    /// rows are those lines' vectors, so a check may train from them again.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub corpus: String,
     pub memory: Memory,
 }
 
@@ -93,6 +97,11 @@ impl Recall {
 
     pub fn len(&self) -> usize {
         self.vectors.len() / self.dim.max(1)
+    }
+
+    /// The `i`th remembered line's vector.
+    pub fn row(&self, i: usize) -> Option<&[f32]> {
+        self.vectors.get(i * self.dim..(i + 1) * self.dim)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -158,7 +167,37 @@ pub struct Head {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EmergencyThresholds {
     pub sure: f32,
+    /// A possible emergency when the message shows hazard evidence (a smell, smoke, water
+    /// pouring, someone stuck).
     pub possible: f32,
+    /// A possible emergency when the lexicon alone read a sure one: stronger evidence than
+    /// a hazard word, so the bar may sit lower. Files without it use `possible`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_lexicon: Option<f32>,
+}
+
+/// How much outside evidence a message shows for an emergency, beside the heads' reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Evidence {
+    None,
+    /// `Hazard::evident`: a hazard shown by what is seen, heard or smelled.
+    Hazard,
+    /// The lexicon alone read a sure emergency.
+    Lexicon,
+}
+
+impl EmergencyThresholds {
+    /// The fused probability from which a message with this evidence is asked about as a
+    /// possible emergency. Never without evidence: "is it still leaking or smoking?" about
+    /// a stuck shutter or a door that won't close makes no sense to the resident (tried:
+    /// a fitted bar for these flagged such messages in the conversation sets).
+    pub fn possible_for(&self, evidence: Evidence) -> f32 {
+        match evidence {
+            Evidence::Lexicon => self.possible_lexicon.unwrap_or(self.possible),
+            Evidence::Hazard => self.possible,
+            Evidence::None => f32::INFINITY,
+        }
+    }
 }
 
 pub const VERSION: u32 = 1;
@@ -329,6 +368,9 @@ impl Heads {
                 self.encoder, self.dim, other.encoder, other.dim
             ));
         }
+        if self.corpus != other.corpus {
+            return Some("the corpus texts differ".into());
+        }
         if self.trained_on != other.trained_on {
             return Some(format!(
                 "{} lines against {}",
@@ -445,8 +487,10 @@ mod tests {
             emergency: EmergencyThresholds {
                 sure: 0.5,
                 possible: 0.2,
+                possible_lexicon: None,
             },
             trained_on: 0,
+            corpus: String::new(),
             memory: Memory {
                 k: 1,
                 power: 1.0,

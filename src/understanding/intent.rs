@@ -135,6 +135,17 @@ struct File {
     /// Words that make a message a question without a question mark ("要不要打119").
     #[serde(default)]
     question: Lists,
+    /// Rooms and fixtures inside a home ("厨房", "my bathroom"): a repair there needs the
+    /// flat, not only the building.
+    #[serde(default)]
+    home: Lists,
+    /// News after an emergency that help came or people are safe ("消防车到了", "已经扶她
+    /// 回家了", "the ambulance is here"): told to the duty team, not raised again.
+    #[serde(default)]
+    news: Lists,
+    /// Nothing was wrong after all ("虚惊一场", "是她家锅烧干了 已经关火了", "false alarm").
+    #[serde(default)]
+    false_alarm: Lists,
     problem: Lists,
     place: Lists,
     venting: Lists,
@@ -160,6 +171,9 @@ pub struct Intents {
     /// Withdrawals of a filed request plain anywhere ("…can you cancel that ticket pls").
     cancel_anywhere: Vec<String>,
     question: Vec<String>,
+    home: Vec<String>,
+    news: Vec<String>,
+    false_alarm: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
     venting: Vec<String>,
@@ -256,6 +270,9 @@ impl Intents {
             cancel_opening: f.cancel.prefix.all(),
             cancel_anywhere: f.cancel.rest.all(),
             question: f.question.contains.all(),
+            home: f.home.contains.all(),
+            news: f.news.contains.all(),
+            false_alarm: f.false_alarm.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
             venting: f.venting.contains.all(),
@@ -558,6 +575,24 @@ impl Intents {
     pub fn asks(&self, text: &str) -> bool {
         let n = norm(text);
         n.contains(['?', '？']) || self.question.iter().any(|w| contains_word(&n, w))
+    }
+
+    /// Whether the message is about something inside a home ("厨房水管漏了", "bathroom").
+    pub fn in_home(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.home.iter().any(|w| contains_word(&n, w))
+    }
+
+    /// Whether the message brings news that help came or people are safe.
+    pub fn news(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.news.iter().any(|w| contains_word(&n, w))
+    }
+
+    /// Whether the message says nothing was wrong after all.
+    pub fn false_alarm(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.false_alarm.iter().any(|w| contains_word(&n, w))
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.

@@ -46,6 +46,10 @@ pub struct Hazard {
     /// still there"): asked whether it is still happening rather than filed at once.
     #[serde(default)]
     pub hedges: Vec<String>,
+    /// The resident cannot tell whether it is still happening ("现在又闻不太出来了",
+    /// "不知道还有没有"): asked, even when the message also says "now".
+    #[serde(default)]
+    pub fading: Vec<String>,
 }
 
 impl Hazard {
@@ -57,6 +61,11 @@ impl Hazard {
     /// Whether the message (already `normalize::prepare`d) says the resident is unsure.
     pub fn hedged(&self, prepared: &str) -> bool {
         self.hedges.iter().any(|t| contains_term(prepared, t))
+    }
+
+    /// Whether the message (already `normalize::prepare`d) says the hazard may have stopped.
+    pub fn fading(&self, prepared: &str) -> bool {
+        self.fading.iter().any(|t| contains_term(prepared, t))
     }
 }
 
@@ -418,6 +427,7 @@ impl Lexicon {
             hazard: Hazard {
                 evidence: prepared_terms(file.hazard.evidence),
                 hedges: prepared_terms(file.hazard.hedges),
+                fading: prepared_terms(file.hazard.fading),
             },
         })
     }

@@ -36,7 +36,7 @@ use crate::ticket::model::{Category, Department, Kind, Urgency};
 
 use anyhow::Context;
 
-pub use heads::Heads;
+pub use heads::{Evidence, Heads};
 pub use lexicon::Lexicon;
 pub use mask::semantic_text;
 use model::Model;
@@ -213,6 +213,7 @@ impl Classifier {
 
     fn read_both(&self, semantic: &Semantic, text: &str, e: &[f32]) -> Classification {
         let mut c = self.classify(text);
+        let lexicon_urgency = c.urgency;
         let heads = &semantic.heads;
         if e.len() != heads.dim {
             return c;
@@ -246,13 +247,16 @@ impl Classifier {
         } else {
             urgency.of(Urgency::Emergency)
         };
-        let evident = self.lexicon.hazard.evident(&prepared);
+        let evidence = self.evidence(&prepared, lexicon_urgency);
+        let evident = evidence >= Evidence::Hazard;
         // A resident unsure of what they noticed ("好像有一点瓦斯味?") is asked whether it
         // is still happening, with the guidance, rather than filed at once.
         // "一直冒煙…好像有人家裡失火了" is sure of the smoke and unsure only of its cause.
+        // "现在又闻不太出来了" says "now" of a smell that may have gone: asked too.
         let unsure = evident
-            && self.lexicon.hazard.hedged(&prepared)
-            && !self.lexicon.timing.ongoing(&prepared);
+            && (self.lexicon.hazard.fading(&prepared)
+                || (self.lexicon.hazard.hedged(&prepared)
+                    && !self.lexicon.timing.ongoing(&prepared)));
         if emergency >= heads.emergency.sure && !unsure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;
@@ -262,11 +266,12 @@ impl Classifier {
             } else {
                 Urgency::Normal
             };
-            // Wording near an emergency's is not enough to ask "is it still happening?":
-            // the message must show a hazard (a smell, smoke, water pouring, someone stuck).
-            // Sure readings are not gated: measured on the labelled emergencies, the list
-            // would miss one in eight of them.
-            c.possible_emergency = emergency >= heads.emergency.possible && evident;
+            // How near an emergency's wording must come before "is it still happening?" is
+            // asked depends on what else the message shows (the lexicon's own emergency, a
+            // hazard word; with neither it is never asked): training fits the bars together
+            // under one cap on false alarms. Sure readings are not gated: measured on the
+            // labelled emergencies, the hazard list would miss one in eight of them.
+            c.possible_emergency = emergency >= heads.emergency.possible_for(evidence);
         }
         c
     }
@@ -283,12 +288,26 @@ impl Classifier {
     /// The lexicon's vote, as training sees it.
     pub fn lexicon_vote(&self, text: &str) -> train::LexiconVote {
         let c = self.classify(text);
+        let prepared = normalize::prepare(head(text));
         train::LexiconVote {
             kind: c.kind,
             urgency: c.urgency,
             department: c.department,
             category: c.category,
             confidence: c.confidence,
+            evidence: self.evidence(&prepared, c.urgency),
+            not_now: self.lexicon.timing.not_now(&prepared),
+        }
+    }
+
+    /// What the message shows for an emergency beside the heads' reading.
+    fn evidence(&self, prepared: &str, lexicon_urgency: Urgency) -> Evidence {
+        if lexicon_urgency == Urgency::Emergency {
+            Evidence::Lexicon
+        } else if self.lexicon.hazard.evident(prepared) {
+            Evidence::Hazard
+        } else {
+            Evidence::None
         }
     }
 

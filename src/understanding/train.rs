@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::heads::{
-    softmax, vote, EmergencyThresholds, Head, Heads, Label, Memory, Neighbours, Recall, VERSION,
+    softmax, vote, EmergencyThresholds, Evidence, Head, Heads, Label, Memory, Neighbours, Recall,
+    VERSION,
 };
 use super::linalg;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
@@ -39,6 +40,11 @@ pub struct LexiconVote {
     pub department: Department,
     pub category: Category,
     pub confidence: f32,
+    /// What else the message shows for an emergency (the service sets each possible
+    /// emergency bar by it).
+    pub evidence: Evidence,
+    /// The lexicon reads the hazard as over or imagined: the service raises nothing.
+    pub not_now: bool,
 }
 
 pub const FOLDS: usize = 5;
@@ -148,6 +154,7 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
             heads,
             emergency,
             trained_on: examples.len(),
+            corpus: String::new(),
             memory: Memory {
                 k: MEMORY_K,
                 power: MEMORY_POWER,
@@ -159,6 +166,27 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
     )
 }
 
+/// An encoder's vector as training reads it: rounded, so that float noise between
+/// machines (thread counts, SIMD paths) in the encoder's last bits cannot move a training
+/// choice.
+pub fn rounded(v: &[f32]) -> Vec<f32> {
+    v.iter().map(|x| (x * 1e4).round() / 1e4).collect()
+}
+
+/// The unit-length copy the memory keeps.
+pub fn unit_length(v: &[f32]) -> impl Iterator<Item = f32> + '_ {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter().map(move |x| x / norm)
+}
+
+/// A training vector back from the memory row it became, when the row is exactly what
+/// training keeps for it: the encoder's vectors are unit length, so rounding the row again
+/// lands on the training vector, and the check that it gives the row back is exact.
+pub fn from_memory_row(row: &[f32]) -> Option<Vec<f32>> {
+    let v = rounded(row);
+    unit_length(&v).eq(row.iter().copied()).then_some(v)
+}
+
 /// Unit-length copies of every vector, and each line's nearest lines among the other
 /// folds (so its memory vote comes from lines a model without it would remember).
 fn out_of_fold_neighbours(
@@ -168,14 +196,7 @@ fn out_of_fold_neighbours(
 ) -> (Vec<f32>, Vec<Neighbours>) {
     let mut unit = Vec::with_capacity(examples.len() * dim);
     for e in examples {
-        let norm = e
-            .embedding
-            .iter()
-            .map(|v| v * v)
-            .sum::<f32>()
-            .sqrt()
-            .max(1e-12);
-        unit.extend(e.embedding.iter().map(|v| v / norm));
+        unit.extend(unit_length(&e.embedding));
     }
     let wide: Vec<f64> = unit.iter().map(|v| f64::from(*v)).collect();
     let mut out = vec![Neighbours::default(); examples.len()];
@@ -456,9 +477,13 @@ fn argmax(s: &[f32]) -> usize {
     best
 }
 
-/// The emergency thresholds from out-of-fold probabilities: `possible` as high as still
-/// flags `EMERGENCY_RECALL` of the emergencies, unless that flags more than
-/// `MAX_FALSE_FLAGS` of the rest; `sure` where an emergency is more likely than not.
+/// The emergency thresholds from out-of-fold probabilities, as the service applies them:
+/// `sure` where an emergency is more likely than not; below it, a "possible" bar for a
+/// message whose hazard the lexicon reads as a sure emergency and one for a message that
+/// shows a hazard word, never higher for the stronger evidence (a message with neither is
+/// never asked). The bars are fitted together: the fewest false flags that still find
+/// `EMERGENCY_RECALL` of the emergencies, or else the most emergencies found within
+/// `MAX_FALSE_FLAGS` of the rest. A hazard the lexicon reads as over is never flagged.
 fn emergency_thresholds(
     examples: &[Example],
     urgency_oof: &[(usize, Vec<f32>)],
@@ -468,63 +493,122 @@ fn emergency_thresholds(
         .iter()
         .position(|u| *u == Urgency::Emergency)
         .unwrap_or(0);
-    let honest: Vec<(bool, f32)> = {
-        let pick = |only_unseen: bool| -> Vec<(bool, f32)> {
+    let mut probability = vec![0.0f32; examples.len()];
+    for (i, p) in urgency_oof {
+        probability[*i] = p[e];
+    }
+    let seen = |i: usize| -> (bool, Evidence, f32) {
+        let x = &examples[i];
+        let p = if x.lexicon.not_now {
+            0.0
+        } else {
+            probability[i]
+        };
+        (x.urgency == Urgency::Emergency, x.lexicon.evidence, p)
+    };
+    let honest: Vec<usize> = {
+        let pick = |only_unseen: bool| -> Vec<usize> {
             urgency_oof
                 .iter()
-                .filter(|(i, _)| !only_unseen || examples[*i].unseen_by_lexicon)
-                .map(|(i, p)| (examples[*i].urgency == Urgency::Emergency, p[e]))
+                .map(|(i, _)| *i)
+                .filter(|i| !only_unseen || examples[*i].unseen_by_lexicon)
                 .collect()
         };
         let h = pick(true);
-        if h.iter().any(|(t, _)| *t) {
+        if h.iter().any(|i| examples[*i].urgency == Urgency::Emergency) {
             h
         } else {
             pick(false)
         }
     };
     let sure = 0.5f32;
-    let rates = |t: f32| {
-        let pos = honest.iter().filter(|(y, _)| *y).count().max(1);
-        let neg = honest.iter().filter(|(y, _)| !*y).count().max(1);
-        let tp = honest.iter().filter(|(y, p)| *y && *p >= t).count();
-        let fp = honest.iter().filter(|(y, p)| !*y && *p >= t).count();
-        (tp as f32 / pos as f32, fp as f32 / neg as f32)
+    // Candidate bars: 0.005 … 0.5 (the last one flags only sure readings).
+    let steps: Vec<f32> = (1..=100).map(|k| k as f32 * 0.005).collect();
+    let tier = |v: Evidence| match v {
+        Evidence::Lexicon => Some(0),
+        Evidence::Hazard => Some(1),
+        Evidence::None => None,
     };
-    let mut possible = sure;
-    for step in (1..=100).rev() {
-        let t = step as f32 * 0.005;
-        if t >= sure {
+    // flagged[tier][step] = (emergencies, others) flagged below `sure` at that bar.
+    let mut flagged = vec![vec![(0usize, 0usize); steps.len()]; 2];
+    let (mut pos, mut neg, mut sure_tp, mut sure_fp) = (0usize, 0usize, 0usize, 0usize);
+    for &i in &honest {
+        let (y, v, p) = seen(i);
+        if y {
+            pos += 1;
+        } else {
+            neg += 1;
+        }
+        if p >= sure {
+            sure_tp += usize::from(y);
+            sure_fp += usize::from(!y);
             continue;
         }
-        let (recall, false_flags) = rates(t);
-        if false_flags > MAX_FALSE_FLAGS {
-            break;
-        }
-        possible = t;
-        if recall >= EMERGENCY_RECALL {
-            break;
+        let Some(tier) = tier(v) else {
+            continue;
+        };
+        for (k, t) in steps.iter().enumerate() {
+            if p >= *t {
+                let cell = &mut flagged[tier][k];
+                cell.0 += usize::from(y);
+                cell.1 += usize::from(!y);
+            }
         }
     }
-    for (i, p) in urgency_oof {
-        if examples[*i].urgency == Urgency::Emergency && p[e] < possible {
+    let (pos, neg) = (pos.max(1), neg.max(1));
+    let mut best: Option<(bool, usize, usize, [usize; 2])> = None;
+    let better = |a: (bool, usize, usize), b: (bool, usize, usize)| {
+        // Reaching the recall target first; then fewer false flags if both reach it, more
+        // emergencies found if neither does.
+        match (a.0, b.0) {
+            (true, false) => true,
+            (false, true) => false,
+            (true, true) => a.2 < b.2 || (a.2 == b.2 && a.1 > b.1),
+            (false, false) => a.1 > b.1 || (a.1 == b.1 && a.2 < b.2),
+        }
+    };
+    let last = steps.len() - 1;
+    for l in 0..steps.len() {
+        for h in l..steps.len() {
+            let cells = [flagged[0][l], flagged[1][h]];
+            let tp = sure_tp + cells.iter().map(|c| c.0).sum::<usize>();
+            let fp = sure_fp + cells.iter().map(|c| c.1).sum::<usize>();
+            if fp as f32 / neg as f32 > MAX_FALSE_FLAGS {
+                continue;
+            }
+            let reached = tp as f32 / pos as f32 >= EMERGENCY_RECALL;
+            let candidate = (reached, tp, fp);
+            if best.is_none_or(|(r, t, f, _)| better(candidate, (r, t, f))) {
+                best = Some((reached, tp, fp, [l, h]));
+            }
+        }
+    }
+    let [l, h] = best.map(|b| b.3).unwrap_or([last, last]);
+    let round = |t: f32| (t * 1000.0).round() / 1000.0;
+    let thresholds = EmergencyThresholds {
+        sure,
+        possible: round(steps[h]),
+        possible_lexicon: Some(round(steps[l])),
+    };
+    for (i, _) in urgency_oof {
+        let (y, v, p) = seen(*i);
+        if y && p < sure.min(thresholds.possible_for(v)) {
             report.misses.push((*i, "emergency", "flagged", "missed"));
         }
     }
-    for (y, p) in &honest {
-        if *y {
+    for &i in &honest {
+        let (y, v, p) = seen(i);
+        let flag = p >= sure.min(thresholds.possible_for(v));
+        if y {
             report.emergencies += 1;
-            report.emergencies_flagged += usize::from(*p >= possible);
-            report.emergencies_sure += usize::from(*p >= sure);
+            report.emergencies_flagged += usize::from(flag);
+            report.emergencies_sure += usize::from(p >= sure);
         } else {
             report.others += 1;
-            report.others_flagged += usize::from(*p >= possible);
+            report.others_flagged += usize::from(flag);
         }
     }
-    EmergencyThresholds {
-        sure,
-        possible: (possible * 1000.0).round() / 1000.0,
-    }
+    thresholds
 }
 
 /// Out-of-fold scores printed as a table: accuracy per label for the lexicon alone, the
@@ -626,6 +710,8 @@ mod tests {
                         department: Department::Engineering,
                         category: Category::Other,
                         confidence: 0.3,
+                        evidence: Evidence::None,
+                        not_now: false,
                     },
                 }
             })
@@ -652,6 +738,83 @@ mod tests {
         assert_eq!(d.best().0, Kind::Repair);
         assert_eq!(report.emergencies_flagged, report.emergencies);
         assert!(heads.emergency.possible <= heads.emergency.sure);
+    }
+
+    /// Lines whose out-of-fold emergency probability is `p`, with the given evidence.
+    fn scored(lines: &[(bool, Evidence, bool, f32)]) -> (Vec<Example>, Vec<(usize, Vec<f32>)>) {
+        let mut ex = examples(lines.len());
+        let mut oof = Vec::new();
+        for (i, (emergency, evidence, not_now, p)) in lines.iter().enumerate() {
+            ex[i].urgency = if *emergency {
+                Urgency::Emergency
+            } else {
+                Urgency::Normal
+            };
+            ex[i].lexicon.evidence = *evidence;
+            ex[i].lexicon.not_now = *not_now;
+            let mut probs = vec![0.0; Urgency::ALL.len()];
+            let e = Urgency::ALL
+                .iter()
+                .position(|u| *u == Urgency::Emergency)
+                .unwrap_or(0);
+            probs[e] = *p;
+            oof.push((i, probs));
+        }
+        (ex, oof)
+    }
+
+    #[test]
+    fn a_memory_row_gives_back_the_training_vector_it_was_made_from() {
+        // Unit length, as the encoder gives them, with components of every size.
+        let raw: Vec<f32> = (0..384)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 1000.0)
+            .collect();
+        let v: Vec<f32> = unit_length(&raw).collect();
+        let trained = rounded(&v);
+        let row: Vec<f32> = unit_length(&trained).collect();
+        assert_eq!(from_memory_row(&row), Some(trained));
+        // A row changed after training is refused.
+        let mut edited = row.clone();
+        edited[3] += 0.01;
+        assert_eq!(from_memory_row(&edited), None);
+    }
+
+    #[test]
+    fn stronger_evidence_earns_a_lower_possible_emergency_bar() {
+        let mut lines = Vec::new();
+        // Emergencies the lexicon reads, at 0.1; emergencies shown by a hazard word at 0.2.
+        lines.extend((0..50).map(|_| (true, Evidence::Lexicon, false, 0.1)));
+        lines.extend((0..50).map(|_| (true, Evidence::Hazard, false, 0.2)));
+        // Plenty of harmless lines with no evidence at 0.1–0.3: no bar reaches them.
+        lines.extend((0..900).map(|i| (false, Evidence::None, false, 0.1 + (i % 3) as f32 * 0.1)));
+        // An emergency with no evidence at all is left to the sure reading.
+        lines.push((true, Evidence::None, false, 0.4));
+        let (ex, oof) = scored(&lines);
+        let mut report = Report::default();
+        let t = emergency_thresholds(&ex, &oof, &mut report);
+        assert!(t.possible_for(Evidence::Lexicon) <= 0.1);
+        assert!(t.possible_for(Evidence::Hazard) <= 0.2);
+        assert!(t.possible_for(Evidence::None) > 0.5);
+        assert_eq!(report.emergencies_flagged, 100);
+        assert_eq!(report.others_flagged, 0);
+    }
+
+    #[test]
+    fn the_false_flag_cap_holds_and_a_hazard_that_is_over_is_never_flagged() {
+        let mut lines = Vec::new();
+        lines.extend((0..50).map(|_| (true, Evidence::Hazard, false, 0.3)));
+        // Look-alikes with the same evidence and score: flagging the emergencies would
+        // flag them too, far past the cap.
+        lines.extend((0..100).map(|_| (false, Evidence::Hazard, false, 0.3)));
+        lines.extend((0..850).map(|_| (false, Evidence::None, false, 0.0)));
+        // Over ("已经不漏了") though the heads score it high.
+        lines.push((true, Evidence::Lexicon, true, 0.9));
+        let (ex, oof) = scored(&lines);
+        let mut report = Report::default();
+        let t = emergency_thresholds(&ex, &oof, &mut report);
+        assert!(t.possible_for(Evidence::Hazard) > 0.3);
+        assert!(report.others_flagged as f32 / report.others as f32 <= MAX_FALSE_FLAGS);
+        assert_eq!(report.emergencies_flagged, 0);
     }
 
     #[test]

@@ -25,12 +25,17 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     let loose_ok = !r.loose || !concrete(t);
     // A message of several needs that reads as a possible emergency is a sure one when
     // one of its needs alone is ("电梯把我爸困里面了！另外明天停水是几点？").
+    // Asked whether it is still happening, "佢話冇人困住,電梯而家正常" answers no, however
+    // much of an emergency its words are.
+    let answers_no = matches!(state, State::EmergencyCheck { .. })
+        && (r.still == Some(false) || r.is(Intent::Done) || r.is(Intent::Deny));
     let sure_emergency = (t.class.urgency == Urgency::Emergency
         || t.class.possible_emergency
             && t.parts
                 .iter()
                 .any(|p| p.class.urgency == Urgency::Emergency))
-        && !steers(&r);
+        && !steers(&r)
+        && !answers_no;
     if let State::Idle {
         emergency: Some(which),
         placeless,
@@ -201,10 +206,14 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
         return Some(State::after_emergency(which, placeless));
     }
-    let pressing = r.is(Intent::Alarm)
-        || r.still == Some(true)
-        || t.class.possible_emergency
-        || sure_emergency && !t.class.slots.has_place();
+    // "消防車到了,我們已經下到一樓了": news that help came, not the emergency again, unless
+    // it also says things go on ("…but the smoke is still coming").
+    let news = ctx.intents.news(&t.text) && r.still != Some(true);
+    let pressing = r.still == Some(true)
+        || !news
+            && (r.is(Intent::Alarm)
+                || t.class.possible_emergency
+                || sure_emergency && !t.class.slots.has_place());
     // "any update? still dark here", "师傅到哪了啊 水还在冒": where things stand, and the
     // guidance again when it still goes on.
     if r.is(Intent::Status) {
@@ -255,7 +264,7 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
         return Some(State::after_emergency(which, placeless));
     }
-    if r.is(Intent::Confirm) || about_it_in_words {
+    if r.is(Intent::Confirm) || about_it_in_words || news && on_its_own {
         // News of it ("救護車到咗", "消防車到了，我們已經下到一樓"): told to the duty team.
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
@@ -722,10 +731,18 @@ fn collecting_text(
                     nudged,
                 };
             } else {
-                req.place = Some(Place {
-                    label: Some(t.text.trim().to_owned()),
-                    ..Place::default()
-                });
+                // Where in a building already told ("12栋" then "一楼大堂旁边") keeps the
+                // building.
+                let label = Some(t.text.trim().to_owned());
+                match req.place.as_mut().filter(|p| p.is_building_only()) {
+                    Some(place) => place.label = label,
+                    None => {
+                        req.place = Some(Place {
+                            label,
+                            ..Place::default()
+                        })
+                    }
+                }
             }
         }
     }
@@ -1011,6 +1028,14 @@ fn emergency_check(
         // says it does.
         _ => r.still.or(t.class.possible_emergency.then_some(true)),
     };
+    // "没事了 问了对门 是她家锅烧干了 已经关火了": nothing to repair either.
+    let nothing_wrong =
+        still != Some(true) && (r.is(Intent::Done) || ctx.intents.false_alarm(&t.text));
+    if nothing_wrong {
+        fx.push(Effect::ClearDraft);
+        fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
+        return State::idle();
+    }
     match still {
         Some(true) => {
             let next = emergency(Some(req), t, ctx.unit_on_record.clone(), fx);
