@@ -238,7 +238,7 @@ async fn remembered(
         .collect::<Option<Vec<_>>>()
         .context("a remembered vector is not what training keeps for a line")?;
     let sample: Vec<usize> = (0..texts.len())
-        .filter(|i| fnv(texts[*i]) % SAMPLE_EVERY == 0)
+        .filter(|i| fnv(texts[*i]).is_multiple_of(SAMPLE_EVERY))
         .collect();
     let asked: Vec<&str> = sample.iter().map(|i| texts[*i]).collect();
     let fresh = embed_all(encoder, &asked, None).await?;

@@ -76,6 +76,10 @@ pub struct Request {
     /// Asked once where in the building a repair is, when only the building was told.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub place_detail_asked: bool,
+    /// The need this request was taken up from, when the message named others too (kept
+    /// so that the resident may choose another first and this one waits its turn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub told: Option<Box<TextInput>>,
 }
 
 impl Request {
@@ -99,6 +103,7 @@ impl Request {
             photos: Vec::new(),
             next: Vec::new(),
             place_detail_asked: false,
+            told: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! the simplified text, so traditional 確認/對 match as 确认/对.
 
 use crate::domain::Locale;
+use crate::understanding::is_cjk;
 
 /// A steering word, recognised only when it is (nearly) the whole message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,10 +388,6 @@ fn mostly_english(text: &str) -> bool {
         .filter(|c| is_cjk(*c) && !ADDRESS.contains(*c))
         .count();
     letters >= 6 && words.len() >= 2 * chinese.max(1)
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 /// Simplified form of `text` for matching.

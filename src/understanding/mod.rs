@@ -40,7 +40,7 @@ pub use heads::{Evidence, Heads};
 pub use lexicon::Lexicon;
 pub use mask::semantic_text;
 use model::Model;
-pub use script::{detect_locale, to_simplified};
+pub use script::{detect_locale, is_cjk, to_simplified};
 
 /// What the classifier read in one message (contract.md's `classify` line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -447,6 +447,8 @@ fn inputs() -> Vec<(&'static str, Event)> {
         ("possible", possible_text("厨房有股怪味，可能是煤气")),
         ("still", other("还在漏")),
         ("stopped", other("不漏了")),
+        ("false_alarm", other("虚惊一场 是楼下在熏腊肉 已经关火了")),
+        ("news", other("消防车到了，我们已经走楼梯下到一楼了")),
     ]
 }
 
@@ -879,6 +881,25 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle!", "possible", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "still", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "stopped", "idle", "tell emergency.over"),
+    // A false alarm explained and news that help came, in every state
+    ("idle", "false_alarm", "idle*", "clarify"),
+    ("idle", "news", "idle*", "clarify"),
+    ("idle*", "false_alarm", "idle*", "menu"),
+    ("idle*", "news", "idle*", "menu"),
+    ("idle!", "false_alarm", "idle!", "tell emergency.noted"),
+    ("idle!", "news", "idle!", "tell emergency.noted"),
+    ("problem?", "false_alarm", "place?", "ask.place save"),
+    ("problem?", "news", "place?", "ask.place save"),
+    ("place?", "false_alarm", "confirm?", "readback.repair save"),
+    ("place?", "news", "confirm?", "readback.repair save"),
+    ("confirm?", "false_alarm", "confirm?", "confirm.hint"),
+    ("confirm?", "news", "confirm?", "confirm.hint"),
+    ("correct?", "false_alarm", "correct?", "ask.correct"),
+    ("correct?", "news", "correct?", "ask.correct"),
+    ("draft?", "false_alarm", "idle*", "clarify"),
+    ("draft?", "news", "idle*", "clarify"),
+    ("still?", "false_alarm", "idle", "clear ack_done"),
+    ("still?", "news", "still?", "possible.ask"),
 ];
 
 #[test]

@@ -26,9 +26,9 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     // A message of several needs that reads as a possible emergency is a sure one when
     // one of its needs alone is ("电梯把我爸困里面了！另外明天停水是几点？").
     // Asked whether it is still happening, "佢話冇人困住,電梯而家正常" answers no, however
-    // much of an emergency its words are.
+    // much of an emergency its words are. ("电梯停了有人被困" says "停了" and is no no.)
     let answers_no = matches!(state, State::EmergencyCheck { .. })
-        && (r.still == Some(false) || r.is(Intent::Done) || r.is(Intent::Deny));
+        && (r.is(Intent::Deny) || ctx.intents.false_alarm(&t.text));
     let sure_emergency = (t.class.urgency == Urgency::Emergency
         || t.class.possible_emergency
             && t.parts
@@ -264,7 +264,10 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
         return Some(State::after_emergency(which, placeless));
     }
-    if r.is(Intent::Confirm) || about_it_in_words || news && on_its_own {
+    // "邻居…已经进去了 救护车也到了 谢谢你们啊": news, however many clauses it has, unless
+    // one of them is a new problem.
+    let news_only = news && (on_its_own || !matches!(t.class.kind, Kind::Repair | Kind::Complaint));
+    if r.is(Intent::Confirm) || about_it_in_words || news_only {
         // News of it ("救護車到咗", "消防車到了，我們已經下到一樓"): told to the duty team.
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
@@ -622,22 +625,132 @@ fn several_needs(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State
                 fx.push(Effect::Reply(Msg::key(Prompt::MultiWhichFirst)));
                 if let Some(req) = state.request_mut() {
                     req.next = rest.iter().map(|p| (*p).clone()).collect();
+                    req.told = Some(Box::new((*first).clone()));
                 }
             }
             state
         }
         None => State::idle(),
     };
-    for (n, id) in answers.into_iter().enumerate() {
-        if n == 0 && state.request().is_some() {
-            fx.push(Effect::Reply(Msg::key(Prompt::MultiAlso)));
-        }
+    if state.request().is_some() && !(answers.is_empty() && questions.is_empty()) {
+        fx.push(Effect::Reply(Msg::key(Prompt::MultiAlso)));
+    }
+    for id in answers {
         fx.push(Effect::Reply(Msg::Faq { id }));
     }
     for q in questions {
         file_directly(Kind::Inquiry, Prompt::InquiryFiled, q, fx);
     }
     Some(state)
+}
+
+/// "先弄渗水吧 灰的事回头再说", "toilet first lah", "包裹嗰个先答我": the resident chooses
+/// which of the needs they named to take first. A question the FAQ knows is answered (again)
+/// and the request waits; another need named with this one becomes the request, and this
+/// one waits its turn. `None` when the message chooses nothing.
+fn choose_first(req: &Request, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
+    let clause = chosen_clause(t)?;
+    if let Some(id) = ctx.faq.find(&clause) {
+        fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+        fx.push(Effect::Reply(read_back(req)));
+        return Some(State::Confirming {
+            req: req.clone(),
+            nudged: false,
+        });
+    }
+    let current = req.problem.as_deref().map_or(0, |p| overlap(&clause, p));
+    let (at, best) = req
+        .next
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i, overlap(&clause, &n.simplified.to_lowercase())))
+        .max_by_key(|(_, s)| *s)?;
+    if best == 0 || best <= current {
+        // This one, the one already being taken.
+        return req.place.is_some().then(|| {
+            fx.push(Effect::Reply(read_back(req)));
+            State::Confirming {
+                req: req.clone(),
+                nudged: false,
+            }
+        });
+    }
+    let mut waiting = req.next.clone();
+    let chosen = waiting.remove(at);
+    if let Some(told) = &req.told {
+        waiting.insert(0, (**told).clone());
+    }
+    fx.push(Effect::ClearDraft);
+    let mut state = new_request(&chosen, req.place.clone(), ctx, fx);
+    if let Some(r) = state.request_mut() {
+        r.next = waiting;
+        r.told = Some(Box::new(chosen));
+    }
+    Some(state)
+}
+
+/// The clause of a message that puts one thing first, lowercased.
+fn chosen_clause(t: &TextInput) -> Option<String> {
+    t.simplified
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || ",，。.!！;；".contains(c))
+        .find(|c| chooses(c))
+        .map(str::to_owned)
+}
+
+/// A clause that puts one thing first ("先弄渗水", "嗰个先", "the pool first").
+fn chooses(clause: &str) -> bool {
+    const ZH: &[&str] = &[
+        "先弄",
+        "先修",
+        "先说",
+        "先处理",
+        "先登记",
+        "先答",
+        "先回答",
+        "先报",
+        "先搞",
+        "先办",
+        "先帮",
+        "先问",
+        "个先",
+        "嘅先",
+        "的先",
+        "先整",
+    ];
+    ZH.iter().any(|w| clause.contains(w))
+        || clause
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w == "first")
+}
+
+/// How much two descriptions share: Chinese characters beyond the function words, and
+/// English words of three letters or more beyond the filler.
+fn overlap(a: &str, b: &str) -> usize {
+    const FUNCTION: &str = "的了是我你吧先个那这嗰啲嘅事呢啊呀吗和也就都在有要把弄说处理请帮";
+    const FILLER: &[&str] = &[
+        "the", "first", "please", "pls", "lah", "one", "and", "then", "just", "that",
+    ];
+    let b_lower = b.to_lowercase();
+    let chinese = a
+        .chars()
+        .filter(|c| crate::understanding::is_cjk(*c) && !FUNCTION.contains(*c))
+        .collect::<std::collections::BTreeSet<char>>()
+        .into_iter()
+        .filter(|c| b_lower.contains(*c))
+        .count();
+    let words_b: std::collections::BTreeSet<&str> = b_lower
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let english = a
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3 && !FILLER.contains(w))
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .filter(|w| words_b.iter().any(|x| x.starts_with(w) || w.starts_with(x)))
+        .count();
+    chinese + english
 }
 
 fn collecting_text(
@@ -686,6 +799,21 @@ fn collecting_text(
                 awaiting,
                 nudged: true,
             };
+        }
+    }
+    // "先说停水吧" while asked where the light is: the question chosen first is answered,
+    // and the question to them stands.
+    if r.intent.is_none() {
+        if let Some(id) = chosen_clause(t).and_then(|c| ctx.faq.find(&c)) {
+            fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+            return reprompt(
+                State::Collecting {
+                    req,
+                    awaiting,
+                    nudged,
+                },
+                fx,
+            );
         }
     }
     match awaiting {
@@ -807,6 +935,11 @@ fn confirming_text(
             return State::Confirming { req, nudged: true };
         }
         _ => {}
+    }
+    if r.intent.is_none() {
+        if let Some(next) = choose_first(&req, t, ctx, fx) {
+            return next;
+        }
     }
     let w = r.intent;
     // "还有，客厅灯也坏了", "对了，楼下门禁也刷不开" (对了: "by the way", not a yes): a second
@@ -1028,9 +1161,9 @@ fn emergency_check(
         // says it does.
         _ => r.still.or(t.class.possible_emergency.then_some(true)),
     };
-    // "没事了 问了对门 是她家锅烧干了 已经关火了": nothing to repair either.
-    let nothing_wrong =
-        still != Some(true) && (r.is(Intent::Done) || ctx.intents.false_alarm(&t.text));
+    // "没事了 问了对门 是她家锅烧干了 已经关火了": nothing to repair either. ("不漏了" is a
+    // no, and the leak is still to be repaired.)
+    let nothing_wrong = still != Some(true) && ctx.intents.false_alarm(&t.text);
     if nothing_wrong {
         fx.push(Effect::ClearDraft);
         fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
