@@ -497,8 +497,8 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
             nudged: false,
         };
     }
-    // "12栋" for a leaking pipe: which flat, or where in the building, once.
-    let building_only = req.place.as_ref().is_some_and(Place::is_building_only);
+    // "12栋" for a leaking pipe at home: which flat, or where in the building.
+    let building_only = req.place.as_ref().is_some_and(Place::lacks_flat);
     let in_home = req
         .problem
         .iter()

@@ -36,12 +36,13 @@ impl Place {
         self.building.is_some() && self.room.is_some()
     }
 
-    /// Only a building ("12栋"): nobody could find the problem from it.
-    pub fn is_building_only(&self) -> bool {
-        self.building.is_some()
-            && self.unit.is_none()
-            && self.room.is_none()
+    /// A building alone, or a building and a unit ("12栋", "3栋2单元"): nobody could find a
+    /// problem inside a home from it. (A storey counts as enough: "3樓之2" is a whole
+    /// Taiwanese address.)
+    pub fn lacks_flat(&self) -> bool {
+        (self.building.is_some() || self.unit.is_some())
             && self.floor.is_none()
+            && self.room.is_none()
             && self.label.is_none()
     }
 }
@@ -73,7 +74,8 @@ pub struct Request {
     /// one is filed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next: Vec<TextInput>,
-    /// Asked once where in the building a repair is, when only the building was told.
+    /// Asked where in the building a home repair is, when the flat was not told; asked
+    /// again only while each answer adds to the place.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub place_detail_asked: bool,
     /// The need this request was taken up from, when the message named others too (kept

@@ -170,6 +170,9 @@ pub struct Intents {
     cancel_opening: Vec<String>,
     /// Withdrawals of a filed request plain anywhere ("…can you cancel that ticket pls").
     cancel_anywhere: Vec<String>,
+    /// Asking for a person in so many words, wherever in a long message ("…能不能找个真人
+    /// 跟我聊").
+    handoff_anywhere: Vec<String>,
     question: Vec<String>,
     home: Vec<String>,
     news: Vec<String>,
@@ -269,6 +272,7 @@ impl Intents {
             deny_lead: f.deny.lead.all(),
             cancel_opening: f.cancel.prefix.all(),
             cancel_anywhere: f.cancel.rest.all(),
+            handoff_anywhere: f.handoff.rest.all(),
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             news: f.news.contains.all(),
@@ -332,6 +336,15 @@ impl Intents {
                 r.loose = true;
                 return r;
             }
+        }
+        if self
+            .handoff_anywhere
+            .iter()
+            .any(|w| contains_word(&core, w))
+        {
+            r.intent = Some(Intent::Handoff);
+            r.loose = true;
+            return r;
         }
         if opening.is_some_and(|o| self.opens_withdrawal(o)) || self.withdraws_anywhere(&core) {
             r.intent = Some(Intent::Cancel);

@@ -834,7 +834,12 @@ fn collecting_text(
             }
         }
         Awaiting::Place => {
+            let before = req.place.clone();
             if req.merge_slots(&t.class.slots) {
+                // "3座", then "18樓", then the flat: asked on while each answer adds.
+                if req.place != before && req.place.as_ref().is_some_and(Place::lacks_flat) {
+                    req.place_detail_asked = false;
+                }
                 remember(&req, ctx, fx);
             } else if names_home_only(&t.simplified) && !nudged {
                 // "在我家" says where but not which home: the building and room are needed.
@@ -862,7 +867,7 @@ fn collecting_text(
                 // Where in a building already told ("12栋" then "一楼大堂旁边") keeps the
                 // building.
                 let label = Some(t.text.trim().to_owned());
-                match req.place.as_mut().filter(|p| p.is_building_only()) {
+                match req.place.as_mut().filter(|p| p.lacks_flat()) {
                     Some(place) => place.label = label,
                     None => {
                         req.place = Some(Place {
