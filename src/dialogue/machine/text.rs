@@ -1203,6 +1203,22 @@ mod tests {
     use super::address_only;
 
     #[test]
+    fn a_choice_names_the_need_it_puts_first() {
+        assert!(super::chooses("先弄渗水吧"));
+        assert!(super::chooses("包裹嗰个先答我"));
+        assert!(super::chooses("toilet first lah"));
+        assert!(!super::chooses("先生你好"));
+        assert!(!super::chooses("firstly the pipe"));
+        // The clause shares the need's words, not the other's.
+        let leak = "还有主卫天花板开始渗水了 黄了一大块";
+        let dust = "7栋1801 楼上在装修 我家阳台晾的衣服全是灰";
+        assert!(super::overlap("先弄渗水吧", leak) > super::overlap("先弄渗水吧", dust));
+        let pool = "pool water is super cloudy since tuesday";
+        assert!(super::overlap("the pool first please", pool) > 0);
+        assert_eq!(super::overlap("the pool first please", "gym hours on sunday"), 0);
+    }
+
+    #[test]
     fn an_address_and_nothing_else() {
         for yes in [
             "3栋2单元1101",
