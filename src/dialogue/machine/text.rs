@@ -762,22 +762,33 @@ fn collecting_text(
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> State {
+    // Small talk is answered, and so is a question chosen first ("先说停水吧" while asked
+    // where the light is); the question to them stands.
+    let aside = match r.intent {
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
+            Some(small_talk(r).map(Msg::key))
+        }
+        None => chosen_clause(t)
+            .and_then(|c| ctx.faq.find(&c))
+            .map(|id| Some(Msg::Faq { id: id.to_owned() })),
+        _ => None,
+    };
+    if let Some(reply) = aside {
+        fx.extend(reply.map(Effect::Reply));
+        return reprompt(
+            State::Collecting {
+                req,
+                awaiting,
+                nudged,
+            },
+            fx,
+        );
+    }
     match r.intent {
         Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
-        Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
-            if let Some(p) = small_talk(r) {
-                fx.push(Effect::Reply(Msg::key(p)));
-            }
-            return reprompt(
-                State::Collecting {
-                    req,
-                    awaiting,
-                    nudged,
-                },
-                fx,
-            );
-        }
-        Some(Intent::Correct) | None => {}
+        Some(Intent::Greeting | Intent::Identity | Intent::Venting)
+        | Some(Intent::Correct)
+        | None => {}
         Some(_) => {
             // "1", "ok" or "thanks" is no answer to "what is wrong" or "where".
             if nudged {
@@ -799,21 +810,6 @@ fn collecting_text(
                 awaiting,
                 nudged: true,
             };
-        }
-    }
-    // "先说停水吧" while asked where the light is: the question chosen first is answered,
-    // and the question to them stands.
-    if r.intent.is_none() {
-        if let Some(id) = chosen_clause(t).and_then(|c| ctx.faq.find(&c)) {
-            fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
-            return reprompt(
-                State::Collecting {
-                    req,
-                    awaiting,
-                    nudged,
-                },
-                fx,
-            );
         }
     }
     match awaiting {
@@ -1215,7 +1211,10 @@ mod tests {
         assert!(super::overlap("先弄渗水吧", leak) > super::overlap("先弄渗水吧", dust));
         let pool = "pool water is super cloudy since tuesday";
         assert!(super::overlap("the pool first please", pool) > 0);
-        assert_eq!(super::overlap("the pool first please", "gym hours on sunday"), 0);
+        assert_eq!(
+            super::overlap("the pool first please", "gym hours on sunday"),
+            0
+        );
     }
 
     #[test]
