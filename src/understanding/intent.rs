@@ -329,14 +329,8 @@ impl Intents {
             .split(|c: char| ",，.。!！;；".contains(c))
             .next()
             .filter(|o| weight(o) <= self.short_chars);
-        for (intent, words) in &self.contains {
-            let any_length = *intent == Intent::Alarm;
-            if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
-                r.intent = Some(*intent);
-                r.loose = true;
-                return r;
-            }
-        }
+        // Before the short-message words: "让管家直接跟我说吧 机器人讲不清楚" asks for a
+        // person; it does not ask whether this is a robot.
         if self
             .handoff_anywhere
             .iter()
@@ -345,6 +339,14 @@ impl Intents {
             r.intent = Some(Intent::Handoff);
             r.loose = true;
             return r;
+        }
+        for (intent, words) in &self.contains {
+            let any_length = *intent == Intent::Alarm;
+            if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
+                r.intent = Some(*intent);
+                r.loose = true;
+                return r;
+            }
         }
         if opening.is_some_and(|o| self.opens_withdrawal(o)) || self.withdraws_anywhere(&core) {
             r.intent = Some(Intent::Cancel);

@@ -56,6 +56,10 @@ pub struct Classification {
     /// and asks one yes/no question before filing (contract.md's `possible_emergency`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub possible_emergency: bool,
+    /// The hazard the message tells of is over, in the past or imagined ("昨晚被困电梯",
+    /// "如果闻到煤气味"), and nothing in it says it goes on: its "119" is a story, not a call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hazard_over: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -327,6 +331,7 @@ impl Classifier {
             confidence: reading.confidence,
             slots: self.lexicon.slots.extract_prepared(head, &prepared),
             possible_emergency: false,
+            hazard_over: self.lexicon.timing.not_now(&prepared),
         }
     }
 

@@ -95,6 +95,7 @@ impl Understanding for Fake {
             confidence: 0.9,
             slots,
             possible_emergency: false,
+            hazard_over: false,
         }
     }
 

@@ -44,6 +44,7 @@ fn class(kind: Kind, urgency: Urgency, slots: Slots) -> Classification {
         confidence: 0.9,
         slots,
         possible_emergency: false,
+        hazard_over: false,
     }
 }
 

@@ -60,7 +60,9 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             };
         }
     }
-    if r.is(Intent::Alarm) || sure_emergency {
+    // "…最后还是自己打的119" in a story of last night is no call for help now.
+    let alarm = r.is(Intent::Alarm) && !t.class.hazard_over;
+    if alarm || sure_emergency {
         // The need that is the emergency decides its department and guidance.
         let part = match t.class.urgency {
             Urgency::Emergency => None,
