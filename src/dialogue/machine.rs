@@ -513,6 +513,11 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
             nudged: false,
         };
     }
+    // A complaint is met with an apology before anything else (domain.md: receive and
+    // record, apologising where a complaint is made).
+    if req.kind_or_repair() == Kind::Complaint {
+        fx.push(Effect::Reply(Msg::key(Prompt::ApologyBrief)));
+    }
     fx.push(Effect::Reply(read_back(&req)));
     State::Confirming { req, nudged: false }
 }

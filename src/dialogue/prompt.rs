@@ -101,6 +101,7 @@ prompts! {
     Cancelled => "cancelled", Some(Act::Cancelled);
     Corrected => "corrected", None;
     Apology => "apology", Some(Act::Apology);
+    ApologyBrief => "apology_brief", Some(Act::Apology);
     AskInquiry => "ask.inquiry", Some(Act::AskDetails);
     AskProblemRepair => "ask.problem_repair", Some(Act::AskDetails);
     AskProblemComplaint => "ask.problem_complaint", Some(Act::AskDetails);

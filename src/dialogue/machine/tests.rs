@@ -1048,7 +1048,8 @@ fn a_free_description_is_a_place_but_not_a_home_to_remember() {
     let (s, fx) = go(Some(s), other("北门垃圾站"));
     assert_eq!(tag(&s.state), "confirm?");
     assert!(!fx.iter().any(|e| matches!(e, Effect::RememberUnit(_))));
-    assert_eq!(replies(&fx), vec!["readback.complaint"]);
+    // A complaint is read back after an apology.
+    assert_eq!(replies(&fx), vec!["apology_brief", "readback.complaint"]);
     let (_, fx) = go(Some(s), other("1"));
     let t = created(&fx);
     assert_eq!(t.kind, Kind::Complaint);
