@@ -481,7 +481,12 @@ fn remember(req: &Request, ctx: &Ctx, fx: &mut Vec<Effect>) {
 
 /// Asks for what is still missing, or reads the request back.
 fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
-    if req.problem.is_none() {
+    // "我家厕所那个": a thing is named, not what is wrong with it.
+    let named_only = req
+        .problem
+        .as_deref()
+        .is_some_and(|p| ctx.intents.names_only(p));
+    if req.problem.is_none() || named_only {
         fx.push(Effect::Reply(ask_problem(req.kind)));
         return State::Collecting {
             req,

@@ -143,6 +143,10 @@ struct File {
     /// 回家了", "the ambulance is here"): told to the duty team, not raised again.
     #[serde(default)]
     news: Lists,
+    /// Things named without what is wrong with them ("我家厕所那个", "马桶"): a problem
+    /// told in pieces.
+    #[serde(default)]
+    thing: Lists,
     /// Nothing was wrong after all ("虚惊一场", "是她家锅烧干了 已经关火了", "false alarm").
     #[serde(default)]
     false_alarm: Lists,
@@ -176,6 +180,7 @@ pub struct Intents {
     question: Vec<String>,
     home: Vec<String>,
     news: Vec<String>,
+    thing: Vec<String>,
     false_alarm: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
@@ -276,6 +281,13 @@ impl Intents {
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             news: f.news.contains.all(),
+            thing: f
+                .thing
+                .contains
+                .all()
+                .into_iter()
+                .chain(f.home.contains.all())
+                .collect(),
             false_alarm: f.false_alarm.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
@@ -598,6 +610,25 @@ impl Intents {
         self.home.iter().any(|w| contains_word(&n, w))
     }
 
+    /// Whether the message only names a thing or a room, with nothing said of what is
+    /// wrong ("我家厕所那个", "马桶", "the kitchen tap").
+    pub fn names_only(&self, text: &str) -> bool {
+        let mut rest = norm(text);
+        let mut things: Vec<&String> = self.thing.iter().chain(&self.fillers).collect();
+        things.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut named = false;
+        for w in things {
+            if rest.contains(w.as_str()) {
+                named |= self.thing.contains(w);
+                rest = rest.replace(w.as_str(), " ");
+            }
+        }
+        named
+            && rest
+                .split(|c: char| is_sep(c) || c.is_whitespace())
+                .all(|tok| tok.is_empty() || ["my", "the", "in", "our", "a"].contains(&tok))
+    }
+
     /// Whether the message brings news that help came or people are safe.
     pub fn news(&self, text: &str) -> bool {
         let n = norm(text);
@@ -773,6 +804,34 @@ mod tests {
 
     fn intent(text: &str) -> Option<Intent> {
         read(text).intent
+    }
+
+    #[test]
+    fn a_thing_named_without_its_fault_is_a_piece_of_a_problem() {
+        let i = Intents::default();
+        for piece in ["我家厕所那个", "马桶", "the kitchen tap", "廚房個水喉"] {
+            assert!(i.names_only(piece), "{piece}");
+        }
+        for whole in [
+            "马桶堵了",
+            "the kitchen tap drips",
+            "我家卫生间漏水",
+            "你好",
+        ] {
+            assert!(!i.names_only(whole), "{whole}");
+        }
+    }
+
+    #[test]
+    fn asking_for_a_person_wins_at_any_length() {
+        assert_eq!(
+            intent("你还是让我们楼的管家直接跟我说吧 机器人讲不清楚"),
+            Some(Intent::Handoff)
+        );
+        assert_eq!(
+            intent("我这个情况有点复杂 跟房东还有车位都有关系 能不能找个真人跟我聊"),
+            Some(Intent::Handoff)
+        );
     }
 
     #[test]

@@ -816,7 +816,12 @@ fn collecting_text(
     }
     match awaiting {
         Awaiting::Problem => {
-            req.problem = Some(t.text.trim().to_owned());
+            // A problem told in pieces ("我家厕所那个", "马桶", "堵死了") is told whole.
+            let told = t.text.trim();
+            req.problem = Some(match req.problem.take() {
+                Some(before) if ctx.intents.names_only(&before) => format!("{before} {told}"),
+                _ => told.to_owned(),
+            });
             if req.kind.is_none() {
                 req.kind = Some(match t.class.kind {
                     Kind::Complaint => Kind::Complaint,
