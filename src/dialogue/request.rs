@@ -210,6 +210,19 @@ impl Request {
                     return true;
                 }
             }
+            // "是C棟 不是B棟": the building B, named with its mark.
+            let (old_value, new_value) = (address_value(old), address_value(new));
+            if !old_value.is_empty() && !new_value.is_empty() && old_value != old {
+                for field in [&mut p.building, &mut p.unit, &mut p.room, &mut p.floor] {
+                    if field
+                        .as_deref()
+                        .is_some_and(|f| f.eq_ignore_ascii_case(&old_value))
+                    {
+                        *field = Some(new_value);
+                        return true;
+                    }
+                }
+            }
         }
         if let Some(problem) = self.problem.as_mut() {
             if problem.contains(old) {
@@ -347,4 +360,41 @@ pub struct TicketDraft {
     pub phone: Option<String>,
     pub preferred_time: Option<String>,
     pub photos: Vec<Photo>,
+}
+
+/// The value of an address part named with its mark ("b栋" → "B", "1203室" → "1203").
+fn address_value(s: &str) -> String {
+    const MARKS: &[&str] = &[
+        "号楼", "號樓", "单元", "單元", "栋", "棟", "幢", "座", "室", "楼", "樓", "层", "層",
+    ];
+    let mut v = s.trim().trim_start_matches('第');
+    for m in MARKS {
+        if let Some(stripped) = v.strip_suffix(m) {
+            v = stripped;
+            break;
+        }
+    }
+    v.trim().to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_building_named_with_its_mark_is_swapped_in_the_place() {
+        let mut req = Request::blank(Some(Kind::Repair));
+        req.problem = Some("B棟5樓之1 熱水器打不著".into());
+        req.place = Some(Place {
+            building: Some("B".into()),
+            floor: Some("5".into()),
+            ..Place::default()
+        });
+        assert!(req.swap("b棟", "c棟"));
+        assert_eq!(
+            req.place.as_ref().and_then(|p| p.building.as_deref()),
+            Some("C")
+        );
+        assert_eq!(address_value("1203室"), "1203");
+    }
 }

@@ -755,6 +755,9 @@ fn swap(text: &str) -> Option<(String, String)> {
             .trim_start_matches("而是")
             .trim_start_matches("应该是")
             .trim_end_matches(['了', '的', '啊', '呀', '吧'])
+            // "是C棟才對": "才对" only stresses it.
+            .trim_end_matches("才对")
+            .trim_end_matches("才對")
             .trim_start_matches("the ")
             .trim_start_matches("it's ")
             .trim_start_matches("its ")
@@ -820,6 +823,13 @@ mod tests {
         ] {
             assert!(!i.names_only(whole), "{whole}");
         }
+    }
+
+    #[test]
+    fn a_stressed_correction_swaps_the_value_alone() {
+        let r = read("不對 是C棟才對 不是B棟");
+        assert_eq!(r.intent, Some(Intent::Correct));
+        assert_eq!(r.swap, Some(("c栋".to_owned(), "b栋".to_owned())));
     }
 
     #[test]
