@@ -353,8 +353,11 @@ pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
         // The characters decide, not the dialect: Cantonese written in simplified (唔该,
         // 冇热水) is answered in simplified. Words written the same in both scripts (修改,
         // 好, 人工) say nothing about which one the resident uses.
-        let traditional = zhconv::zhconv(text, zhconv::Variant::ZhHans) != text;
-        let simplified = zhconv::zhconv(text, zhconv::Variant::ZhHant) != text;
+        // Cantonese "晒" ("all": "浸晒", "冇晒電") is written so in Hong Kong too: it says
+        // nothing about the script.
+        let text = &text.replace('晒', "");
+        let traditional = zhconv::zhconv(text, zhconv::Variant::ZhHans) != *text;
+        let simplified = zhconv::zhconv(text, zhconv::Variant::ZhHant) != *text;
         return match (traditional, simplified, current) {
             (true, false, _) => Locale::ZhHant,
             (false, true, _) => Locale::ZhHans,
@@ -497,6 +500,14 @@ mod tests {
         assert_eq!(reply_locale("3栋1102 sink漏水", ZhHans, En), ZhHans);
         // Chinese with an English afterthought stays Chinese.
         assert_eq!(reply_locale("好的谢谢 appreciate it", ZhHans, En), ZhHans);
+        assert_eq!(
+            reply_locale(
+                "4座有水喉爆咗呀!! 啲水射晒出嚟 成條走廊浸晒水",
+                ZhHans,
+                ZhHans
+            ),
+            ZhHant
+        );
         assert_eq!(
             reply_locale("好的謝謝 thank you so much", ZhHant, En),
             ZhHant

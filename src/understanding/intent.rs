@@ -527,7 +527,22 @@ impl Intents {
             })
             .map_or(rest.len(), |(i, _)| i);
         let clause = &rest[..end];
-        let opening: String = clause.chars().take(6).collect();
+        // "可唔可以", "能不能": asking, not taking back.
+        let chars: Vec<char> = clause.chars().collect();
+        let mut kept = Vec::with_capacity(chars.len());
+        let mut i = 0;
+        while i < chars.len() {
+            if i + 2 < chars.len()
+                && matches!(chars[i + 1], '不' | '唔')
+                && chars[i] == chars[i + 2]
+            {
+                i += 3;
+                continue;
+            }
+            kept.push(chars[i]);
+            i += 1;
+        }
+        let opening: String = kept.into_iter().take(6).collect();
         let takes_back = ["不", "错", "改", "别", "但", "唔"]
             .iter()
             .any(|w| opening.contains(w))
@@ -823,6 +838,13 @@ mod tests {
         ] {
             assert!(!i.names_only(whole), "{whole}");
         }
+    }
+
+    #[test]
+    fn a_yes_then_a_question_is_still_a_yes() {
+        assert!(read("係 今日可唔可以嚟?").yes_then.is_some());
+        assert!(read("对 能不能今天来").yes_then.is_some());
+        assert!(read("对 不过地址不对").yes_then.is_none());
     }
 
     #[test]

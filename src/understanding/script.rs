@@ -37,7 +37,8 @@ pub fn detect_locale(text: &str) -> Locale {
     // or two of it (搵) is traditional.
     let (mut traditional, mut simplified) = (0, 0);
     let mut buf = [0u8; 4];
-    for c in text.chars().filter(|c| is_cjk(*c)) {
+    // Cantonese "晒" ("all") is written so in Hong Kong too.
+    for c in text.chars().filter(|c| is_cjk(*c) && *c != '晒') {
         let one: &str = c.encode_utf8(&mut buf);
         if zhconv(one, Variant::ZhHans) != one {
             traditional += 1;
