@@ -555,6 +555,12 @@ fn cancelled(fx: &mut Vec<Effect>) -> State {
     State::idle()
 }
 
+fn resolved(fx: &mut Vec<Effect>) -> State {
+    fx.push(Effect::ClearDraft);
+    fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
+    State::idle()
+}
+
 fn has_slots(s: &Slots) -> bool {
     s.has_place() || s.phone.is_some() || s.time.is_some()
 }

@@ -787,7 +787,9 @@ fn collecting_text(
         );
     }
     match r.intent {
-        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Cancel) => return cancelled(fx),
+        // "已经好了", "搞掂喇 唔該晒": the trouble went away; the draft goes with it.
+        Some(Intent::Done) => return resolved(fx),
         Some(Intent::Greeting | Intent::Identity | Intent::Venting)
         | Some(Intent::Correct)
         | None => {}
@@ -925,7 +927,9 @@ fn confirming_text(
             fx.push(Effect::Reply(Msg::key(Prompt::AskCorrect)));
             return State::Correcting { req, nudged: false };
         }
-        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Cancel) => return cancelled(fx),
+        // "已经好了", "搞掂喇 唔該晒": the trouble went away; the draft goes with it.
+        Some(Intent::Done) => return resolved(fx),
         Some(Intent::Correct) => {
             if correct(&mut req, t, r, ctx, fx) {
                 fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
@@ -1077,7 +1081,9 @@ fn correcting_text(
                 nudged: false,
             };
         }
-        Some(Intent::Cancel | Intent::Done) => return cancelled(fx),
+        Some(Intent::Cancel) => return cancelled(fx),
+        // "已经好了", "搞掂喇 唔該晒": the trouble went away; the draft goes with it.
+        Some(Intent::Done) => return resolved(fx),
         Some(Intent::Confirm) => {
             fx.push(Effect::Reply(read_back(&req)));
             return State::Confirming { req, nudged: false };
