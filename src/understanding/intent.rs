@@ -180,7 +180,9 @@ pub struct Intents {
     question: Vec<String>,
     home: Vec<String>,
     news: Vec<String>,
-    thing: Vec<String>,
+    /// The words a problem told in pieces is made of, longest first, each marked whether it
+    /// names a thing (rather than being a filler).
+    pieces: Vec<(String, bool)>,
     false_alarm: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
@@ -281,13 +283,20 @@ impl Intents {
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             news: f.news.contains.all(),
-            thing: f
-                .thing
-                .contains
-                .all()
-                .into_iter()
-                .chain(f.home.contains.all())
-                .collect(),
+            pieces: {
+                let things = f
+                    .thing
+                    .contains
+                    .all()
+                    .into_iter()
+                    .chain(f.home.contains.all());
+                let mut pieces: Vec<(String, bool)> = things
+                    .map(|w| (w, true))
+                    .chain(f.fillers.all().into_iter().map(|w| (w, false)))
+                    .collect();
+                pieces.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+                pieces
+            },
             false_alarm: f.false_alarm.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
@@ -621,20 +630,17 @@ impl Intents {
 
     /// Whether the message is about something inside a home ("厨房水管漏了", "bathroom").
     pub fn in_home(&self, text: &str) -> bool {
-        let n = norm(text);
-        self.home.iter().any(|w| contains_word(&n, w))
+        mentions(&self.home, text)
     }
 
     /// Whether the message only names a thing or a room, with nothing said of what is
     /// wrong ("我家厕所那个", "马桶", "the kitchen tap").
     pub fn names_only(&self, text: &str) -> bool {
         let mut rest = norm(text);
-        let mut things: Vec<&String> = self.thing.iter().chain(&self.fillers).collect();
-        things.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let mut named = false;
-        for w in things {
+        for (w, thing) in &self.pieces {
             if rest.contains(w.as_str()) {
-                named |= self.thing.contains(w);
+                named |= *thing;
                 rest = rest.replace(w.as_str(), " ");
             }
         }
@@ -646,14 +652,12 @@ impl Intents {
 
     /// Whether the message brings news that help came or people are safe.
     pub fn news(&self, text: &str) -> bool {
-        let n = norm(text);
-        self.news.iter().any(|w| contains_word(&n, w))
+        mentions(&self.news, text)
     }
 
     /// Whether the message says nothing was wrong after all.
     pub fn false_alarm(&self, text: &str) -> bool {
-        let n = norm(text);
-        self.false_alarm.iter().any(|w| contains_word(&n, w))
+        mentions(&self.false_alarm, text)
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.
@@ -762,6 +766,12 @@ fn contains_word(text: &str, w: &str) -> bool {
 
 /// (new, old) from "是卫生间不是厨房", "卫生间不是厨房", "不是厨房是卫生间",
 /// "not the kitchen, the bathroom", "the bathroom not the kitchen".
+/// Whether the message says any of `words` (each as a word, in the normalised text).
+fn mentions(words: &[String], text: &str) -> bool {
+    let n = norm(text);
+    words.iter().any(|w| contains_word(&n, w))
+}
+
 fn swap(text: &str) -> Option<(String, String)> {
     let clean = |s: &str| -> Option<String> {
         let s = s

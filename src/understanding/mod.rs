@@ -245,8 +245,7 @@ impl Classifier {
         // A hazard that is over, or only imagined, is told, not raised: no emergency and no
         // question about it, unless the message also says it is still going on.
         let prepared = normalize::prepare(head(text));
-        let not_now = self.lexicon.timing.not_now(&prepared);
-        let emergency = if not_now {
+        let emergency = if c.hazard_over {
             0.0
         } else {
             urgency.of(Urgency::Emergency)
@@ -300,7 +299,7 @@ impl Classifier {
             category: c.category,
             confidence: c.confidence,
             evidence: self.evidence(&prepared, c.urgency),
-            not_now: self.lexicon.timing.not_now(&prepared),
+            not_now: c.hazard_over,
         }
     }
 

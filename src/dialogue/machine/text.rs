@@ -652,13 +652,17 @@ fn several_needs(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State
 /// one waits its turn. `None` when the message chooses nothing.
 fn choose_first(req: &Request, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State> {
     let clause = chosen_clause(t)?;
-    if let Some(id) = ctx.faq.find(&clause) {
-        fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+    // The request being confirmed stays, read back again.
+    let again = |fx: &mut Vec<Effect>| {
         fx.push(Effect::Reply(read_back(req)));
-        return Some(State::Confirming {
+        State::Confirming {
             req: req.clone(),
             nudged: false,
-        });
+        }
+    };
+    if let Some(id) = ctx.faq.find(&clause) {
+        fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+        return Some(again(fx));
     }
     let current = req.problem.as_deref().map_or(0, |p| overlap(&clause, p));
     let (at, best) = req
@@ -669,13 +673,7 @@ fn choose_first(req: &Request, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -
         .max_by_key(|(_, s)| *s)?;
     if best == 0 || best <= current {
         // This one, the one already being taken.
-        return req.place.is_some().then(|| {
-            fx.push(Effect::Reply(read_back(req)));
-            State::Confirming {
-                req: req.clone(),
-                nudged: false,
-            }
-        });
+        return req.place.is_some().then(|| again(fx));
     }
     let mut waiting = req.next.clone();
     let chosen = waiting.remove(at);
