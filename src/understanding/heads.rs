@@ -174,12 +174,23 @@ pub struct EmergencyThresholds {
     /// a hazard word, so the bar may sit lower. Files without it use `possible`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub possible_lexicon: Option<f32>,
+    /// A possible emergency when no hazard word shows but most of the nearest labelled
+    /// lines are emergencies ("門縫飄出灰灰的東西 很嗆": smoke told by what it does). Files
+    /// without it never ask such a message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_near: Option<f32>,
 }
+
+/// The share of the nearest labelled lines' vote that must be emergencies before they
+/// count as evidence of one.
+pub const NEAR_EVIDENCE: f32 = 0.5;
 
 /// How much outside evidence a message shows for an emergency, beside the heads' reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Evidence {
     None,
+    /// No hazard word, but the nearest labelled lines are mostly emergencies.
+    Near,
     /// `Hazard::evident`: a hazard shown by what is seen, heard or smelled.
     Hazard,
     /// The lexicon alone read a sure emergency.
@@ -195,6 +206,7 @@ impl EmergencyThresholds {
         match evidence {
             Evidence::Lexicon => self.possible_lexicon.unwrap_or(self.possible),
             Evidence::Hazard => self.possible,
+            Evidence::Near => self.possible_near.unwrap_or(f32::INFINITY),
             Evidence::None => f32::INFINITY,
         }
     }
@@ -303,6 +315,21 @@ impl Heads {
 
     /// The fused distribution over `L` for an embedding and the lexicon's vote; `None` when
     /// the vector is not the size the heads were trained on.
+    /// The share of the neighbours' vote that is emergencies (0 without a memory).
+    pub fn near_emergency(&self, neighbours: &Neighbours) -> f32 {
+        let Some(labels) = self.memory.labels.get(Urgency::NAME) else {
+            return 0.0;
+        };
+        let at = Urgency::ALL
+            .iter()
+            .position(|u| *u == Urgency::Emergency)
+            .unwrap_or(0);
+        vote(neighbours, labels, Urgency::ALL.len(), self.memory.power)
+            .get(at)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
     pub fn read<L: Label>(
         &self,
         embedding: &[f32],
@@ -488,6 +515,7 @@ mod tests {
                 sure: 0.5,
                 possible: 0.2,
                 possible_lexicon: None,
+                possible_near: None,
             },
             trained_on: 0,
             corpus: String::new(),

@@ -250,7 +250,10 @@ impl Classifier {
         } else {
             urgency.of(Urgency::Emergency)
         };
-        let evidence = self.evidence(&prepared, lexicon_urgency);
+        let evidence = match self.evidence(&prepared, lexicon_urgency) {
+            Evidence::None if heads.near_emergency(&near) >= heads::NEAR_EVIDENCE => Evidence::Near,
+            v => v,
+        };
         let evident = evidence >= Evidence::Hazard;
         // A resident unsure of what they noticed ("好像有一点瓦斯味?") is asked whether it
         // is still happening, with the guidance, rather than filed at once.

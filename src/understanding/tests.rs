@@ -521,6 +521,11 @@ fn a_hazard_told_as_past_or_over_is_not_now_even_with_a_now_in_it() {
         "昨天就开始漏水，现在还在漏，越来越大",
         "There's smoke coming out of the electrical cupboard, it's getting worse right now",
         "My mum is stuck in the lift right now, it stopped between floors",
+        // "冇晒" is "all gone": of the power here, not of the hazard.
+        "成間屋冇晒電 全層都黑晒",
+        "Sir kindly send electrician urgently, total power is gone in our flat",
+        // How long it has gone on so far outweighs a "what if" about its consequence.
+        "11栋电梯里关着人都二十分钟了 按警铃没人应 人要是闷坏了谁负责",
     ] {
         assert!(!not_now(text), "{text}");
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::heads::{
     softmax, vote, EmergencyThresholds, Evidence, Head, Heads, Label, Memory, Neighbours, Recall,
-    VERSION,
+    NEAR_EVIDENCE, VERSION,
 };
 use super::linalg;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
@@ -143,7 +143,21 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
     let rows = label_rows(examples, |e| e.category.map(|c| (c, e.lexicon.category)));
     fit_label(Category::NAME, &names::<Category>(), rows);
 
-    let emergency = emergency_thresholds(examples, &urgency_oof, &mut report);
+    // Out of fold, like the probabilities: how much of each line's nearest lines' vote
+    // is emergencies.
+    let near = memory_labels
+        .get(Urgency::NAME)
+        .map_or_else(Vec::new, |labels| {
+            let e = Urgency::ALL
+                .iter()
+                .position(|u| *u == Urgency::Emergency)
+                .unwrap_or(0);
+            neighbours
+                .iter()
+                .map(|n| vote(n, labels, Urgency::ALL.len(), MEMORY_POWER)[e])
+                .collect()
+        });
+    let emergency = emergency_thresholds(examples, &urgency_oof, &near, &mut report);
     (
         Heads {
             version: VERSION,
@@ -487,6 +501,7 @@ fn argmax(s: &[f32]) -> usize {
 fn emergency_thresholds(
     examples: &[Example],
     urgency_oof: &[(usize, Vec<f32>)],
+    near: &[f32],
     report: &mut Report,
 ) -> EmergencyThresholds {
     let e = Urgency::ALL
@@ -504,7 +519,11 @@ fn emergency_thresholds(
         } else {
             probability[i]
         };
-        (x.urgency == Urgency::Emergency, x.lexicon.evidence, p)
+        let evidence = match x.lexicon.evidence {
+            Evidence::None if near.get(i).is_some_and(|v| *v >= NEAR_EVIDENCE) => Evidence::Near,
+            v => v,
+        };
+        (x.urgency == Urgency::Emergency, evidence, p)
     };
     let honest: Vec<usize> = {
         let pick = |only_unseen: bool| -> Vec<usize> {
@@ -527,10 +546,11 @@ fn emergency_thresholds(
     let tier = |v: Evidence| match v {
         Evidence::Lexicon => Some(0),
         Evidence::Hazard => Some(1),
+        Evidence::Near => Some(2),
         Evidence::None => None,
     };
     // flagged[tier][step] = (emergencies, others) flagged below `sure` at that bar.
-    let mut flagged = vec![vec![(0usize, 0usize); steps.len()]; 2];
+    let mut flagged = vec![vec![(0usize, 0usize); steps.len()]; 3];
     let (mut pos, mut neg, mut sure_tp, mut sure_fp) = (0usize, 0usize, 0usize, 0usize);
     for &i in &honest {
         let (y, v, p) = seen(i);
@@ -556,7 +576,7 @@ fn emergency_thresholds(
         }
     }
     let (pos, neg) = (pos.max(1), neg.max(1));
-    let mut best: Option<(bool, usize, usize, [usize; 2])> = None;
+    let mut best: Option<(bool, usize, usize, [usize; 3])> = None;
     let better = |a: (bool, usize, usize), b: (bool, usize, usize)| {
         // Reaching the recall target first; then fewer false flags if both reach it, more
         // emergencies found if neither does.
@@ -570,25 +590,29 @@ fn emergency_thresholds(
     let last = steps.len() - 1;
     for l in 0..steps.len() {
         for h in l..steps.len() {
-            let cells = [flagged[0][l], flagged[1][h]];
-            let tp = sure_tp + cells.iter().map(|c| c.0).sum::<usize>();
-            let fp = sure_fp + cells.iter().map(|c| c.1).sum::<usize>();
-            if fp as f32 / neg as f32 > MAX_FALSE_FLAGS {
-                continue;
-            }
-            let reached = tp as f32 / pos as f32 >= EMERGENCY_RECALL;
-            let candidate = (reached, tp, fp);
-            if best.is_none_or(|(r, t, f, _)| better(candidate, (r, t, f))) {
-                best = Some((reached, tp, fp, [l, h]));
+            for n in h..steps.len() {
+                let cells = [flagged[0][l], flagged[1][h], flagged[2][n]];
+                let tp = sure_tp + cells.iter().map(|c| c.0).sum::<usize>();
+                let fp = sure_fp + cells.iter().map(|c| c.1).sum::<usize>();
+                if fp as f32 / neg as f32 > MAX_FALSE_FLAGS {
+                    continue;
+                }
+                let reached = tp as f32 / pos as f32 >= EMERGENCY_RECALL;
+                let candidate = (reached, tp, fp);
+                if best.is_none_or(|(r, t, f, _)| better(candidate, (r, t, f))) {
+                    best = Some((reached, tp, fp, [l, h, n]));
+                }
             }
         }
     }
-    let [l, h] = best.map(|b| b.3).unwrap_or([last, last]);
+    let [l, h, n] = best.map(|b| b.3).unwrap_or([last, last, last]);
     let round = |t: f32| (t * 1000.0).round() / 1000.0;
     let thresholds = EmergencyThresholds {
         sure,
         possible: round(steps[h]),
         possible_lexicon: Some(round(steps[l])),
+        // No bar when it finds no emergency (the top bar flags only what is sure anyway).
+        possible_near: (n < last && flagged[2][n].0 > 0).then(|| round(steps[n])),
     };
     for (i, _) in urgency_oof {
         let (y, v, p) = seen(*i);
@@ -791,12 +815,36 @@ mod tests {
         lines.push((true, Evidence::None, false, 0.4));
         let (ex, oof) = scored(&lines);
         let mut report = Report::default();
-        let t = emergency_thresholds(&ex, &oof, &mut report);
+        let t = emergency_thresholds(&ex, &oof, &[], &mut report);
         assert!(t.possible_for(Evidence::Lexicon) <= 0.1);
         assert!(t.possible_for(Evidence::Hazard) <= 0.2);
         assert!(t.possible_for(Evidence::None) > 0.5);
         assert_eq!(report.emergencies_flagged, 100);
         assert_eq!(report.others_flagged, 0);
+    }
+
+    #[test]
+    fn emergencies_among_emergency_neighbours_earn_a_bar_without_a_hazard_word() {
+        let mut lines = Vec::new();
+        // Emergencies told by their effect (no hazard word) whose nearest lines are
+        // emergencies, at 0.3; harmless lines at 0.3 too, whose nearest lines are not.
+        lines.extend((0..40).map(|_| (true, Evidence::None, false, 0.3)));
+        lines.extend((0..960).map(|_| (false, Evidence::None, false, 0.3)));
+        let near: Vec<f32> = (0..lines.len())
+            .map(|i| if i < 40 { 0.8 } else { 0.1 })
+            .collect();
+        let (ex, oof) = scored(&lines);
+        let mut report = Report::default();
+        let t = emergency_thresholds(&ex, &oof, &near, &mut report);
+        assert!(t.possible_for(Evidence::Near) <= 0.3);
+        assert!(t.possible_for(Evidence::None) > 0.5);
+        assert_eq!(report.emergencies_flagged, 40);
+        assert_eq!(report.others_flagged, 0);
+        // Without neighbours' votes the same lines are never asked about.
+        let mut report = Report::default();
+        let t = emergency_thresholds(&ex, &oof, &[], &mut report);
+        assert_eq!(t.possible_near, None);
+        assert_eq!(report.emergencies_flagged, 0);
     }
 
     #[test]
@@ -811,7 +859,7 @@ mod tests {
         lines.push((true, Evidence::Lexicon, true, 0.9));
         let (ex, oof) = scored(&lines);
         let mut report = Report::default();
-        let t = emergency_thresholds(&ex, &oof, &mut report);
+        let t = emergency_thresholds(&ex, &oof, &[], &mut report);
         assert!(t.possible_for(Evidence::Hazard) > 0.3);
         assert!(report.others_flagged as f32 / report.others as f32 <= MAX_FALSE_FLAGS);
         assert_eq!(report.emergencies_flagged, 0);
