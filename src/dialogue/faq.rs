@@ -19,6 +19,10 @@ struct Entry {
     id: String,
     keywords: Vec<String>,
     answer: BTreeMap<String, String>,
+    /// How the Chinese keywords sound (`sound`), filled at load: a voice-input typo
+    /// ("装休" for 装修, "门今卡" for 门禁卡) sounds like the keyword it misspells.
+    #[serde(skip)]
+    sounds: Vec<String>,
 }
 
 impl Faq {
@@ -29,7 +33,15 @@ impl Faq {
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let faq: Faq = toml::from_str(text)?;
+        let mut faq: Faq = toml::from_str(text)?;
+        for entry in &mut faq.entries {
+            entry.sounds = entry
+                .keywords
+                .iter()
+                .filter(|k| !k.contains('…') && k.chars().filter(|c| is_han(*c)).count() >= 2)
+                .map(|k| sound(k))
+                .collect();
+        }
         for entry in &faq.entries {
             for locale in Locale::ALL {
                 if !entry.answer.contains_key(locale.as_str()) {
@@ -42,22 +54,37 @@ impl Faq {
 
     /// The entry whose keywords best match the simplified text: most keywords found, then
     /// the longest matched keyword (the more specific one).
+    /// When no keyword is written, one that sounds the same is taken.
     pub fn find(&self, simplified: &str) -> Option<&str> {
         let lower = simplified.to_lowercase();
-        self.entries
-            .iter()
-            .filter_map(|e| {
-                let hits: Vec<usize> = e
-                    .keywords
+        let best = |hits: &dyn Fn(&Entry) -> Vec<usize>| {
+            self.entries
+                .iter()
+                .filter_map(|e| {
+                    let hits = hits(e);
+                    let longest = hits.iter().copied().max()?;
+                    Some(((hits.len(), longest), e.id.as_str()))
+                })
+                .max_by_key(|(score, _)| *score)
+                .map(|(_, id)| id)
+        };
+        best(&|e: &Entry| {
+            e.keywords
+                .iter()
+                .filter(|k| contains_keyword(&lower, &k.to_lowercase()))
+                .map(|k| k.chars().count())
+                .collect()
+        })
+        .or_else(|| {
+            let heard = sound(&lower);
+            best(&|e: &Entry| {
+                e.sounds
                     .iter()
-                    .filter(|k| contains_keyword(&lower, &k.to_lowercase()))
-                    .map(|k| k.chars().count())
-                    .collect();
-                let longest = hits.iter().copied().max()?;
-                Some(((hits.len(), longest), e.id.as_str()))
+                    .filter(|k| heard.contains(k.as_str()))
+                    .map(String::len)
+                    .collect()
             })
-            .max_by_key(|(score, _)| *score)
-            .map(|(_, id)| id)
+        })
     }
 
     pub fn answer(&self, id: &str, locale: Locale) -> Option<&str> {
@@ -76,6 +103,26 @@ impl Faq {
 /// English keywords match whole words (`fee` is not in `coffee`); Chinese ones anywhere.
 /// How many characters may stand between the two parts of an `A…B` keyword.
 const GAP: usize = 10;
+
+fn is_han(c: char) -> bool {
+    use pinyin::ToPinyin;
+    c.to_pinyin().is_some()
+}
+
+/// The text as it sounds: each Chinese character as its toneless syllable between bars
+/// ("装修" → "|zhuang|xiu|"), anything else dropped, so that a sound matches only whole
+/// syllables.
+fn sound(text: &str) -> String {
+    use pinyin::ToPinyin;
+    let mut out = String::from("|");
+    for c in text.chars() {
+        if let Some(p) = c.to_pinyin() {
+            out.push_str(p.plain());
+            out.push('|');
+        }
+    }
+    out
+}
 
 fn contains_keyword(text: &str, keyword: &str) -> bool {
     if keyword.is_empty() {
@@ -133,6 +180,18 @@ mod tests {
         }
         assert_eq!(faq.find("今天天气不错"), None);
         assert_eq!(faq.find("I like coffee"), None);
+    }
+
+    #[test]
+    fn a_voice_typo_is_heard_as_the_keyword_it_sounds_like() {
+        let faq = shipped();
+        assert_eq!(
+            faq.find("我家准备装休，要先办什么手续吗"),
+            Some("renovation")
+        );
+        assert_eq!(faq.find("门今卡丢了"), Some("access_card"));
+        // Whole syllables only: "装" alone is no renovation.
+        assert_eq!(faq.find("装箱"), None);
     }
 
     #[test]

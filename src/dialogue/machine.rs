@@ -284,6 +284,15 @@ fn fresh(now: DateTime<Utc>, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) -> 
         .as_ref()
         .filter(|d| now - d.updated_at < ctx.draft_ttl);
     let Some(draft) = draft else {
+        // A thumbs-up that opens a conversation thanks nobody for anything: it is a wave.
+        if let Event::Text(t) = event {
+            let bare = !t.text.chars().any(char::is_alphanumeric);
+            if bare && ctx.intents.read(&t.text).is(Intent::Thanks) {
+                fx.push(Effect::Reply(Msg::key(Prompt::Greeting)));
+                fx.push(Effect::Reply(Msg::key(Prompt::Menu)));
+                return State::idle();
+            }
+        }
         return on_event(State::idle(), event, ctx, fx);
     };
     let mut req = draft.req.clone();
@@ -494,7 +503,18 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
             nudged: false,
         };
     }
-    if req.place.is_none() {
+    // A complaint is met with an apology before anything else (domain.md: receive and
+    // record, apologising where a complaint is made), once.
+    if req.kind_or_repair() == Kind::Complaint && !req.apologised {
+        req.apologised = true;
+        fx.push(Effect::Reply(Msg::key(Prompt::ApologyBrief)));
+    }
+    // A complaint about the service itself (an unanswered phone, a rude clerk, a fee)
+    // happened nowhere in particular: it is read back without asking where.
+    let about_service = req.kind_or_repair() == Kind::Complaint
+        && req.department == Department::CustomerService
+        && req.category == Category::Services;
+    if req.place.is_none() && !about_service {
         fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
         return State::Collecting {
             req,
@@ -518,11 +538,6 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
             nudged: false,
         };
     }
-    // A complaint is met with an apology before anything else (domain.md: receive and
-    // record, apologising where a complaint is made).
-    if req.kind_or_repair() == Kind::Complaint {
-        fx.push(Effect::Reply(Msg::key(Prompt::ApologyBrief)));
-    }
     fx.push(Effect::Reply(read_back(&req)));
     State::Confirming { req, nudged: false }
 }
@@ -545,6 +560,18 @@ fn read_back(req: &Request) -> Msg {
                     time: req.preferred_time.clone(),
                 },
             ),
+        ],
+    )
+}
+
+/// How to answer the read-back, with what is being confirmed restated: a resident who
+/// answered something else may no longer have the read-back on screen.
+fn confirm_hint(req: &Request) -> Msg {
+    Msg::with(
+        Prompt::ConfirmHint,
+        vec![
+            ("summary", Var::Text(req.summary())),
+            ("place", Var::Place(req.place.clone())),
         ],
     )
 }

@@ -82,6 +82,9 @@ pub struct Request {
     /// so that the resident may choose another first and this one waits its turn).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub told: Option<Box<TextInput>>,
+    /// A complaint is apologised for once, when it is first taken up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub apologised: bool,
 }
 
 impl Request {
@@ -106,6 +109,7 @@ impl Request {
             next: Vec::new(),
             place_detail_asked: false,
             told: None,
+            apologised: false,
         }
     }
 

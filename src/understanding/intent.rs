@@ -143,6 +143,10 @@ struct File {
     /// 回家了", "the ambulance is here"): told to the duty team, not raised again.
     #[serde(default)]
     news: Lists,
+    /// Asking for someone to come ("可以派人來檢查一下嗎?", "can you send someone to look"):
+    /// a question in form that is a request in substance.
+    #[serde(default)]
+    come: Lists,
     /// Things named without what is wrong with them ("我家厕所那个", "马桶"): a problem
     /// told in pieces.
     #[serde(default)]
@@ -180,6 +184,8 @@ pub struct Intents {
     question: Vec<String>,
     home: Vec<String>,
     news: Vec<String>,
+    come: Vec<String>,
+    complain_anywhere: Vec<String>,
     /// The words a problem told in pieces is made of, longest first, each marked whether it
     /// names a thing (rather than being a filler).
     pieces: Vec<(String, bool)>,
@@ -283,6 +289,8 @@ impl Intents {
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             news: f.news.contains.all(),
+            come: f.come.contains.all(),
+            complain_anywhere: f.start_complaint.rest.all(),
             pieces: {
                 let things = f
                     .thing
@@ -318,7 +326,13 @@ impl Intents {
             ..Reading::default()
         };
         if core.is_empty() {
-            // Only emoji or punctuation: a wave, not a request.
+            // Only emoji or punctuation: a thumbs-up is thanks ("👍" in the lists), anything
+            // else a wave, not a request.
+            let bare: String = n.chars().filter(|c| !c.is_whitespace()).collect();
+            if let Some((_, i)) = self.whole.iter().find(|(w, _)| *w == bare) {
+                r.intent = Some(*i);
+                return r;
+            }
             if n.contains('?') || n.contains('？') || n.chars().any(is_symbol) {
                 r.intent = Some(Intent::Greeting);
             }
@@ -390,6 +404,16 @@ impl Intents {
             return r;
         }
         r
+    }
+
+    /// A "no longer needed" word anywhere in the message, however long ("…說是誤報，現在沒事
+    /// 了，跟你們說一下").
+    pub fn done_anywhere(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.contains
+            .iter()
+            .filter(|(intent, _)| *intent == Intent::Done)
+            .any(|(_, words)| words.iter().any(|w| contains_word(&n, w)))
     }
 
     fn withdraws_anywhere(&self, core: &str) -> bool {
@@ -572,7 +596,9 @@ impl Intents {
             .chain(&self.venting_rest)
             .chain(&self.fillers)
         {
-            if w.is_ascii() {
+            if w.is_ascii() && w.contains(' ') {
+                left = left.replace(w.as_str(), " ");
+            } else if w.is_ascii() {
                 left = left
                     .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation() && c != '\'')
                     .filter(|t| t != w)
@@ -653,6 +679,16 @@ impl Intents {
     /// Whether the message brings news that help came or people are safe.
     pub fn news(&self, text: &str) -> bool {
         mentions(&self.news, text)
+    }
+
+    /// Whether the message asks to complain in so many words, wherever in it.
+    pub fn asks_to_complain(&self, text: &str) -> bool {
+        mentions(&self.complain_anywhere, text)
+    }
+
+    /// Whether the message asks for someone to come and see to something.
+    pub fn asks_to_come(&self, text: &str) -> bool {
+        mentions(&self.come, text)
     }
 
     /// Whether the message says nothing was wrong after all.
@@ -982,6 +1018,26 @@ mod tests {
             ("厨房水管漏水", None),
             ("谢谢保安小李帮我搬东西", None),
             ("你们物业太差了，垃圾三天没人收", None),
+            // Anger in other words, still naming nothing.
+            (
+                "你们物业到底干啥吃的！！！一天天啥也不管，物业费白交了😡",
+                Some(Venting),
+            ),
+            (
+                "Honestly this management is useless. Nothing ever gets done around here 😡😡",
+                Some(Venting),
+            ),
+            ("ugh 😤 this place is driving me nuts", Some(Venting)),
+            ("👍", Some(Thanks)),
+            (
+                "你哋管理處真係離晒大譜，講極都冇人理，交咁貴管理費㗎 😤",
+                Some(Venting),
+            ),
+            ("楼上天天装修噪音 你们干什么吃的", None),
+            (
+                "this is driving me nuts, the lift has been broken for a week",
+                None,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(intent(text), *want, "{text}");

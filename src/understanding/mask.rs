@@ -25,14 +25,19 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-/// The text the encoder and the n-gram features see.
-pub fn semantic_text(text: &str) -> String {
+/// The message without its address and long numbers, spaces squeezed.
+pub fn without_address(text: &str) -> String {
     let mut out = text.to_owned();
     for re in PATTERNS.iter() {
         out = re.replace_all(&out, " ").into_owned();
     }
     let squeezed: Vec<&str> = out.split_whitespace().collect();
-    let joined = squeezed.join(" ");
+    squeezed.join(" ")
+}
+
+/// The text the encoder and the n-gram features see.
+pub fn semantic_text(text: &str) -> String {
+    let joined = without_address(text);
     // A message that was nothing but an address is read as it was written.
     if joined.chars().any(char::is_alphanumeric) {
         joined

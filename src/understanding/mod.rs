@@ -353,7 +353,10 @@ impl Classifier {
 /// Whether a message is worth a call to the encoder: a digit, a one-character answer or
 /// bare punctuation and emoji says nothing the lexicon and the dialogue state don't read.
 pub fn needs_semantics(text: &str) -> bool {
-    let meaningful: Vec<char> = text
+    // An address alone ("Block 12, unit 806") answers "where?": nothing for the model to
+    // read, and what it would find near it is whatever its neighbours' problems were.
+    let rest = mask::without_address(text);
+    let meaningful: Vec<char> = rest
         .chars()
         .filter(|c| c.is_alphanumeric() && !c.is_ascii_digit())
         .collect();

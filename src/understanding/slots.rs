@@ -351,10 +351,13 @@ impl SlotGrammar {
                 i = end + len;
             } else {
                 let digits = tok.chars().all(|ch| ch.is_ascii_digit());
-                let is_quantity = (match_any(c, after, &self.number_units, false).is_some()
+                // An English unit is a whole word ("1804 keeps dripping" has no "k"); a full
+                // stop after the number is no decimal point ("I'm at 6座1806.").
+                let is_quantity = (match_any(c, after, &self.number_units, true).is_some()
                     && match_any(c, skip_spaces(c, after), &self.not_units, false).is_none())
                     || matches!(prev(c, i), Some('¥' | '$' | '.' | ':'))
-                    || matches!(c.get(end), Some('.' | ':'));
+                    || (matches!(c.get(end), Some('.' | ':'))
+                        && c.get(end + 1).is_some_and(char::is_ascii_digit));
                 if digits
                     && (3..=4).contains(&tok.len())
                     && !is_quantity

@@ -350,6 +350,9 @@ impl Runner<'_> {
                         .await
                         .map_err(|e| format!("turn {at} {say:?}: {e}"))?;
                     let after = self.tickets(&user).await;
+                    if only().is_some() {
+                        println!("    {at}> {say}\n    {at}< {:?} {}", reply.acts, reply.text);
+                    }
                     let problems = self.check(expect, &reply, &before, &after);
                     if !problems.is_empty() {
                         return Err(format!(
@@ -438,6 +441,14 @@ impl Runner<'_> {
     }
 }
 
+/// `CONVERSATIONS_ONLY=s7c-09,s7a-17` plays only those conversations, printing every
+/// turn's reply: for looking into a miss.
+fn only() -> Option<Vec<String>> {
+    std::env::var("CONVERSATIONS_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
+}
+
 // The files are played in three shards, each on its own app, so that they run side by side
 // with the other tests instead of one after another at the end of the run.
 const SHARDS: usize = 3;
@@ -493,6 +504,9 @@ async fn play_shard(shard: usize) {
         let (mut file_passed, file_total) = (0, conversations.len());
         println!("== {}", path.display());
         for c in conversations {
+            if only().is_some_and(|ids| !ids.contains(&c.id)) {
+                continue;
+            }
             match runner.play(c).await {
                 Ok(()) => {
                     file_passed += 1;

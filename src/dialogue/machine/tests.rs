@@ -443,7 +443,7 @@ fn inputs() -> Vec<(&'static str, Event)> {
             ),
         ),
         ("done", other("人已经出来了谢谢")),
-        ("emoji", other("👍")),
+        ("emoji", other("😊")),
         ("alarm", other("should I call 119?")),
         ("possible", possible_text("厨房有股怪味，可能是煤气")),
         ("still", other("还在漏")),
@@ -484,7 +484,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle", "thanks", "idle", "you_are_welcome"),
     ("idle", "repair+place", "confirm?", "remember readback.repair save"),
     ("idle", "repair", "place?", "ask.place save"),
-    ("idle", "complaint", "place?", "ask.place save"),
+    ("idle", "complaint", "place?", "apology_brief ask.place save"),
     ("idle", "faq", "idle", "faq:property_fee"),
     ("idle", "inquiry", "idle", "+Q"),
     ("idle", "suggestion", "idle", "+S"),
@@ -515,7 +515,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle*", "thanks", "idle", "you_are_welcome"),
     ("idle*", "repair+place", "confirm?", "remember readback.repair save"),
     ("idle*", "repair", "place?", "ask.place save"),
-    ("idle*", "complaint", "place?", "ask.place save"),
+    ("idle*", "complaint", "place?", "apology_brief ask.place save"),
     ("idle*", "faq", "idle", "faq:property_fee"),
     ("idle*", "inquiry", "idle", "+Q"),
     ("idle*", "suggestion", "idle", "+S"),
@@ -670,7 +670,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("draft?", "thanks", "idle", "you_are_welcome"),
     ("draft?", "repair+place", "confirm?", "remember readback.repair save"),
     ("draft?", "repair", "place?", "ask.place save"),
-    ("draft?", "complaint", "place?", "ask.place save"),
+    ("draft?", "complaint", "place?", "apology_brief ask.place save"),
     ("draft?", "faq", "idle", "faq:property_fee"),
     ("draft?", "inquiry", "idle", "+Q"),
     ("draft?", "suggestion", "idle", "+S"),
@@ -852,7 +852,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("idle!", "thanks", "idle!", "you_are_welcome"),
     ("idle!", "repair+place", "confirm?", "remember readback.repair save"),
     ("idle!", "repair", "idle!", "tell emergency.noted"),
-    ("idle!", "complaint", "place?", "ask.place save"),
+    ("idle!", "complaint", "place?", "apology_brief ask.place save"),
     ("idle!", "faq", "idle", "faq:property_fee"),
     ("idle!", "inquiry", "idle!", "tell emergency.follow_up emergency.guide.gas emergency.duty"),
     ("idle!", "suggestion", "idle", "+S"),
@@ -1035,8 +1035,31 @@ fn the_unit_on_record_is_the_default_place_and_an_unknown_one_is_asked_and_remem
 }
 
 #[test]
+fn a_thumbs_up_opening_a_conversation_is_a_wave_and_after_an_answer_thanks() {
+    let (s, fx) = go(None, other("👍"));
+    assert_eq!(replies(&fx), vec!["greeting", "menu"]);
+    let (_, fx) = go(Some(s), other("👍"));
+    assert_eq!(replies(&fx), vec!["you_are_welcome"]);
+}
+
+#[test]
+fn a_complaint_about_the_service_itself_is_not_asked_where() {
+    let mut c = class(Kind::Complaint, Urgency::Normal, Slots::default());
+    c.category = Category::Services;
+    let event = Event::Text(TextInput {
+        text: "你们值班电话一个钟头都没人接".into(),
+        simplified: "你们值班电话一个钟头都没人接".into(),
+        class: c,
+        parts: Vec::new(),
+    });
+    let (s, fx) = go(None, event);
+    assert_eq!(tag(&s.state), "confirm?");
+    assert_eq!(replies(&fx), vec!["apology_brief", "readback.complaint"]);
+}
+
+#[test]
 fn a_free_description_is_a_place_but_not_a_home_to_remember() {
-    let (s, _) = go(
+    let (s, fx) = go(
         None,
         text_as(
             "北门垃圾三天没人清",
@@ -1045,11 +1068,12 @@ fn a_free_description_is_a_place_but_not_a_home_to_remember() {
             Slots::default(),
         ),
     );
+    // A complaint is apologised for first, once.
+    assert_eq!(replies(&fx), vec!["apology_brief", "ask.place"]);
     let (s, fx) = go(Some(s), other("北门垃圾站"));
     assert_eq!(tag(&s.state), "confirm?");
     assert!(!fx.iter().any(|e| matches!(e, Effect::RememberUnit(_))));
-    // A complaint is read back after an apology.
-    assert_eq!(replies(&fx), vec!["apology_brief", "readback.complaint"]);
+    assert_eq!(replies(&fx), vec!["readback.complaint"]);
     let (_, fx) = go(Some(s), other("1"));
     let t = created(&fx);
     assert_eq!(t.kind, Kind::Complaint);

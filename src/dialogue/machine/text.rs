@@ -21,8 +21,16 @@ fn concrete(t: &TextInput) -> bool {
 }
 
 pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
-    let r = ctx.intents.read(&t.text);
+    let mut r = ctx.intents.read(&t.text);
+    // "消防隊來看過了，說是誤報，現在沒事了": a hazard told as over, and fine now, is news
+    // however long the message and concrete its place.
+    if r.intent.is_none() && t.class.hazard_over && ctx.intents.done_anywhere(&t.text) {
+        r.intent = Some(Intent::Done);
+    }
     let loose_ok = !r.loose || !concrete(t);
+    // "…现在有水了，那个单子不要了嘛": a withdrawal in so many words is no emergency, whatever
+    // its hazard words, unless it says things go on.
+    let withdrawn = r.is(Intent::Cancel) && ctx.intents.withdraws(&t.text) && r.still != Some(true);
     // A message of several needs that reads as a possible emergency is a sure one when
     // one of its needs alone is ("电梯把我爸困里面了！另外明天停水是几点？").
     // Asked whether it is still happening, "佢話冇人困住,電梯而家正常" answers no, however
@@ -35,7 +43,8 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
                 .iter()
                 .any(|p| p.class.urgency == Urgency::Emergency))
         && !steers(&r)
-        && !answers_no;
+        && !answers_no
+        && !withdrawn;
     if let State::Idle {
         emergency: Some(which),
         placeless,
@@ -190,6 +199,11 @@ fn after_emergency(
     fx: &mut Vec<Effect>,
 ) -> Option<State> {
     let Filed { which, placeless } = filed;
+    // "但係你哋個電話成個鐘冇人聽，我要投訴": a complaint about how it was handled is a new
+    // request, not more news of the emergency.
+    if ctx.intents.asks_to_complain(&t.text) && !sure_emergency {
+        return None;
+    }
     // "电梯停了有人被困" says "停了" and is no news that it is over, but a no first ("no it
     // stopped, … the smell is gone") says it is, whatever follows.
     let says_no = matches!(r.intent, Some(Intent::Deny | Intent::Correct));
@@ -405,6 +419,15 @@ fn idle_text(
         Kind::Inquiry => {
             match ctx.faq.find(&t.simplified) {
                 Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                None if ctx.intents.asks_to_come(&t.text) => {
+                    // "那個警報器還一直閃紅燈，可以派人來檢查一下嗎？": a repair to read back.
+                    let mut asked = t.clone();
+                    asked.class.kind = Kind::Repair;
+                    if asked.class.department == Department::CustomerService {
+                        asked.class.department = Department::Engineering;
+                    }
+                    return new_request(&asked, None, ctx, fx);
+                }
                 None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
             }
             State::idle()
@@ -941,7 +964,7 @@ fn confirming_text(
             if let Some(p) = small_talk(r) {
                 fx.push(Effect::Reply(Msg::key(p)));
             }
-            fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
+            fx.push(Effect::Reply(confirm_hint(&req)));
             return State::Confirming { req, nudged: true };
         }
         _ => {}
@@ -974,7 +997,7 @@ fn confirming_text(
         return State::Confirming { req, nudged: false };
     }
     if !nudged {
-        fx.push(Effect::Reply(Msg::key(Prompt::ConfirmHint)));
+        fx.push(Effect::Reply(confirm_hint(&req)));
         return State::Confirming { req, nudged: true };
     }
     if w.is_some() {
