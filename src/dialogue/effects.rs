@@ -81,6 +81,9 @@ pub enum Effect {
     /// Records what the resident said after an emergency was filed on that ticket, for the
     /// duty team ("救護車到咗", "still smells").
     TellEmergency(String),
+    /// Records what the resident said on their newest open ticket for the staff who hold
+    /// it ("3点我还在上班 能不能改到5点半以后"), and says so; says there is none otherwise.
+    TellNewest(String),
     /// Cancels the resident's newest ticket if nobody has taken it yet (a resident may
     /// withdraw a request while it waits in the queue, not an emergency).
     CancelNewest,

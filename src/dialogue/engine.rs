@@ -484,8 +484,23 @@ impl Engine {
                     .await?;
             }
             Effect::TellEmergency(text) => {
-                let urgency = Urgency::Emergency;
+                let urgency = Some(Urgency::Emergency);
                 ticket::repository::tell_newest(conn, resident.id, urgency, now, &text).await?;
+            }
+            Effect::TellNewest(text) => {
+                let told =
+                    ticket::repository::tell_newest(conn, resident.id, None, now, &text).await?;
+                let reply = match told {
+                    Some(number) => {
+                        edge.act(Some(Act::Ack));
+                        renderer.text(Prompt::StatusTold.key(), &[("number", number)])
+                    }
+                    None => {
+                        edge.act(Some(Act::Status));
+                        renderer.text(Prompt::StatusNone.key(), &[])
+                    }
+                };
+                edge.replies.push(reply);
             }
             Effect::CancelNewest => {
                 self.cancel_newest(conn, tctx, resident, renderer, edge)

@@ -131,6 +131,7 @@ prompts! {
     HandoffStarted => "handoff.started", None;
     HandoffNoConcierge => "handoff.no_concierge", None;
     StatusNone => "status.none", None;
+    StatusTold => "status.told", None;
     StatusHeader => "status.header", None;
     StatusItem => "status.item", None;
     EmergencySubmitted => "emergency.submitted", Some(Act::Emergency);

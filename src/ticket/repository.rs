@@ -518,24 +518,27 @@ pub async fn locate_newest(
 
 /// Records what the resident said about their newest open ticket of `urgency`; `false`
 /// when there is no such ticket.
+/// Records what the resident said on their newest open ticket (of `urgency`, when given);
+/// the ticket's number, or `None` when they have no open ticket.
 pub async fn tell_newest(
     conn: &mut PgConnection,
     resident_id: Uuid,
-    urgency: Urgency,
+    urgency: Option<Urgency>,
     at: DateTime<Utc>,
     text: &str,
-) -> sqlx::Result<bool> {
-    let newest: Option<(Uuid,)> = sqlx::query_as(
-        "SELECT id FROM tickets WHERE resident_id = $1 AND urgency = $2 AND status = ANY($3)
+) -> sqlx::Result<Option<String>> {
+    let newest: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, number FROM tickets
+         WHERE resident_id = $1 AND ($2::text IS NULL OR urgency = $2) AND status = ANY($3)
          ORDER BY created_at DESC LIMIT 1",
     )
     .bind(resident_id)
-    .bind(urgency.as_str())
+    .bind(urgency.map(|u| u.as_str()))
     .bind(Status::OPEN)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id,)) = newest else {
-        return Ok(false);
+    let Some((id, number)) = newest else {
+        return Ok(None);
     };
     record(
         conn,
@@ -545,7 +548,7 @@ pub async fn tell_newest(
         Event::Told { text },
     )
     .await?;
-    Ok(true)
+    Ok(Some(number))
 }
 
 /// A resident's tickets that are not closed or cancelled, newest first.

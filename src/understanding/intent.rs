@@ -147,6 +147,9 @@ struct File {
     /// a question in form that is a request in substance.
     #[serde(default)]
     come: Lists,
+    /// A better time or a change to the visit for a request already filed.
+    #[serde(default)]
+    reschedule: Lists,
     /// Things named without what is wrong with them ("我家厕所那个", "马桶"): a problem
     /// told in pieces.
     #[serde(default)]
@@ -185,6 +188,7 @@ pub struct Intents {
     home: Vec<String>,
     news: Vec<String>,
     come: Vec<String>,
+    reschedule: Vec<String>,
     complain_anywhere: Vec<String>,
     /// The words a problem told in pieces is made of, longest first, each marked whether it
     /// names a thing (rather than being a filler).
@@ -290,6 +294,7 @@ impl Intents {
             home: f.home.contains.all(),
             news: f.news.contains.all(),
             come: f.come.contains.all(),
+            reschedule: f.reschedule.contains.all(),
             complain_anywhere: f.start_complaint.rest.all(),
             pieces: {
                 let things = f
@@ -684,6 +689,11 @@ impl Intents {
     /// Whether the message asks to complain in so many words, wherever in it.
     pub fn asks_to_complain(&self, text: &str) -> bool {
         mentions(&self.complain_anywhere, text)
+    }
+
+    /// Whether the message asks for another time for a visit.
+    pub fn reschedules(&self, text: &str) -> bool {
+        mentions(&self.reschedule, text)
     }
 
     /// Whether the message asks for someone to come and see to something.

@@ -150,6 +150,7 @@ impl SlotGrammar {
             slots.building.is_some()
                 || slots.floor.is_some()
                 || level_before(*s)
+                || basement_level(&chars, &used, *e).is_some()
                 || estate_before(*s)
                 || !self
                     .in_building_areas
@@ -168,6 +169,21 @@ impl SlotGrammar {
             }
             (s, e)
         });
+        // ...and so does one told after it ("地下车库B2", "停車場 B1"); a basement level alone
+        // ("B2 near the lifts") is a place too.
+        let area = area
+            .map(|(s, e)| {
+                (
+                    s,
+                    basement_level(&chars, &used, e).map_or(e, |(_, end)| end),
+                )
+            })
+            .or_else(|| {
+                (0..chars.len()).find_map(|i| {
+                    basement_level(&chars, &used, i)
+                        .filter(|_| i == 0 || !chars[i - 1].is_ascii_alphanumeric())
+                })
+            });
         slots.spot = numbered.or(area).map(|(s, e)| quote(s, e));
         slots.phone = phone;
         slots.time = self
@@ -495,6 +511,21 @@ fn skip_spaces(c: &[char], mut i: usize) -> usize {
 }
 
 /// Length of the longest word of `words` at `i`; an English word must end at a word edge.
+/// A basement level starting at `i` after optional spaces: "B1" … "B5" standing alone (not
+/// "B2-136", a space, nor "B12"), the span from `i` to its end.
+fn basement_level(c: &[char], used: &[bool], i: usize) -> Option<(usize, usize)> {
+    let s = skip_spaces(c, i);
+    let (b, d) = (*c.get(s)?, *c.get(s + 1)?);
+    if !matches!(b, 'b' | 'B') || !('1'..='5').contains(&d) || used[s] || used[s + 1] {
+        return None;
+    }
+    let next = c.get(s + 2).copied();
+    if next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '-') {
+        return None;
+    }
+    Some((s, s + 2))
+}
+
 fn match_any(c: &[char], i: usize, words: &[Vec<char>], edge: bool) -> Option<usize> {
     words.iter().find_map(|w| {
         let hit = c.len() >= i + w.len() && c[i..i + w.len()] == w[..];
@@ -728,6 +759,28 @@ mod tests {
 
     fn some(v: &str) -> Option<String> {
         Some(v.to_owned())
+    }
+
+    #[test]
+    fn a_basement_level_told_after_the_car_park_or_alone_is_the_place() {
+        let spot = |t: &str| slots(t).spot;
+        assert_eq!(spot("地下车库B2靠电梯那边一排灯全灭了"), some("地下车库B2"));
+        assert_eq!(spot("停車場 B1 個 barrier 壞咗"), some("停車場 B1"));
+        assert_eq!(spot("B2 near the lifts"), some("B2"));
+        assert_eq!(spot("B1车库灯坏了"), some("B1车库"));
+        // A parking space and a longer code are no level.
+        assert_eq!(spot("B2-136车位被占"), some("B2-136车位"));
+        assert_eq!(spot("my car B12 is fine"), None);
+    }
+
+    #[test]
+    fn an_english_sentence_ends_and_goes_on_after_the_room() {
+        assert_eq!(place("I'm at 6座1806."), (some("6"), None, some("1806")));
+        assert_eq!(
+            place("the tap in 11栋1804 keeps dripping"),
+            (some("11"), None, some("1804"))
+        );
+        assert_eq!(slots("price 12.50").room, None);
     }
 
     #[test]

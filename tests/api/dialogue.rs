@@ -395,6 +395,31 @@ async fn an_unfinished_request_outlives_the_idle_timeout_as_a_draft() {
 }
 
 #[tokio::test]
+async fn another_time_for_the_visit_goes_on_the_open_ticket_not_a_new_one() {
+    let app = spawn_app().await;
+    let c = chat(&app, Some("2"), Some("808")).await;
+    let r = c.say(&app, "我还在上班 能不能改到5点半以后").await;
+    assert!(r.contains("没有进行中的工单"), "{r}");
+
+    c.say(&app, "厨房水管漏水").await;
+    c.say(&app, "对").await;
+    let filed = tickets(&app, c.resident).await;
+    assert_eq!(filed.len(), 1);
+    let r = c.say(&app, "3点我还在上班啊 能不能改到5点半以后").await;
+    assert!(r.contains(&filed[0].number), "{r}");
+    assert_eq!(tickets(&app, c.resident).await.len(), 1);
+    let note: String = sqlx::query_scalar(
+        "SELECT e.note FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+         WHERE t.number = $1 AND e.action = 'resident_update'",
+    )
+    .bind(&filed[0].number)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(note.contains("5点半"), "{note}");
+}
+
+#[tokio::test]
 async fn the_same_message_delivered_twice_files_one_ticket() {
     let app = spawn_app().await;
     let c = chat(&app, Some("3"), Some("1101")).await;

@@ -240,6 +240,7 @@ fn sig(fx: &[Effect]) -> String {
             Effect::ListStatus => "status".into(),
             Effect::LocateEmergency(_) => "locate".into(),
             Effect::TellEmergency(_) => "tell".into(),
+            Effect::TellNewest(_) => "tell_newest".into(),
             Effect::CancelNewest => "cancel_newest".into(),
         })
         .collect::<Vec<_>>()
@@ -1040,6 +1041,19 @@ fn a_thumbs_up_opening_a_conversation_is_a_wave_and_after_an_answer_thanks() {
     assert_eq!(replies(&fx), vec!["greeting", "menu"]);
     let (_, fx) = go(Some(s), other("👍"));
     assert_eq!(replies(&fx), vec!["you_are_welcome"]);
+}
+
+#[test]
+fn another_time_for_the_visit_is_told_to_the_ticket_not_filed_anew() {
+    let (s, fx) = go(None, other("3点我还在上班啊 能不能改到5点半以后"));
+    assert_eq!(tag(&s.state), "idle");
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::TellNewest(t) if t.contains("5点半"))));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+    // A repair that happens to name a time is still a repair.
+    let (_, fx) = go(None, repair_at("改到明天上午来修吧 厨房水管漏水"));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::TellNewest(_))));
 }
 
 #[test]

@@ -335,6 +335,16 @@ fn idle_text(
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> State {
+    // "3点我还在上班啊 能不能改到5点半以后": about the visit for a request already filed,
+    // told to its staff (the engine says there is none if so).
+    if r.intent.is_none()
+        && ctx.intents.reschedules(&t.text)
+        && !t.class.slots.has_place()
+        && !matches!(t.class.kind, Kind::Repair)
+    {
+        fx.push(Effect::TellNewest(t.text.trim().to_owned()));
+        return State::idle();
+    }
     match r.intent {
         Some(Intent::Digit(1) | Intent::StartRepair) => return start_from_menu(Kind::Repair, fx),
         Some(Intent::Digit(2) | Intent::StartComplaint) => {
