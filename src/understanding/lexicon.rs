@@ -50,12 +50,20 @@ pub struct Hazard {
     /// "不知道还有没有"): asked, even when the message also says "now".
     #[serde(default)]
     pub fading: Vec<String>,
+    /// Names of things that hold an evidence word but show no hazard ("fire door", "灭火器",
+    /// "the shutter is stuck"): taken out before the evidence is looked for.
+    #[serde(default)]
+    pub not_evidence: Vec<String>,
 }
 
 impl Hazard {
     /// Whether the message (already `normalize::prepare`d) shows any hazard.
     pub fn evident(&self, prepared: &str) -> bool {
-        self.evidence.iter().any(|t| contains_term(prepared, t))
+        let mut rest = prepared.to_owned();
+        for phrase in &self.not_evidence {
+            rest = rest.replace(phrase.as_str(), " ");
+        }
+        self.evidence.iter().any(|t| contains_term(&rest, t))
     }
 
     /// Whether the message (already `normalize::prepare`d) says the resident is unsure.
@@ -428,6 +436,7 @@ impl Lexicon {
                 evidence: prepared_terms(file.hazard.evidence),
                 hedges: prepared_terms(file.hazard.hedges),
                 fading: prepared_terms(file.hazard.fading),
+                not_evidence: prepared_terms(file.hazard.not_evidence),
             },
         })
     }

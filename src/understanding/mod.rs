@@ -60,6 +60,10 @@ pub struct Classification {
     /// "如果闻到煤气味"), and nothing in it says it goes on: its "119" is a story, not a call.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hazard_over: bool,
+    /// The resident is unsure of the hazard or whether it goes on ("好像有一点瓦斯味",
+    /// "现在好像又没事了"): asked about, never made sure by another need in the message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsure: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -263,6 +267,7 @@ impl Classifier {
             && (self.lexicon.hazard.fading(&prepared)
                 || (self.lexicon.hazard.hedged(&prepared)
                     && !self.lexicon.timing.ongoing(&prepared)));
+        c.unsure = unsure;
         if emergency >= heads.emergency.sure && !unsure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;
@@ -334,6 +339,7 @@ impl Classifier {
             slots: self.lexicon.slots.extract_prepared(head, &prepared),
             possible_emergency: false,
             hazard_over: self.lexicon.timing.not_now(&prepared),
+            unsure: false,
         }
     }
 

@@ -532,6 +532,27 @@ fn a_hazard_told_as_past_or_over_is_not_now_even_with_a_now_in_it() {
 }
 
 #[test]
+fn things_named_after_a_hazard_show_none() {
+    let hazard = &classifier().lexicon.hazard;
+    let prepared = crate::understanding::normalize::prepare;
+    for text in [
+        "the fire door to the lift lobby won't close properly",
+        "the roller shutter is stuck halfway",
+        "走廊的灭火器过期了",
+    ] {
+        assert!(!hazard.evident(&prepared(text)), "{text}");
+    }
+    for text in [
+        "fire in the lobby near the fire door",
+        "my dad is stuck in the lift",
+    ] {
+        assert!(hazard.evident(&prepared(text)), "{text}");
+    }
+    assert!(hazard.fading(&prepared("冒了个火花 吓我一跳 现在好像又没事了")));
+    assert!(hazard.fading(&prepared("開了窗戶 現在好像聞不太到了")));
+}
+
+#[test]
 fn an_unsure_resident_is_heard_as_unsure() {
     let hazard = &classifier().lexicon.hazard;
     let prepared = crate::understanding::normalize::prepare;

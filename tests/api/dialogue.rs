@@ -96,6 +96,7 @@ impl Understanding for Fake {
             slots,
             possible_emergency: false,
             hazard_over: false,
+            unsure: false,
         }
     }
 

@@ -45,6 +45,7 @@ fn class(kind: Kind, urgency: Urgency, slots: Slots) -> Classification {
         slots,
         possible_emergency: false,
         hazard_over: false,
+        unsure: false,
     }
 }
 
@@ -1054,6 +1055,28 @@ fn another_time_for_the_visit_is_told_to_the_ticket_not_filed_anew() {
     // A repair that happens to name a time is still a repair.
     let (_, fx) = go(None, repair_at("改到明天上午来修吧 厨房水管漏水"));
     assert!(!fx.iter().any(|e| matches!(e, Effect::TellNewest(_))));
+}
+
+#[test]
+fn an_unsure_hazard_is_asked_about_whatever_its_other_needs() {
+    let with_parts = |unsure: bool| {
+        let Event::Text(mut t) =
+            possible_text("請問一下,樓梯間好像有聞到一點瓦斯味,不知道是不是我鼻子有問題")
+        else {
+            unreachable!()
+        };
+        t.class.unsure = unsure;
+        let Event::Text(part) = emergency_text("樓梯間有瓦斯味") else {
+            unreachable!()
+        };
+        t.parts = vec![part.clone(), part];
+        Event::Text(t)
+    };
+    let (s, _) = go(None, with_parts(true));
+    assert_eq!(tag(&s.state), "still?");
+    // Sure of it, one need alone an emergency: filed at once.
+    let (s, _) = go(None, with_parts(false));
+    assert_eq!(tag(&s.state), "idle!");
 }
 
 #[test]

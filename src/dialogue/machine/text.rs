@@ -39,6 +39,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         && (r.is(Intent::Deny) || ctx.intents.false_alarm(&t.text));
     let sure_emergency = (t.class.urgency == Urgency::Emergency
         || t.class.possible_emergency
+            && !t.class.unsure
             && t.parts
                 .iter()
                 .any(|p| p.class.urgency == Urgency::Emergency))
