@@ -492,7 +492,7 @@ impl Engine {
                     ticket::repository::tell_newest(conn, resident.id, None, now, &text).await?;
                 let reply = match told {
                     Some(number) => {
-                        edge.act(Some(Act::Ack));
+                        edge.act(Some(Act::Forwarded));
                         renderer.text(Prompt::StatusTold.key(), &[("number", number)])
                     }
                     None => {

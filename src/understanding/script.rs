@@ -12,6 +12,10 @@ const CANTONESE_CHARS: &[char] = &[
     '搵', '攰', '嗰', '咁', '啱', '揾', '俾', '嘥', '屌', '撚', '餸', '晏',
 ];
 
+/// Words only Cantonese uses whose characters both scripts share: "早晨" is a Hong Kong
+/// "good morning" (Mandarin says 早上好).
+const CANTONESE_WORDS: &[&str] = &["早晨", "早唞", "早抖"];
+
 /// Converts traditional characters to simplified ones; everything else is left as it is.
 pub fn to_simplified(text: &str) -> String {
     if text.chars().all(|c| !is_cjk(c)) {
@@ -46,7 +50,8 @@ pub fn detect_locale(text: &str) -> Locale {
             simplified += 1;
         }
     }
-    let cantonese = text.chars().any(|c| CANTONESE_CHARS.contains(&c));
+    let cantonese = text.chars().any(|c| CANTONESE_CHARS.contains(&c))
+        || CANTONESE_WORDS.iter().any(|w| text.contains(w));
     match traditional.cmp(&simplified) {
         std::cmp::Ordering::Greater => Locale::ZhHant,
         std::cmp::Ordering::Less => Locale::ZhHans,
@@ -85,6 +90,13 @@ mod tests {
     fn traditional_characters_are_zh_hant() {
         assert_eq!(detect_locale("大堂有煤氣味,好濃"), Locale::ZhHant);
         assert_eq!(detect_locale("請問管理費點樣交"), Locale::ZhHant);
+    }
+
+    #[test]
+    fn a_hong_kong_good_morning_is_zh_hant() {
+        assert_eq!(detect_locale("早晨"), Locale::ZhHant);
+        assert_eq!(detect_locale("早晨😀"), Locale::ZhHant);
+        assert_eq!(detect_locale("早上好"), Locale::ZhHans);
     }
 
     #[test]

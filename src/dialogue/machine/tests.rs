@@ -1080,6 +1080,29 @@ fn an_unsure_hazard_is_asked_about_whatever_its_other_needs() {
 }
 
 #[test]
+fn gone_but_wanted_seen_to_is_a_repair_not_a_false_alarm() {
+    let check = || Session {
+        state: State::EmergencyCheck {
+            req: request(),
+            which: Emergency::Gas,
+        },
+        last_activity: Utc::now(),
+    };
+    let (s, fx) = go(
+        Some(check()),
+        other("沒有了 味道都散了 不過還是麻煩派人來檢查一下瓦斯管比較安心"),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert!(replies(&fx).contains(&"possible.no".to_owned()));
+    // Gone, and nothing asked for: acknowledged, nothing filed.
+    let (s, _) = go(
+        Some(check()),
+        other("冇事冇事，原來係樓下有人燒衣，啲味散咗喇"),
+    );
+    assert_eq!(tag(&s.state), "idle");
+}
+
+#[test]
 fn a_complaint_about_the_service_itself_is_not_asked_where() {
     let mut c = class(Kind::Complaint, Urgency::Normal, Slots::default());
     c.category = Category::Services;

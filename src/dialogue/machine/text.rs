@@ -1209,7 +1209,15 @@ fn emergency_check(
     };
     // "没事了 问了对门 是她家锅烧干了 已经关火了": nothing to repair either. ("不漏了" is a
     // no, and the leak is still to be repaired.)
-    let nothing_wrong = still != Some(true) && ctx.intents.false_alarm(&t.text);
+    // "味道都散了 不過還是麻煩派人來檢查一下瓦斯管": gone, but wanted seen to all the same.
+    let nothing_wrong = still != Some(true)
+        && ctx.intents.false_alarm(&t.text)
+        && !ctx.intents.asks_to_come(&t.text);
+    let still = if ctx.intents.asks_to_come(&t.text) && still.is_none() {
+        Some(false)
+    } else {
+        still
+    };
     if nothing_wrong {
         fx.push(Effect::ClearDraft);
         fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
