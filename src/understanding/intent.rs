@@ -196,6 +196,7 @@ pub struct Intents {
     false_alarm: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
+    done_hold: Vec<String>,
     venting: Vec<String>,
     venting_rest: Vec<String>,
     thankful: Vec<String>,
@@ -313,6 +314,7 @@ impl Intents {
             false_alarm: f.false_alarm.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
+            done_hold: f.done.hold.all(),
             venting: f.venting.contains.all(),
             venting_rest: f.venting.rest.all(),
             thankful: f.thanks.contains.all(),
@@ -324,6 +326,20 @@ impl Intents {
 
     /// Reads one message.
     pub fn read(&self, text: &str) -> Reading {
+        let mut r = self.read_plain(text);
+        // "这也叫修好了?", "師傅說修好了,可是水還是很小": not fixed after all.
+        if r.intent == Some(Intent::Done) {
+            let n = norm(text);
+            if self.done_hold.iter().any(|w| contains_word(&n, w)) {
+                r.intent = None;
+                r.loose = false;
+                r.still = Some(true);
+            }
+        }
+        r
+    }
+
+    fn read_plain(&self, text: &str) -> Reading {
         let n = norm(text);
         let core: String = n.trim_matches(is_sep).to_owned();
         let mut r = Reading {
@@ -1039,6 +1055,8 @@ mod tests {
             ),
             ("ugh 😤 this place is driving me nuts", Some(Venting)),
             ("👍", Some(Thanks)),
+            ("你们师傅来拧了两下就走了 现在还在漏 这也叫修好了?", None),
+            ("師傅說修好了,可是水還是很小,根本沒辦法洗澡", None),
             (
                 "你哋管理處真係離晒大譜，講極都冇人理，交咁貴管理費㗎 😤",
                 Some(Venting),

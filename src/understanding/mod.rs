@@ -38,7 +38,7 @@ use anyhow::Context;
 
 pub use heads::{Evidence, Heads};
 pub use lexicon::Lexicon;
-pub use mask::semantic_text;
+pub use mask::{semantic_text, without_address};
 use model::Model;
 pub use script::{detect_locale, is_cjk, to_simplified};
 

@@ -346,6 +346,25 @@ fn idle_text(
         fx.push(Effect::TellNewest(t.text.trim().to_owned()));
         return State::idle();
     }
+    // "我要报修 22-1-1603": the menu's request with its place; the problem comes next.
+    if r.intent.is_none() && t.class.slots.has_place() {
+        let rest = crate::understanding::without_address(&t.text);
+        if let Some(kind) = match ctx.intents.read(&rest).intent {
+            Some(Intent::StartRepair) => Some(Kind::Repair),
+            Some(Intent::StartComplaint) => Some(Kind::Complaint),
+            _ => None,
+        } {
+            let mut req = Request::blank(Some(kind));
+            req.merge_slots(&t.class.slots);
+            remember(&req, ctx, fx);
+            fx.push(Effect::Reply(ask_problem(Some(kind))));
+            return State::Collecting {
+                req,
+                awaiting: Awaiting::Problem,
+                nudged: false,
+            };
+        }
+    }
     match r.intent {
         Some(Intent::Digit(1) | Intent::StartRepair) => return start_from_menu(Kind::Repair, fx),
         Some(Intent::Digit(2) | Intent::StartComplaint) => {
