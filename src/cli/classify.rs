@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 
 use crate::configuration::Settings;
 use crate::understanding::encoder::Encoder;
-use crate::understanding::{needs_semantics, semantic_text, Classifier};
+use crate::understanding::{semantic_input, Classifier};
 
 pub async fn run() -> anyhow::Result<()> {
     let settings = Settings::load().ok();
@@ -39,13 +39,9 @@ pub async fn run() -> anyhow::Result<()> {
         let line = line?;
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches('\r');
-        let embedding = match &encoder {
-            Some(e) if needs_semantics(text) => {
-                let v = e
-                    .embed_cached(&[&semantic_text(text)])
-                    .await
-                    .pop()
-                    .flatten();
+        let embedding = match (&encoder, semantic_input(text)) {
+            (Some(e), Some(input)) => {
+                let v = e.embed_cached(&[&input]).await.pop().flatten();
                 if v.is_none() && !warned {
                     eprintln!(
                         "guanjia classify: the encoder did not answer; the lexicon reads alone"

@@ -35,7 +35,7 @@ use crate::ticket::{
 };
 use crate::understanding::encoder::Encoder;
 use crate::understanding::intent::Intents;
-use crate::understanding::{needs_semantics, semantic_text};
+use crate::understanding::semantic_input;
 
 pub struct Engine {
     pub(super) settings: Arc<Settings>,
@@ -84,7 +84,10 @@ impl Dialogue for Engine {
                 // conversation by its words; it needs no reading of its meaning.
                 let steers = self.intents.read(t);
                 let courtesy = steers.intent.is_some() && !steers.loose;
-                (needs_semantics(t) && !courtesy).then(|| (m.id, semantic_text(t)))
+                if courtesy {
+                    return None;
+                }
+                semantic_input(t).map(|s| (m.id, s))
             })
             .collect();
         if wanted.is_empty() {

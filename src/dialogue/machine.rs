@@ -463,8 +463,12 @@ fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
 }
 
 fn start_from_menu(kind: Kind, fx: &mut Vec<Effect>) -> State {
-    let req = Request::blank(Some(kind));
-    fx.push(Effect::Reply(ask_problem(Some(kind))));
+    ask_for_problem(Request::blank(Some(kind)), fx)
+}
+
+/// A request named (with its place, perhaps) but not yet what is wrong: asked that.
+fn ask_for_problem(req: Request, fx: &mut Vec<Effect>) -> State {
+    fx.push(Effect::Reply(ask_problem(req.kind)));
     State::Collecting {
         req,
         awaiting: Awaiting::Problem,

@@ -516,8 +516,6 @@ pub async fn locate_newest(
     Ok(located)
 }
 
-/// Records what the resident said about their newest open ticket of `urgency`; `false`
-/// when there is no such ticket.
 /// Records what the resident said on their newest open ticket (of `urgency`, when given);
 /// the ticket's number, or `None` when they have no open ticket.
 pub async fn tell_newest(

@@ -149,6 +149,18 @@ pub fn vote(neighbours: &Neighbours, labels: &[i8], classes: usize, power: f32) 
     v
 }
 
+/// The share of the neighbours' vote (`labels`: their urgency classes) that is emergencies.
+pub fn emergency_share(neighbours: &Neighbours, labels: &[i8], power: f32) -> f32 {
+    let at = Urgency::ALL
+        .iter()
+        .position(|u| *u == Urgency::Emergency)
+        .unwrap_or(0);
+    vote(neighbours, labels, Urgency::ALL.len(), power)
+        .get(at)
+        .copied()
+        .unwrap_or(0.0)
+}
+
 /// One label's read-out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Head {
@@ -313,23 +325,15 @@ impl Heads {
         Ok(())
     }
 
-    /// The fused distribution over `L` for an embedding and the lexicon's vote; `None` when
-    /// the vector is not the size the heads were trained on.
     /// The share of the neighbours' vote that is emergencies (0 without a memory).
     pub fn near_emergency(&self, neighbours: &Neighbours) -> f32 {
-        let Some(labels) = self.memory.labels.get(Urgency::NAME) else {
-            return 0.0;
-        };
-        let at = Urgency::ALL
-            .iter()
-            .position(|u| *u == Urgency::Emergency)
-            .unwrap_or(0);
-        vote(neighbours, labels, Urgency::ALL.len(), self.memory.power)
-            .get(at)
-            .copied()
-            .unwrap_or(0.0)
+        self.memory.labels.get(Urgency::NAME).map_or(0.0, |labels| {
+            emergency_share(neighbours, labels, self.memory.power)
+        })
     }
 
+    /// The fused distribution over `L` for an embedding and the lexicon's vote; `None` when
+    /// the vector is not the size the heads were trained on.
     pub fn read<L: Label>(
         &self,
         embedding: &[f32],

@@ -196,6 +196,7 @@ pub struct Intents {
     false_alarm: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
+    done_anywhere: Vec<String>,
     done_hold: Vec<String>,
     venting: Vec<String>,
     venting_rest: Vec<String>,
@@ -314,6 +315,7 @@ impl Intents {
             false_alarm: f.false_alarm.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
+            done_anywhere: f.done.contains.all(),
             done_hold: f.done.hold.all(),
             venting: f.venting.contains.all(),
             venting_rest: f.venting.rest.all(),
@@ -328,13 +330,10 @@ impl Intents {
     pub fn read(&self, text: &str) -> Reading {
         let mut r = self.read_plain(text);
         // "这也叫修好了?", "師傅說修好了,可是水還是很小": not fixed after all.
-        if r.intent == Some(Intent::Done) {
-            let n = norm(text);
-            if self.done_hold.iter().any(|w| contains_word(&n, w)) {
-                r.intent = None;
-                r.loose = false;
-                r.still = Some(true);
-            }
+        if r.intent == Some(Intent::Done) && mentions(&self.done_hold, text) {
+            r.intent = None;
+            r.loose = false;
+            r.still = Some(true);
         }
         r
     }
@@ -430,11 +429,7 @@ impl Intents {
     /// A "no longer needed" word anywhere in the message, however long ("…說是誤報，現在沒事
     /// 了，跟你們說一下").
     pub fn done_anywhere(&self, text: &str) -> bool {
-        let n = norm(text);
-        self.contains
-            .iter()
-            .filter(|(intent, _)| *intent == Intent::Done)
-            .any(|(_, words)| words.iter().any(|w| contains_word(&n, w)))
+        mentions(&self.done_anywhere, text)
     }
 
     fn withdraws_anywhere(&self, core: &str) -> bool {
@@ -826,14 +821,14 @@ fn contains_word(text: &str, w: &str) -> bool {
     })
 }
 
-/// (new, old) from "是卫生间不是厨房", "卫生间不是厨房", "不是厨房是卫生间",
-/// "not the kitchen, the bathroom", "the bathroom not the kitchen".
 /// Whether the message says any of `words` (each as a word, in the normalised text).
 fn mentions(words: &[String], text: &str) -> bool {
     let n = norm(text);
     words.iter().any(|w| contains_word(&n, w))
 }
 
+/// (new, old) from "是卫生间不是厨房", "卫生间不是厨房", "不是厨房是卫生间",
+/// "not the kitchen, the bathroom", "the bathroom not the kitchen".
 fn swap(text: &str) -> Option<(String, String)> {
     let clean = |s: &str| -> Option<String> {
         let s = s

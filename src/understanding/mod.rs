@@ -356,9 +356,10 @@ impl Classifier {
     }
 }
 
-/// Whether a message is worth a call to the encoder: a digit, a one-character answer or
-/// bare punctuation and emoji says nothing the lexicon and the dialogue state don't read.
-pub fn needs_semantics(text: &str) -> bool {
+/// What the encoder is asked to read of a message (its `semantic_text`), or `None` when the
+/// message is not worth a call: a digit, a one-character answer or bare punctuation and
+/// emoji says nothing the lexicon and the dialogue state don't read.
+pub fn semantic_input(text: &str) -> Option<String> {
     // An address alone ("Block 12, unit 806") answers "where?": nothing for the model to
     // read, and what it would find near it is whatever its neighbours' problems were.
     let rest = mask::without_address(text);
@@ -366,12 +367,13 @@ pub fn needs_semantics(text: &str) -> bool {
         .chars()
         .filter(|c| c.is_alphanumeric() && !c.is_ascii_digit())
         .collect();
-    let ascii = meaningful.iter().all(char::is_ascii);
-    if ascii {
+    let enough = if meaningful.iter().all(char::is_ascii) {
         meaningful.len() > 2
     } else {
         meaningful.len() > 1
-    }
+    };
+    // With something left, the stripped text is what `semantic_text` would give.
+    enough.then_some(rest)
 }
 
 /// Chat messages are short; a pasted essay is read by its beginning, which keeps the cost

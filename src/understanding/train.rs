@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::heads::{
-    softmax, vote, EmergencyThresholds, Evidence, Head, Heads, Label, Memory, Neighbours, Recall,
-    NEAR_EVIDENCE, VERSION,
+    emergency_share, softmax, vote, EmergencyThresholds, Evidence, Head, Heads, Label, Memory,
+    Neighbours, Recall, NEAR_EVIDENCE, VERSION,
 };
 use super::linalg;
 use crate::ticket::model::{Category, Department, Kind, Urgency};
@@ -145,16 +145,12 @@ pub fn train(examples: &[Example], encoder: &str) -> (Heads, Report) {
 
     // Out of fold, like the probabilities: how much of each line's nearest lines' vote
     // is emergencies.
-    let near = memory_labels
+    let near: Vec<f32> = memory_labels
         .get(Urgency::NAME)
         .map_or_else(Vec::new, |labels| {
-            let e = Urgency::ALL
-                .iter()
-                .position(|u| *u == Urgency::Emergency)
-                .unwrap_or(0);
             neighbours
                 .iter()
-                .map(|n| vote(n, labels, Urgency::ALL.len(), MEMORY_POWER)[e])
+                .map(|n| emergency_share(n, labels, MEMORY_POWER))
                 .collect()
         });
     let emergency = emergency_thresholds(examples, &urgency_oof, &near, &mut report);

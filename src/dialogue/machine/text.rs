@@ -357,12 +357,7 @@ fn idle_text(
             let mut req = Request::blank(Some(kind));
             req.merge_slots(&t.class.slots);
             remember(&req, ctx, fx);
-            fx.push(Effect::Reply(ask_problem(Some(kind))));
-            return State::Collecting {
-                req,
-                awaiting: Awaiting::Problem,
-                nudged: false,
-            };
+            return ask_for_problem(req, fx);
         }
     }
     match r.intent {
@@ -1229,14 +1224,9 @@ fn emergency_check(
     // "没事了 问了对门 是她家锅烧干了 已经关火了": nothing to repair either. ("不漏了" is a
     // no, and the leak is still to be repaired.)
     // "味道都散了 不過還是麻煩派人來檢查一下瓦斯管": gone, but wanted seen to all the same.
-    let nothing_wrong = still != Some(true)
-        && ctx.intents.false_alarm(&t.text)
-        && !ctx.intents.asks_to_come(&t.text);
-    let still = if ctx.intents.asks_to_come(&t.text) && still.is_none() {
-        Some(false)
-    } else {
-        still
-    };
+    let wants_a_visit = ctx.intents.asks_to_come(&t.text);
+    let nothing_wrong = still != Some(true) && ctx.intents.false_alarm(&t.text) && !wants_a_visit;
+    let still = still.or(wants_a_visit.then_some(false));
     if nothing_wrong {
         fx.push(Effect::ClearDraft);
         fx.push(Effect::Reply(Msg::key(Prompt::AckDone)));
