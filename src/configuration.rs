@@ -228,6 +228,10 @@ pub struct SurveySettings {
     pub reminder_after: chrono::Duration,
     #[serde(deserialize_with = "span")]
     pub manual_after: chrono::Duration,
+    /// A resolved ticket the resident says is broken again within this long is reopened
+    /// from the chat rather than filed anew.
+    #[serde(deserialize_with = "span")]
+    pub reopen_within: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

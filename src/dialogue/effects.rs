@@ -84,6 +84,9 @@ pub enum Effect {
     /// Records what the resident said on their newest open ticket for the staff who hold
     /// it ("3点我还在上班 能不能改到5点半以后"), and says so; says there is none otherwise.
     TellNewest(String),
+    /// Reopens the resident's newest resolved ticket, the fault being back ("今天晚上又不亮
+    /// 了"), with what they said recorded on it for the staff who go back.
+    ReopenResolved(String),
     /// Cancels the resident's newest ticket if nobody has taken it yet (a resident may
     /// withdraw a request while it waits in the queue, not an emergency).
     CancelNewest,

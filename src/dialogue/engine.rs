@@ -274,6 +274,16 @@ impl Engine {
             floor: None,
             label: None,
         });
+        // Only a message that says a repair did not hold costs the lookup.
+        let resolved = match text {
+            Some(t) if self.intents.not_fixed(t) => {
+                let since = now - self.settings.survey.reopen_within;
+                ticket::repository::newest_resolved(conn, resident.id, since)
+                    .await?
+                    .is_some()
+            }
+            _ => false,
+        };
         let d = &self.settings.dialogue;
         let ctx = Ctx {
             idle_timeout: chrono::Duration::from_std(d.idle_timeout)?,
@@ -282,6 +292,7 @@ impl Engine {
             unit_on_record: on_record,
             draft,
             handoff,
+            resolved,
             faq: &self.faq,
             intents: &self.intents,
         };
@@ -505,6 +516,10 @@ impl Engine {
                 };
                 edge.replies.push(reply);
             }
+            Effect::ReopenResolved(text) => {
+                self.reopen_resolved(conn, tctx, resident, renderer, &text, edge)
+                    .await?
+            }
             Effect::CancelNewest => {
                 self.cancel_newest(conn, tctx, resident, renderer, edge)
                     .await?
@@ -534,6 +549,58 @@ impl Engine {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Reopens the resident's newest resolved ticket with what they said on it, and puts it
+    /// back on its queue once the transaction commits.
+    async fn reopen_resolved(
+        &self,
+        conn: &mut PgConnection,
+        tctx: &TicketContext,
+        resident: &residents::Resident,
+        renderer: &Renderer<'_>,
+        text: &str,
+        edge: &mut Edge,
+    ) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let newest = ticket::repository::newest_resolved(
+            conn,
+            resident.id,
+            now - self.settings.survey.reopen_within,
+        )
+        .await?;
+        let Some((id, number)) = newest else {
+            edge.act(Some(Act::Status));
+            edge.replies
+                .push(renderer.text(Prompt::StatusNone.key(), &[]));
+            return Ok(());
+        };
+        let actor = ticket::repository::Actor::Resident(resident.id);
+        let moved = ticket::lifecycle::transition(
+            conn,
+            tctx,
+            id,
+            actor,
+            ticket::Status::Reopened,
+            Some(text),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+        // A new life for the ticket: SLA escalation starts again from the bottom.
+        sqlx::query("UPDATE tickets SET escalation_level = 0 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        let queue = self.queue.clone();
+        edge.outcome.after_commit.push(Box::pin(async move {
+            if let Err(e) = queue.push(&moved).await {
+                tracing::warn!(error = %e, ticket = %moved.number, "re-queueing reopened ticket");
+            }
+        }));
+        edge.act(Some(Act::Apology));
+        edge.replies
+            .push(renderer.text(Prompt::StatusReopened.key(), &[("number", number)]));
         Ok(())
     }
 

@@ -174,6 +174,9 @@ pub struct Ctx<'a> {
     pub unit_on_record: Option<Place>,
     pub draft: Option<Draft>,
     pub handoff: Option<HandoffView>,
+    /// The resident's newest ticket is resolved and awaits the revisit: a fault said to be
+    /// back reopens it. Read only for messages that say so.
+    pub resolved: bool,
     pub faq: &'a Faq,
     pub intents: &'a Intents,
 }
@@ -536,6 +539,22 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     if building_only && in_home && req.kind_or_repair() == Kind::Repair && !req.place_detail_asked {
         req.place_detail_asked = true;
         fx.push(Effect::Reply(Msg::key(Prompt::AskPlaceDetail)));
+        return State::Collecting {
+            req,
+            awaiting: Awaiting::Place,
+            nudged: false,
+        };
+    }
+    // "1208室" for no water at home: which building, once.
+    let flat_alone = req.place.as_ref().is_some_and(Place::lacks_building)
+        && !req
+            .problem
+            .iter()
+            .chain(&req.details)
+            .any(|p| ctx.intents.names_estate(p));
+    if flat_alone && in_home && !req.place_detail_asked {
+        req.place_detail_asked = true;
+        fx.push(Effect::Reply(Msg::key(Prompt::AskBuilding)));
         return State::Collecting {
             req,
             awaiting: Awaiting::Place,

@@ -109,6 +109,7 @@ prompts! {
     AskProblemRetell => "ask.problem_retell", Some(Act::AskDetails);
     AskPlace => "ask.place", Some(Act::AskPlace);
     AskPlaceDetail => "ask.place_detail", Some(Act::AskPlace);
+    AskBuilding => "ask.building", Some(Act::AskPlace);
     AskAgain => "ask.again", None;
     AskCorrect => "ask.correct", Some(Act::AskDetails);
     ConfirmHint => "confirm.hint", Some(Act::ReadBack);
@@ -132,6 +133,7 @@ prompts! {
     HandoffNoConcierge => "handoff.no_concierge", None;
     StatusNone => "status.none", None;
     StatusTold => "status.told", None;
+    StatusReopened => "status.reopened", Some(Act::Apology);
     StatusHeader => "status.header", None;
     StatusItem => "status.item", None;
     EmergencySubmitted => "emergency.submitted", Some(Act::Emergency);

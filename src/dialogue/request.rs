@@ -45,6 +45,15 @@ impl Place {
             && self.room.is_none()
             && self.label.is_none()
     }
+
+    /// A flat with no building ("1208室"): in an estate of many buildings nobody could find
+    /// it.
+    pub fn lacks_building(&self) -> bool {
+        self.room.is_some()
+            && self.building.is_none()
+            && self.unit.is_none()
+            && self.label.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

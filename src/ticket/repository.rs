@@ -549,6 +549,24 @@ pub async fn tell_newest(
     Ok(Some(number))
 }
 
+/// The resident's most recently resolved ticket still awaiting its revisit, resolved after
+/// `since`: the one a "it broke again" is about.
+pub async fn newest_resolved(
+    conn: &mut PgConnection,
+    resident_id: Uuid,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, number FROM tickets
+         WHERE resident_id = $1 AND status = 'resolved' AND resolved_at >= $2
+         ORDER BY resolved_at DESC LIMIT 1",
+    )
+    .bind(resident_id)
+    .bind(since)
+    .fetch_optional(conn)
+    .await
+}
+
 /// A resident's tickets that are not closed or cancelled, newest first.
 pub async fn open_for_resident(
     conn: &mut PgConnection,

@@ -139,6 +139,11 @@ struct File {
     /// flat, not only the building.
     #[serde(default)]
     home: Lists,
+    /// Words that name a building or an estate in a resident's own way ("亨泰樓",
+    /// "富亨邨", "Tower 5"): with one of them, a flat number alone is not a flat without
+    /// its building.
+    #[serde(default)]
+    estate: Lists,
     /// News after an emergency that help came or people are safe ("消防车到了", "已经扶她
     /// 回家了", "the ambulance is here"): told to the duty team, not raised again.
     #[serde(default)]
@@ -157,6 +162,9 @@ struct File {
     /// Nothing was wrong after all ("虚惊一场", "是她家锅烧干了 已经关火了", "false alarm").
     #[serde(default)]
     false_alarm: Lists,
+    /// A repair that did not hold ("今天晚上又不亮了", "still leaking after the fix").
+    #[serde(default)]
+    not_fixed: Lists,
     problem: Lists,
     place: Lists,
     venting: Lists,
@@ -186,6 +194,7 @@ pub struct Intents {
     handoff_anywhere: Vec<String>,
     question: Vec<String>,
     home: Vec<String>,
+    estate: Vec<String>,
     news: Vec<String>,
     come: Vec<String>,
     reschedule: Vec<String>,
@@ -194,6 +203,7 @@ pub struct Intents {
     /// names a thing (rather than being a filler).
     pieces: Vec<(String, bool)>,
     false_alarm: Vec<String>,
+    not_fixed: Vec<String>,
     confirm_loose: Vec<String>,
     confirm_hold: Vec<String>,
     done_anywhere: Vec<String>,
@@ -288,12 +298,18 @@ impl Intents {
             whole,
             contains,
             deny_prefix: f.deny.prefix.all(),
-            deny_lead: f.deny.lead.all(),
+            deny_lead: {
+                // Longest first: "哎呀不是6号楼" opens with "哎呀", not with "哎".
+                let mut leads = f.deny.lead.all();
+                leads.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+                leads
+            },
             cancel_opening: f.cancel.prefix.all(),
             cancel_anywhere: f.cancel.rest.all(),
             handoff_anywhere: f.handoff.rest.all(),
             question: f.question.contains.all(),
             home: f.home.contains.all(),
+            estate: f.estate.contains.all(),
             news: f.news.contains.all(),
             come: f.come.contains.all(),
             reschedule: f.reschedule.contains.all(),
@@ -313,6 +329,7 @@ impl Intents {
                 pieces
             },
             false_alarm: f.false_alarm.contains.all(),
+            not_fixed: f.not_fixed.contains.all(),
             confirm_loose: f.confirm.contains.all(),
             confirm_hold: f.confirm.hold.all(),
             done_anywhere: f.done.contains.all(),
@@ -372,7 +389,8 @@ impl Intents {
         }
         let short = weight(&core) <= self.short_chars;
         let denied = self.after_deny(&core);
-        if let Some((new, old)) = denied.as_deref().and_then(swap).or_else(|| swap(&core)) {
+        let unled = self.without_leads(&core);
+        if let Some((new, old)) = denied.as_deref().and_then(swap).or_else(|| swap(unled)) {
             r.intent = Some(Intent::Correct);
             r.swap = Some((new, old));
             r.correction = denied;
@@ -399,11 +417,16 @@ impl Intents {
             let any_length = *intent == Intent::Alarm;
             if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
                 r.intent = Some(*intent);
-                r.loose = true;
+                // "any update? still can't use it": a status question said whole before
+                // anything else is no loose reading.
+                r.loose = !(*intent == Intent::Status && self.opens_whole(&core, Intent::Status));
                 return r;
             }
         }
-        if opening.is_some_and(|o| self.opens_withdrawal(o)) || self.withdraws_anywhere(&core) {
+        if opening.is_some_and(|o| self.opens_withdrawal(o))
+            || self.withdraws_anywhere(&core)
+            || self.closes_withdrawing(&core)
+        {
             r.intent = Some(Intent::Cancel);
             r.loose = true;
             return r;
@@ -436,6 +459,31 @@ impl Intents {
         self.cancel_anywhere.iter().any(|w| contains_word(core, w))
     }
 
+    /// "啊等等,好似係燈膽燒咗咋,我自己換得,唔使喇": the reason first, and a last clause that
+    /// is nothing but a withdrawal ("唔使喇", "不用了", "never mind").
+    fn closes_withdrawing(&self, core: &str) -> bool {
+        let mut clauses = core.split(|c: char| ",，.。!！;；".contains(c));
+        let first = clauses.next();
+        let Some(last) = clauses.rfind(|c| !c.trim().is_empty()) else {
+            return false;
+        };
+        // "修了三次都没好，算了": resignation closing a complaint, not a withdrawal.
+        let last = last.trim();
+        first.is_some()
+            && !last.starts_with('算')
+            && self
+                .whole_message(last)
+                .is_some_and(|found| resolve(&found) == Some(Intent::Cancel))
+    }
+
+    /// Whether the message's first clause is nothing but `intent`'s whole-message phrases.
+    fn opens_whole(&self, core: &str, intent: Intent) -> bool {
+        core.split(|c: char| ",，.。!！;；?？".contains(c))
+            .next()
+            .and_then(|o| self.whole_message(o.trim()))
+            .is_some_and(|found| resolve(&found) == Some(intent))
+    }
+
     fn opens_withdrawal(&self, opening: &str) -> bool {
         self.cancel_opening
             .iter()
@@ -454,6 +502,7 @@ impl Intents {
         let core = n.trim_matches(is_sep);
         !r.loose
             || self.withdraws_anywhere(core)
+            || self.closes_withdrawing(core)
             || core
                 .split(|c: char| ",，.。!！;；".contains(c))
                 .next()
@@ -504,18 +553,7 @@ impl Intents {
     /// What follows an opening "不对" / "no," when something does; "哦说错了，…" and
     /// "不好意思打錯，…" open with a softener first.
     fn after_deny(&self, core: &str) -> Option<String> {
-        let mut core = core;
-        while let Some(lead) = self.deny_lead.iter().find(|w| starts_with_word(core, w)) {
-            let rest = core[lead.len()..].trim_start_matches(is_sep);
-            if self.deny_prefix.iter().any(|p| starts_with_word(rest, p)) {
-                core = rest;
-                break;
-            }
-            if rest.len() == core.len() {
-                break;
-            }
-            core = rest;
-        }
+        let core = self.without_leads(core);
         let p = self
             .deny_prefix
             .iter()
@@ -529,6 +567,22 @@ impl Intents {
             .unwrap_or(rest)
             .trim_matches(is_sep);
         (!rest.is_empty()).then(|| rest.to_owned())
+    }
+
+    /// The message without the softeners a correction may open with ("哎呀", "不好意思").
+    fn without_leads<'a>(&self, core: &'a str) -> &'a str {
+        let mut core = core;
+        while let Some(lead) = self.deny_lead.iter().find(|w| starts_with_word(core, w)) {
+            let rest = core[lead.len()..].trim_start_matches(is_sep);
+            if self.deny_prefix.iter().any(|p| starts_with_word(rest, p)) {
+                return rest;
+            }
+            if rest.len() == core.len() {
+                break;
+            }
+            core = rest;
+        }
+        core
     }
 
     fn yes_then(&self, core: &str) -> Option<String> {
@@ -675,6 +729,11 @@ impl Intents {
         mentions(&self.home, text)
     }
 
+    /// Whether the message names a building or an estate in words of its own.
+    pub fn names_estate(&self, text: &str) -> bool {
+        mentions(&self.estate, text)
+    }
+
     /// Whether the message only names a thing or a room, with nothing said of what is
     /// wrong ("我家厕所那个", "马桶", "the kitchen tap").
     pub fn names_only(&self, text: &str) -> bool {
@@ -715,6 +774,15 @@ impl Intents {
     /// Whether the message says nothing was wrong after all.
     pub fn false_alarm(&self, text: &str) -> bool {
         mentions(&self.false_alarm, text)
+    }
+
+    /// A repair said not to have held ("今天晚上又不亮了 你们师傅是不是没修好", "話修好咗?明明
+    /// 仲係滴緊水!", "leaking again after the fix"): its own words, or a done word held back.
+    pub fn not_fixed(&self, text: &str) -> bool {
+        mentions(&self.not_fixed, text)
+            || (self.read_plain(text).intent == Some(Intent::Done)
+                || mentions(&self.done_anywhere, text))
+                && mentions(&self.done_hold, text)
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.
@@ -854,8 +922,10 @@ fn swap(text: &str) -> Option<(String, String)> {
         let after = &text[i + "不是".len()..];
         if before.trim_matches(is_sep).is_empty() {
             // 不是Y(，)是X
+            // X ends at its clause: "是9号楼 我老花眼看错了" says why after it.
             let j = after.find('是')?;
-            return Some((clean(&after[j..])?, clean(&after[..j])?));
+            let x = after[j..].split(is_sep).next()?;
+            return Some((clean(x)?, clean(&after[..j])?));
         }
         // (是)X不是Y: X is the last clause of what comes before.
         let x = before
@@ -905,6 +975,49 @@ mod tests {
         ] {
             assert!(!i.names_only(whole), "{whole}");
         }
+    }
+
+    #[test]
+    fn a_withdrawal_may_close_a_long_message() {
+        let i = Intents::default();
+        let long = "啊等等,好似係燈膽燒咗咋,我自己換得,唔使喇";
+        assert_eq!(intent(long), Some(Intent::Cancel));
+        assert!(i.withdraws(long));
+        assert!(i.withdraws("the light came back on by itself after a while, never mind"));
+        // Resignation closing a complaint is no withdrawal.
+        assert!(!i.withdraws("修了三次都没修好，你们到底行不行，算了"));
+    }
+
+    #[test]
+    fn a_repair_that_did_not_hold_in_three_scripts() {
+        let i = Intents::default();
+        for said in [
+            "灯是换了 今天晚上又不亮了 你们师傅是不是没修好",
+            "話修好咗?明明仲係滴緊水!你哋有冇上嚟睇過㗎?",
+            "這也叫修好了? 還是在漏",
+            "the tap is leaking again since this morning",
+        ] {
+            assert!(i.not_fixed(said), "{said}");
+        }
+        for said in [
+            "修好了 谢谢师傅",
+            "已经好了",
+            "thanks, all fixed",
+            "厨房水管漏水",
+        ] {
+            assert!(!i.not_fixed(said), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_correction_opens_with_its_longest_softener() {
+        let r = read("哎呀不是6号楼 是9号楼 我老花眼看错了");
+        assert_eq!(r.intent, Some(Intent::Correct));
+        assert_eq!(
+            r.swap,
+            Some(("9号楼".to_owned(), "6号楼".to_owned())),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct Hazard {
     /// "the shutter is stuck"): taken out before the evidence is looked for.
     #[serde(default)]
     pub not_evidence: Vec<String>,
+    /// Words that ask where a hazard comes from ("那里", "where", "邊度"): a hedge followed
+    /// by them is unsure of the source, not of the hazard.
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 impl Hazard {
@@ -66,9 +70,27 @@ impl Hazard {
         self.evidence.iter().any(|t| contains_term(&rest, t))
     }
 
-    /// Whether the message (already `normalize::prepare`d) says the resident is unsure.
+    /// Whether the message (already `normalize::prepare`d) says the resident is unsure of
+    /// the hazard: a hedge with the hazard told after it ("好像有一点瓦斯味"). A hedge that
+    /// only follows it is about something else ("有煤气味 好像是灶台那里": sure of the
+    /// smell, unsure where from).
     pub fn hedged(&self, prepared: &str) -> bool {
-        self.hedges.iter().any(|t| contains_term(prepared, t))
+        self.hedges.iter().any(|h| {
+            find_terms(prepared, h).any(|at| {
+                let after = &prepared[at + h.len()..];
+                self.evident(after) || !self.about_source(after)
+            })
+        })
+    }
+
+    /// What follows a hedge asks where a hazard comes from, not whether it is there ("好像是
+    /// 灶台那里", "not sure where it's coming from").
+    fn about_source(&self, after_hedge: &str) -> bool {
+        let clause = after_hedge
+            .split(|c: char| ",，.。!！;；?？".contains(c))
+            .next()
+            .unwrap_or_default();
+        self.sources.iter().any(|w| contains_term(clause, w))
     }
 
     /// Whether the message (already `normalize::prepare`d) says the hazard may have stopped.
@@ -139,16 +161,24 @@ impl Timing {
 
 /// Chinese terms match anywhere; English ones as whole words.
 fn contains_term(text: &str, term: &str) -> bool {
-    if !term.is_ascii() {
-        return text.contains(term);
-    }
+    find_terms(text, term).next().is_some()
+}
+
+/// Where `term` occurs in `text`; an English term only as whole words.
+fn find_terms<'a>(text: &'a str, term: &'a str) -> impl Iterator<Item = usize> + 'a {
     let bytes = text.as_bytes();
-    text.match_indices(term).any(|(at, _)| {
-        let before = at.checked_sub(1).map(|i| bytes[i]);
-        let after = bytes.get(at + term.len()).copied();
-        !before.is_some_and(|b| b.is_ascii_alphanumeric())
-            && !after.is_some_and(|b| b.is_ascii_alphanumeric())
-    })
+    let ascii = term.is_ascii();
+    text.match_indices(term)
+        .map(|(at, _)| at)
+        .filter(move |&at| {
+            if !ascii {
+                return true;
+            }
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + term.len()).copied();
+            !before.is_some_and(|b| b.is_ascii_alphanumeric())
+                && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// Global knobs of the scoring engine.
@@ -437,6 +467,7 @@ impl Lexicon {
                 hedges: prepared_terms(file.hazard.hedges),
                 fading: prepared_terms(file.hazard.fading),
                 not_evidence: prepared_terms(file.hazard.not_evidence),
+                sources: prepared_terms(file.hazard.sources),
             },
         })
     }

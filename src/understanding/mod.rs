@@ -64,6 +64,11 @@ pub struct Classification {
     /// "现在好像又没事了"): asked about, never made sure by another need in the message.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unsure: bool,
+    /// The message shows a hazard in its own words (a hazard word, or the lexicon's own
+    /// emergency): a place given when asked for one ("停車場B2嗰層,近電梯大堂嗰度") that
+    /// shows none is a place, whatever the encoder makes of its words.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub evident: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -259,6 +264,7 @@ impl Classifier {
             v => v,
         };
         let evident = evidence >= Evidence::Hazard;
+        c.evident = evident;
         // A resident unsure of what they noticed ("好像有一点瓦斯味?") is asked whether it
         // is still happening, with the guidance, rather than filed at once.
         // "一直冒煙…好像有人家裡失火了" is sure of the smoke and unsure only of its cause.
@@ -340,6 +346,8 @@ impl Classifier {
             possible_emergency: false,
             hazard_over: self.lexicon.timing.not_now(&prepared),
             unsure: false,
+            evident: reading.urgency == Urgency::Emergency
+                || self.lexicon.hazard.evident(&prepared),
         }
     }
 

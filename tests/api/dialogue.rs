@@ -97,6 +97,7 @@ impl Understanding for Fake {
             possible_emergency: false,
             hazard_over: false,
             unsure: false,
+            evident: emergency,
         }
     }
 

@@ -46,6 +46,7 @@ fn class(kind: Kind, urgency: Urgency, slots: Slots) -> Classification {
         possible_emergency: false,
         hazard_over: false,
         unsure: false,
+        evident: urgency == Urgency::Emergency,
     }
 }
 
@@ -115,6 +116,7 @@ struct World {
     on_record: Option<Place>,
     draft: Option<Draft>,
     handoff: Option<HandoffView>,
+    resolved: bool,
 }
 
 impl World {
@@ -123,6 +125,7 @@ impl World {
             on_record: None,
             draft: None,
             handoff: None,
+            resolved: false,
         }
     }
 
@@ -134,6 +137,7 @@ impl World {
             unit_on_record: self.on_record.clone(),
             draft: self.draft.clone(),
             handoff: self.handoff,
+            resolved: self.resolved,
             faq: faq(),
             intents: intents(),
         }
@@ -242,6 +246,7 @@ fn sig(fx: &[Effect]) -> String {
             Effect::LocateEmergency(_) => "locate".into(),
             Effect::TellEmergency(_) => "tell".into(),
             Effect::TellNewest(_) => "tell_newest".into(),
+            Effect::ReopenResolved(_) => "reopen_resolved".into(),
             Effect::CancelNewest => "cancel_newest".into(),
         })
         .collect::<Vec<_>>()
@@ -581,7 +586,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("place?", "repair", "place?", "ask.place save"),
     ("place?", "complaint", "place?", "ask.place save"),
     ("place?", "faq", "place?", "faq:property_fee ask.place"),
-    ("place?", "inquiry", "confirm?", "readback.repair save"),
+    ("place?", "inquiry", "place?", "ask.place"),
     ("place?", "suggestion", "confirm?", "readback.repair save"),
     ("place?", "praise", "confirm?", "readback.repair save"),
     ("place?", "gibberish", "confirm?", "readback.repair save"),
@@ -742,7 +747,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("place?", "own:cancel", "idle", "clear cancelled"),
     ("place?", "own:human", "idle", "handoff"),
     ("place?", "own:status", "place?", "status status_then_back"),
-    ("place?", "correct:room", "confirm?", "readback.repair save"),
+    ("place?", "correct:room", "place?", "ask.building save"),
     ("place?", "correct:swap", "confirm?", "readback.repair save"),
     ("place?", "identity", "place?", "identity ask.place"),
     ("place?", "venting", "place?", "apology ask.place"),
@@ -1832,4 +1837,80 @@ fn a_traditional_request_is_corrected_in_traditional() {
     let (s, _) = go(start, other("不對，是衛生間"));
     let problem = s.state.request().and_then(|r| r.problem.clone());
     assert_eq!(problem.as_deref(), Some("衛生間水管漏水"));
+}
+
+#[test]
+fn a_repair_that_did_not_hold_reopens_the_resolved_ticket_in_three_scripts() {
+    let resolved = World {
+        resolved: true,
+        ..World::none()
+    };
+    for said in [
+        "灯是换了 今天晚上又不亮了 你们师傅是不是没修好",
+        "話修好咗?明明仲係滴緊水!你哋有冇上嚟睇過㗎?",
+        "the tap is leaking again, the repair didn't hold",
+    ] {
+        let (s, fx) = run(None, repair_no_place(said), &resolved, Duration::zero());
+        assert_eq!(tag(&s.state), "idle", "{said}");
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::ReopenResolved(t) if t == said)),
+            "{said}: {fx:?}"
+        );
+        // With nothing resolved it is a new request, asked where.
+        let (s, fx) = go(None, repair_no_place(said));
+        assert_eq!(tag(&s.state), "place?", "{said}");
+        assert!(!fx.iter().any(|e| matches!(e, Effect::ReopenResolved(_))));
+    }
+    // Thanks for a job done is no complaint that it failed.
+    let (_, fx) = run(None, other("修好了 谢谢师傅"), &resolved, Duration::zero());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ReopenResolved(_))));
+}
+
+#[test]
+fn a_flat_alone_for_a_home_is_asked_its_building_once() {
+    let (s, _) = go(None, repair_no_place("我屋企由今朝開始冇水,洗面都冇得洗"));
+    assert_eq!(tag(&s.state), "place?");
+    let room = Slots {
+        room: Some("1208".into()),
+        ..Slots::default()
+    };
+    let (s, fx) = go(Some(s), other_at("1208室", room));
+    assert_eq!(replies(&fx), vec!["ask.building"]);
+    assert_eq!(tag(&s.state), "place?");
+    let (s, fx) = go(
+        Some(s),
+        other_at(
+            "5座",
+            Slots {
+                building: Some("5".into()),
+                ..Slots::default()
+            },
+        ),
+    );
+    assert_eq!(tag(&s.state), "confirm?", "{fx:?}");
+    let place = s.state.request().and_then(|r| r.place.clone()).unwrap();
+    assert_eq!(
+        (place.building.as_deref(), place.room.as_deref()),
+        (Some("5"), Some("1208"))
+    );
+}
+
+#[test]
+fn a_question_back_or_a_place_with_no_hazard_is_no_answer_and_no_emergency() {
+    let (s, _) = go(None, repair_no_place("停車場啲燈全部唔著"));
+    assert_eq!(tag(&s.state), "place?");
+    let (s2, fx) = go(Some(s.clone()), other("你哋唔係有我資料咩?"));
+    assert_eq!(tag(&s2.state), "place?");
+    assert_eq!(replies(&fx), vec!["ask.place"]);
+    // The encoder may hear an emergency in a car park by the lifts; with no hazard word it
+    // is the place that was asked for.
+    let Event::Text(mut t) = emergency_text("停車場B2嗰層,近電梯大堂嗰度") else {
+        unreachable!()
+    };
+    t.class.evident = false;
+    t.class.slots.spot = Some("停車場B2".into());
+    let (s3, fx) = go(Some(s), Event::Text(t));
+    assert_eq!(tag(&s3.state), "confirm?", "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
 }

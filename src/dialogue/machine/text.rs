@@ -37,12 +37,23 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     // much of an emergency its words are. ("电梯停了有人被困" says "停了" and is no no.)
     let answers_no = matches!(state, State::EmergencyCheck { .. })
         && (r.is(Intent::Deny) || ctx.intents.false_alarm(&t.text));
-    let sure_emergency = (t.class.urgency == Urgency::Emergency
-        || t.class.possible_emergency
-            && !t.class.unsure
-            && t.parts
-                .iter()
-                .any(|p| p.class.urgency == Urgency::Emergency))
+    // "停車場B2嗰層,近電梯大堂嗰度" answering "where?": a place that shows no hazard of its
+    // own is the place, however near an emergency's its words sit.
+    let just_a_place = matches!(
+        state,
+        State::Collecting {
+            awaiting: Awaiting::Place,
+            ..
+        }
+    ) && t.class.slots.has_place()
+        && !t.class.evident;
+    let sure_emergency = !just_a_place
+        && (t.class.urgency == Urgency::Emergency
+            || t.class.possible_emergency
+                && !t.class.unsure
+                && t.parts
+                    .iter()
+                    .any(|p| p.class.urgency == Urgency::Emergency))
         && !steers(&r)
         && !answers_no
         && !withdrawn;
@@ -108,7 +119,8 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             _ => emergency(None, told, ctx.unit_on_record.clone(), fx),
         };
     }
-    if t.class.possible_emergency && !matches!(state, State::EmergencyCheck { .. }) {
+    if t.class.possible_emergency && !just_a_place && !matches!(state, State::EmergencyCheck { .. })
+    {
         return possible_emergency(state, t, ctx, fx);
     }
     match r.intent {
@@ -284,7 +296,9 @@ fn after_emergency(
     // "邻居…已经进去了 救护车也到了 谢谢你们啊": news, however many clauses it has, unless
     // one of them is a new problem.
     let news_only = news && (on_its_own || !matches!(t.class.kind, Kind::Repair | Kind::Complaint));
-    if r.is(Intent::Confirm) || about_it_in_words || news_only {
+    // "好,我而家帶埋個仔落樓下等": a yes with what they are doing now is news too.
+    let yes_and_news = r.yes_then.is_some() && on_its_own && !t.class.slots.has_place();
+    if r.is(Intent::Confirm) || about_it_in_words || news_only || yes_and_news {
         // News of it ("救護車到咗", "消防車到了，我們已經下到一樓"): told to the duty team.
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
@@ -336,6 +350,12 @@ fn idle_text(
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> State {
+    // "灯是换了 今天晚上又不亮了 你们师傅是不是没修好": the repair just marked done did not
+    // hold; that ticket is reopened, not a new request started.
+    if ctx.resolved && ctx.intents.not_fixed(&t.text) {
+        fx.push(Effect::ReopenResolved(t.text.trim().to_owned()));
+        return State::idle();
+    }
     // "3点我还在上班啊 能不能改到5点半以后": about the visit for a request already filed,
     // told to its staff (the engine says there is none if so).
     if r.intent.is_none()
@@ -913,6 +933,14 @@ fn collecting_text(
                     req,
                     awaiting,
                     nudged,
+                };
+            } else if ctx.intents.asks(&t.text) && !nudged {
+                // "你哋唔係有我資料咩?": a question back is no place; asked once more.
+                fx.push(Effect::Reply(Msg::key(Prompt::AskPlace)));
+                return State::Collecting {
+                    req,
+                    awaiting,
+                    nudged: true,
                 };
             } else {
                 // Where in a building already told ("12栋" then "一楼大堂旁边") keeps the
