@@ -287,6 +287,70 @@ async fn a_dissatisfied_resident_gets_the_ticket_reopened() {
 }
 
 #[tokio::test]
+async fn a_repair_that_did_not_hold_reopens_its_ticket_instead_of_a_new_one() {
+    let platform = Platform::start().await;
+    let app = app_with_platform(&platform).await;
+    let (_, worker) = add_staff(&app, "李师傅", "engineering", "worker", &[]).await;
+    let me = Resident::new(&app, "resident-again");
+    me.say("9-2-1501 大堂灯不亮了").await;
+    let number = ticket_number(&me.say("确认").await);
+    let (_, t) = api(
+        &app,
+        &worker,
+        reqwest::Method::POST,
+        "/api/v1/queue/engineering/claim",
+        None,
+    )
+    .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    for status in ["in_progress", "resolved"] {
+        api(
+            &app,
+            &worker,
+            reqwest::Method::POST,
+            &format!("/api/v1/tickets/{id}/status"),
+            Some(json!({"status": status, "note": ""})),
+        )
+        .await;
+    }
+    // Before the revisit asks: the resident says so in their own words.
+    let reply = me
+        .say("灯是换了 今天晚上又不亮了 你们师傅是不是没修好")
+        .await;
+    assert!(reply.contains(&number), "{reply}");
+    let (_, t) = api(
+        &app,
+        &worker,
+        reqwest::Method::GET,
+        &format!("/api/v1/tickets/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(t["status"], "reopened", "{t}");
+    assert!(
+        t.to_string().contains("又不亮了"),
+        "what they said is on the ticket: {t}"
+    );
+    let mine: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tickets t JOIN residents r ON r.id = t.resident_id
+         WHERE r.external_id = 'resident-again'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(mine, 1, "no second ticket");
+    let (_, queue) = api(
+        &app,
+        &worker,
+        reqwest::Method::GET,
+        "/api/v1/queue/engineering",
+        None,
+    )
+    .await;
+    assert!(queue.to_string().contains(&number), "{queue}");
+}
+
+#[tokio::test]
 async fn traditional_and_english_residents_are_answered_in_their_script() {
     let app = spawn_app_with(|_| {}).await;
     let hk = Resident::new(&app, "resident-hk");
