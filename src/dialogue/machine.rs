@@ -39,6 +39,10 @@ pub enum State {
         /// That emergency was filed without a place: a place told next is its place.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         placeless: bool,
+        /// The question just answered or passed on: a follow-up with no topic of its own
+        /// ("要唔要錢㗎?", "我是租的房子 也能开吗") is read with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        asked: Option<String>,
     },
     Collecting {
         req: Request,
@@ -96,6 +100,7 @@ impl State {
             clarified: false,
             emergency: None,
             placeless: false,
+            asked: None,
         }
     }
 
@@ -104,6 +109,7 @@ impl State {
             clarified: false,
             emergency: Some(which),
             placeless,
+            asked: None,
         }
     }
 }
@@ -462,6 +468,7 @@ fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
         clarified: true,
         emergency: None,
         placeless: false,
+        asked: None,
     }
 }
 

@@ -111,6 +111,7 @@ mod tests {
                 clarified: true,
                 emergency: None,
                 placeless: false,
+                asked: None,
             },
             last_activity: Utc::now(),
         };
@@ -119,6 +120,7 @@ mod tests {
                 clarified: false,
                 emergency: None,
                 placeless: false,
+                asked: None,
             },
             last_activity: Utc::now(),
         };

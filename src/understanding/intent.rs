@@ -144,6 +144,10 @@ struct File {
     /// its building.
     #[serde(default)]
     estate: Lists,
+    /// How residents say where they live ("我住…", "I live in…"): a clause that only does
+    /// that tells no need.
+    #[serde(default)]
+    lives: Lists,
     /// News after an emergency that help came or people are safe ("消防车到了", "已经扶她
     /// 回家了", "the ambulance is here"): told to the duty team, not raised again.
     #[serde(default)]
@@ -195,6 +199,7 @@ pub struct Intents {
     question: Vec<String>,
     home: Vec<String>,
     estate: Vec<String>,
+    lives: Vec<String>,
     news: Vec<String>,
     come: Vec<String>,
     reschedule: Vec<String>,
@@ -310,6 +315,7 @@ impl Intents {
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             estate: f.estate.contains.all(),
+            lives: f.lives.prefix.all(),
             news: f.news.contains.all(),
             come: f.come.contains.all(),
             reschedule: f.reschedule.contains.all(),
@@ -474,6 +480,39 @@ impl Intents {
             && self
                 .whole_message(last)
                 .is_some_and(|found| resolve(&found) == Some(Intent::Cancel))
+    }
+
+    /// A request named with nothing yet to record, once the address is taken out ("我要报修
+    /// 22-1-1603", "喂,我住澳門皇朝廣場第1座2312,有樣嘢壞咗"): the other clauses only greet
+    /// or say where the resident lives.
+    pub fn starts_request(&self, rest: &str) -> Option<Intent> {
+        let n = norm(rest);
+        let mut named = None;
+        for clause in n.split(|c: char| ",，.。!！;；".contains(c)) {
+            let clause = clause.trim();
+            if clause.is_empty() {
+                continue;
+            }
+            let found = self.whole_message(clause);
+            match found.as_ref().and_then(resolve) {
+                Some(i @ (Intent::StartRepair | Intent::StartComplaint)) if named.is_none() => {
+                    named = Some(i)
+                }
+                Some(Intent::Greeting) => {}
+                _ if self.introduces(clause) => {}
+                _ => return None,
+            }
+        }
+        named
+    }
+
+    /// "我住澳門皇朝廣場", "I live in Tower 5": where the resident lives, said of themselves.
+    fn introduces(&self, clause: &str) -> bool {
+        self.lives.iter().any(|w| starts_with_word(clause, w))
+            && !self
+                .pieces
+                .iter()
+                .any(|(w, thing)| *thing && w.chars().count() > 1 && clause.contains(w.as_str()))
     }
 
     /// Whether the message's first clause is nothing but `intent`'s whole-message phrases.
@@ -810,6 +849,12 @@ impl Intents {
                 let rest: String = chars[i..].iter().collect();
                 let rest = rest.trim_start();
                 let skip = chars[i..].len() - rest.chars().count();
+                // "1) … 2) how do I get an extra card?": a numbered second need.
+                if let Some(len) = second_item(rest) {
+                    cuts.push(i + skip);
+                    i += skip + len;
+                    continue;
+                }
                 if let Some(c) = self.connectors.iter().find(|c| starts_with_word(rest, c)) {
                     let body = rest[c.len()..].trim_matches(is_sep);
                     if body.chars().count() >= 2 {
@@ -835,6 +880,30 @@ impl Intents {
             start = cut;
         }
         parts
+    }
+}
+
+/// The length in characters of a list marker past the first ("2)", "3.", "2、", "②",
+/// "(2)") opening `rest`, when one does.
+fn second_item(rest: &str) -> Option<usize> {
+    let mut chars = rest.chars();
+    let first = chars.next()?;
+    if ('②'..='⑨').contains(&first) {
+        return Some(1);
+    }
+    let (open, digit) = match first {
+        '(' | '（' => (1, chars.next()?),
+        c => (0, c),
+    };
+    if !('2'..='9').contains(&digit) {
+        return None;
+    }
+    let close = chars.next()?;
+    let spaced = || chars.clone().next().is_none_or(char::is_whitespace);
+    match close {
+        ')' | '）' | '、' => Some(open + 2),
+        '.' if open == 0 && spaced() => Some(2),
+        _ => None,
     }
 }
 
@@ -1007,6 +1076,28 @@ mod tests {
         ] {
             assert!(!i.not_fixed(said), "{said}");
         }
+    }
+
+    #[test]
+    fn numbered_needs_are_split_at_their_numbers() {
+        let i = Intents::default();
+        let parts = i.split_needs(
+            "Two things, sorry. 1) the flat above us drags furniture around every night. 2) how do I get an extra access card?",
+        );
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(parts[1].starts_with("2)"), "{parts:?}");
+        assert_eq!(i.split_needs("天花板漏水 大概2.5米高那里").len(), 1);
+        assert_eq!(i.split_needs("1、厨房水管漏水 2、物业费怎么交").len(), 2);
+    }
+
+    #[test]
+    fn a_request_named_with_where_the_resident_lives() {
+        let i = Intents::default();
+        let rest = crate::understanding::without_address("喂,我住澳門皇朝廣場第1座2312,有樣嘢壞咗");
+        assert_eq!(i.starts_request(&rest), Some(Intent::StartRepair), "{rest}");
+        assert_eq!(i.starts_request("我要报修"), Some(Intent::StartRepair));
+        let rest = crate::understanding::without_address("我住3栋1101 厨房水管漏了 有东西坏了");
+        assert_eq!(i.starts_request(&rest), None, "{rest}");
     }
 
     #[test]

@@ -261,6 +261,7 @@ fn states() -> Vec<(&'static str, State)> {
                 clarified: false,
                 emergency: None,
                 placeless: false,
+                asked: None,
             },
         ),
         (
@@ -269,6 +270,7 @@ fn states() -> Vec<(&'static str, State)> {
                 clarified: true,
                 emergency: None,
                 placeless: false,
+                asked: None,
             },
         ),
         (
@@ -277,6 +279,7 @@ fn states() -> Vec<(&'static str, State)> {
                 clarified: false,
                 emergency: Some(Emergency::Gas),
                 placeless: false,
+                asked: None,
             },
         ),
         (
@@ -1739,6 +1742,7 @@ fn only_a_live_unfinished_request_is_pending() {
             clarified: true,
             emergency: None,
             placeless: false,
+            asked: None,
         })
         .as_ref(),
         t0(),

@@ -151,7 +151,16 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         r
     };
     match state {
-        State::Idle { clarified, .. } => idle_text(clarified, t, &r, ctx, fx),
+        State::Idle {
+            clarified, asked, ..
+        } => {
+            // "要唔要錢㗎?" after an answer about renovation permits: a follow-up with no
+            // topic of its own is asked with the question before it.
+            if let Some(next) = asks_again(asked.as_deref(), t, &r, ctx, fx) {
+                return next;
+            }
+            idle_text(clarified, t, &r, ctx, fx)
+        }
         State::Collecting {
             req,
             awaiting,
@@ -343,6 +352,51 @@ fn small_talk(r: &Reading) -> Option<Prompt> {
     }
 }
 
+/// Idle after a question was answered or passed on, remembering it.
+fn answered(question: &TextInput) -> State {
+    State::Idle {
+        clarified: false,
+        emergency: None,
+        placeless: false,
+        asked: Some(question.simplified.trim().to_owned()),
+    }
+}
+
+/// A question that follows one just asked and names no topic the FAQ knows: answered as
+/// the two together, or passed on with the first for context. `None` when it is not such a
+/// follow-up.
+fn asks_again(
+    asked: Option<&str>,
+    t: &TextInput,
+    r: &Reading,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> Option<State> {
+    let before = asked?;
+    let follow_up = r.intent.is_none()
+        && matches!(t.class.kind, Kind::Inquiry | Kind::Other)
+        && !t.class.slots.has_place()
+        && ctx.intents.asks(&t.text)
+        && ctx.faq.find(&t.simplified).is_none();
+    if !follow_up {
+        return None;
+    }
+    let together = format!("{before} {}", t.simplified.trim());
+    if let Some(id) = ctx.faq.find(&together) {
+        fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+    } else {
+        let mut both = t.clone();
+        both.text = format!("{before} / {}", t.text.trim());
+        file_directly(Kind::Inquiry, Prompt::InquiryFiled, &both, fx);
+    }
+    Some(State::Idle {
+        clarified: false,
+        emergency: None,
+        placeless: false,
+        asked: Some(together),
+    })
+}
+
 fn idle_text(
     clarified: bool,
     t: &TextInput,
@@ -369,7 +423,7 @@ fn idle_text(
     // "我要报修 22-1-1603": the menu's request with its place; the problem comes next.
     if r.intent.is_none() && t.class.slots.has_place() {
         let rest = crate::understanding::without_address(&t.text);
-        if let Some(kind) = match ctx.intents.read(&rest).intent {
+        if let Some(kind) = match ctx.intents.starts_request(&rest) {
             Some(Intent::StartRepair) => Some(Kind::Repair),
             Some(Intent::StartComplaint) => Some(Kind::Complaint),
             _ => None,
@@ -463,7 +517,10 @@ fn idle_text(
         Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
         Kind::Inquiry => {
             match ctx.faq.find(&t.simplified) {
-                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                Some(id) => {
+                    fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+                    return answered(t);
+                }
                 None if ctx.intents.asks_to_come(&t.text) => {
                     // "那個警報器還一直閃紅燈，可以派人來檢查一下嗎？": a repair to read back.
                     let mut asked = t.clone();
@@ -473,9 +530,11 @@ fn idle_text(
                     }
                     return new_request(&asked, None, ctx, fx);
                 }
-                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
+                None => {
+                    file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx);
+                    return answered(t);
+                }
             }
-            State::idle()
         }
         Kind::Suggestion => {
             // "热水器好了，谢谢师傅" is the loop closing; praise to record says so
@@ -498,7 +557,7 @@ fn idle_text(
         Kind::Other => match ctx.faq.find(&t.simplified) {
             Some(id) => {
                 fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
-                State::idle()
+                answered(t)
             }
             None if ctx.intents.is_thankful(&t.text) => {
                 fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
@@ -868,6 +927,7 @@ fn collecting_text(
                     clarified: true,
                     emergency: None,
                     placeless: false,
+                    asked: None,
                 };
             }
             fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
