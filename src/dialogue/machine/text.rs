@@ -515,27 +515,25 @@ fn idle_text(
             }
         }
         Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
-        Kind::Inquiry => {
-            match ctx.faq.find(&t.simplified) {
-                Some(id) => {
-                    fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
-                    return answered(t);
-                }
-                None if ctx.intents.asks_to_come(&t.text) => {
-                    // "那個警報器還一直閃紅燈，可以派人來檢查一下嗎？": a repair to read back.
-                    let mut asked = t.clone();
-                    asked.class.kind = Kind::Repair;
-                    if asked.class.department == Department::CustomerService {
-                        asked.class.department = Department::Engineering;
-                    }
-                    return new_request(&asked, None, ctx, fx);
-                }
-                None => {
-                    file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx);
-                    return answered(t);
-                }
+        Kind::Inquiry => match ctx.faq.find(&t.simplified) {
+            Some(id) => {
+                fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+                answered(t)
             }
-        }
+            None if ctx.intents.asks_to_come(&t.text) => {
+                // "那個警報器還一直閃紅燈，可以派人來檢查一下嗎？": a repair to read back.
+                let mut asked = t.clone();
+                asked.class.kind = Kind::Repair;
+                if asked.class.department == Department::CustomerService {
+                    asked.class.department = Department::Engineering;
+                }
+                new_request(&asked, None, ctx, fx)
+            }
+            None => {
+                file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx);
+                answered(t)
+            }
+        },
         Kind::Suggestion => {
             // "热水器好了，谢谢师傅" is the loop closing; praise to record says so
             // ("表扬…", "点赞") or takes the time to tell what was good.
