@@ -361,6 +361,8 @@ pub fn reply_locale(text: &str, detected: Locale, current: Locale) -> Locale {
         return match (traditional, simplified, current) {
             (true, false, _) => Locale::ZhHant,
             (false, true, _) => Locale::ZhHans,
+            // "早晨": Cantonese wording in characters both scripts share.
+            (false, false, _) if detected == Locale::ZhHant => Locale::ZhHant,
             (false, false, Locale::ZhHans | Locale::ZhHant) => current,
             _ => detected,
         };
@@ -489,6 +491,9 @@ mod tests {
         assert_eq!(reply_locale("修改", ZhHans, ZhHant), ZhHant);
         assert_eq!(reply_locale("修改", ZhHans, En), ZhHans);
         assert_eq!(reply_locale("确认", ZhHans, ZhHant), ZhHans);
+        // Cantonese wording in characters both scripts share.
+        assert_eq!(reply_locale("早晨", ZhHant, ZhHans), ZhHant);
+        assert_eq!(reply_locale("修改", ZhHans, ZhHant), ZhHant);
         // Cantonese in simplified characters is answered in simplified.
         assert_eq!(reply_locale("厨房冇热水啊，唔该", ZhHant, ZhHans), ZhHans);
         assert_eq!(reply_locale("廚房冇熱水，唔該", ZhHant, ZhHans), ZhHant);

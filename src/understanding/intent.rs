@@ -429,6 +429,13 @@ impl Intents {
                 return r;
             }
         }
+        // "师傅出发了没有 我爸耳朵背门铃听不见 让师傅到了使劲敲门": a status question opening
+        // a long message, the rest for the staff.
+        if !short && self.opens_asking_status(&core) {
+            r.intent = Some(Intent::Status);
+            r.loose = true;
+            return r;
+        }
         if opening.is_some_and(|o| self.opens_withdrawal(o))
             || self.withdraws_anywhere(&core)
             || self.closes_withdrawing(&core)
@@ -513,6 +520,31 @@ impl Intents {
                 .pieces
                 .iter()
                 .any(|(w, thing)| *thing && w.chars().count() > 1 && clause.contains(w.as_str()))
+    }
+
+    /// Whether the first clause (up to punctuation, or a space after Chinese) asks where a
+    /// request stands.
+    fn opens_asking_status(&self, core: &str) -> bool {
+        let mut end = core.len();
+        let mut prev_cjk = false;
+        for (i, c) in core.char_indices() {
+            if ",，.。!！;；?？".contains(c) || (c.is_whitespace() && prev_cjk) {
+                end = i;
+                break;
+            }
+            prev_cjk = !c.is_ascii();
+        }
+        let opening = core[..end].trim();
+        // Asked, not told: "都快5点了还没人来" is a complaint that nobody came.
+        let asked = self.question.iter().any(|w| contains_word(opening, w))
+            || ["没有", "没", "未", "呢", "呀"]
+                .iter()
+                .any(|q| opening.ends_with(q));
+        asked
+            && weight(opening) <= self.short_chars
+            && self.contains.iter().any(|(i, words)| {
+                *i == Intent::Status && words.iter().any(|w| contains_word(opening, w))
+            })
     }
 
     /// Whether the message's first clause is nothing but `intent`'s whole-message phrases.
@@ -926,6 +958,10 @@ fn resolve(found: &BTreeSet<Intent>) -> Option<Intent> {
     if has(Intent::Thanks) && !has(Intent::Cancel) && !has(Intent::Done) {
         return Some(Intent::Thanks);
     }
+    // "係,我要投訴" answering a complaint's read-back: the yes, restating the request.
+    if has(Intent::Confirm) && (has(Intent::StartComplaint) || has(Intent::StartRepair)) {
+        return Some(Intent::Confirm);
+    }
     found.iter().next().copied()
 }
 
@@ -1076,6 +1112,26 @@ mod tests {
         ] {
             assert!(!i.not_fixed(said), "{said}");
         }
+    }
+
+    #[test]
+    fn a_status_question_may_open_a_long_message_but_a_complaint_is_told() {
+        assert_eq!(
+            intent("师傅出发了没有 我爸耳朵背门铃听不见 让师傅到了使劲敲门"),
+            Some(Intent::Status)
+        );
+        assert_ne!(
+            intent("都快5点了还没人来 我老头子在家等了一下午 菜都没去买"),
+            Some(Intent::Status)
+        );
+        let r = read("any update? still can't use it");
+        assert_eq!((r.intent, r.loose), (Some(Intent::Status), false));
+    }
+
+    #[test]
+    fn a_yes_that_restates_the_request_is_a_yes() {
+        assert_eq!(intent("係,我要投訴"), Some(Intent::Confirm));
+        assert_eq!(intent("我要投訴"), Some(Intent::StartComplaint));
     }
 
     #[test]
