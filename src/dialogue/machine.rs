@@ -536,8 +536,18 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
             nudged: false,
         };
     }
-    // "12栋" for a leaking pipe at home: which flat, or where in the building.
-    let building_only = req.place.as_ref().is_some_and(Place::lacks_flat);
+    // "12栋" for a leaking pipe at home: which flat, or where in the building. With the
+    // storey told too ("5座", "18樓") only a room of the home says the flat is wanted:
+    // "我屋企老人家住28樓" about the block's lifts is not about the flat.
+    let building_only = req.place.as_ref().is_some_and(|p| {
+        p.lacks_flat()
+            && (p.floor.is_none()
+                || req
+                    .problem
+                    .iter()
+                    .chain(&req.details)
+                    .any(|t| text::home_room(t).is_some()))
+    });
     let in_home = req
         .problem
         .iter()

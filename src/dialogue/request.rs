@@ -36,12 +36,11 @@ impl Place {
         self.building.is_some() && self.room.is_some()
     }
 
-    /// A building alone, or a building and a unit ("12栋", "3栋2单元"): nobody could find a
-    /// problem inside a home from it. (A storey counts as enough: "3樓之2" is a whole
-    /// Taiwanese address.)
+    /// A building, a unit or a storey without the flat ("12栋", "3栋2单元", "5座 18樓"):
+    /// nobody could find a problem inside a home from it. ("3樓之2", a whole Taiwanese
+    /// address, names its flat.)
     pub fn lacks_flat(&self) -> bool {
-        (self.building.is_some() || self.unit.is_some())
-            && self.floor.is_none()
+        (self.building.is_some() || self.unit.is_some() || self.floor.is_some())
             && self.room.is_none()
             && self.label.is_none()
     }

@@ -111,6 +111,8 @@ struct Lists {
     hold: Scripts,
     #[serde(default)]
     lead: Scripts,
+    #[serde(default)]
+    hurry: Scripts,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +201,7 @@ pub struct Intents {
     question: Vec<String>,
     home: Vec<String>,
     estate: Vec<String>,
+    hurry: Vec<String>,
     lives: Vec<String>,
     news: Vec<String>,
     come: Vec<String>,
@@ -290,7 +293,15 @@ impl Intents {
         // A call for help first; asking for a person outweighs asking whether this is one
         // ("我唔想同機械人講，搵個真人嚟跟").
         let contains = vec![
-            (Intent::Alarm, f.alarm.contains.all()),
+            (
+                Intent::Alarm,
+                f.alarm
+                    .contains
+                    .all()
+                    .into_iter()
+                    .chain(f.alarm.hurry.all())
+                    .collect(),
+            ),
             (Intent::Handoff, f.handoff.contains.all()),
             (Intent::Identity, f.identity.contains.all()),
             (Intent::Cancel, f.cancel.contains.all()),
@@ -315,6 +326,7 @@ impl Intents {
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             estate: f.estate.contains.all(),
+            hurry: f.alarm.hurry.all(),
             lives: f.lives.prefix.all(),
             news: f.news.contains.all(),
             come: f.come.contains.all(),
@@ -422,6 +434,10 @@ impl Intents {
         for (intent, words) in &self.contains {
             let any_length = *intent == Intent::Alarm;
             if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
+                // "係呀 快啲嚟", "对对对 快点来人啊": a yes in a hurry, not a call for help.
+                if *intent == Intent::Alarm && self.only_hurries(&core) {
+                    continue;
+                }
                 r.intent = Some(*intent);
                 // "any update? still can't use it": a status question said whole before
                 // anything else is no loose reading.
@@ -520,6 +536,19 @@ impl Intents {
                 .pieces
                 .iter()
                 .any(|(w, thing)| *thing && w.chars().count() > 1 && clause.contains(w.as_str()))
+    }
+
+    /// A yes whose only alarm words urge haste ("係呀 快啲嚟").
+    fn only_hurries(&self, core: &str) -> bool {
+        let mut rest = core.to_owned();
+        for w in &self.hurry {
+            rest = rest.replace(w.as_str(), " ");
+        }
+        let calls = self
+            .contains
+            .iter()
+            .any(|(i, ws)| *i == Intent::Alarm && ws.iter().any(|w| contains_word(&rest, w)));
+        !calls && self.yes_then(core).is_some()
     }
 
     /// Whether the first clause (up to punctuation, or a space after Chinese) asks where a
@@ -1126,6 +1155,15 @@ mod tests {
         );
         let r = read("any update? still can't use it");
         assert_eq!((r.intent, r.loose), (Some(Intent::Status), false));
+    }
+
+    #[test]
+    fn a_yes_in_a_hurry_is_a_yes_but_a_hurry_alone_is_a_call_for_help() {
+        let r = read("係呀 快啲嚟");
+        assert_ne!(r.intent, Some(Intent::Alarm));
+        assert!(r.yes_then.is_some(), "{r:?}");
+        assert_eq!(intent("快啲嚟呀 有人暈低咗"), Some(Intent::Alarm));
+        assert_eq!(intent("对 快来人 要打119吗"), Some(Intent::Alarm));
     }
 
     #[test]

@@ -359,8 +359,15 @@ impl SlotGrammar {
                 // The first storey named is the resident's ("3楼到5楼" is read as 3); the
                 // latest one still pairs with a letter room right after it (12楼B室).
                 set(&mut slots.floor, tok.clone());
-                floor = Some(tok);
+                floor = Some(tok.clone());
                 i = after + len;
+                // "7樓之2": flat 2 on the seventh floor, as Taiwan writes it.
+                if c.get(i) == Some(&'之') {
+                    if let Some((n, n_end)) = number_or_letter(c, i + 1) {
+                        set(&mut slots.room, format!("{tok}之{n}"));
+                        i = n_end;
+                    }
+                }
             } else if let Some(len) = self.ordinal_floor(c, end) {
                 set(&mut slots.floor, tok.clone());
                 floor = Some(tok);

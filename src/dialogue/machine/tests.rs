@@ -1918,3 +1918,27 @@ fn a_question_back_or_a_place_with_no_hazard_is_no_answer_and_no_emergency() {
     assert_eq!(tag(&s3.state), "confirm?", "{fx:?}");
     assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
 }
+
+#[test]
+fn a_home_told_by_block_and_storey_is_asked_its_flat_and_taiwan_flats_are_whole() {
+    let (s, _) = go(None, repair_no_place("喂 屋企個廁所塞死咗 啲水落唔到"));
+    let slots = |b: Option<&str>, f: Option<&str>, r: Option<&str>| Slots {
+        building: b.map(Into::into),
+        floor: f.map(Into::into),
+        room: r.map(Into::into),
+        ..Slots::default()
+    };
+    let (s, _) = go(Some(s), other_at("5座", slots(Some("5"), None, None)));
+    assert_eq!(tag(&s.state), "place?");
+    let (s, fx) = go(Some(s), other_at("18樓", slots(None, Some("18"), None)));
+    assert_eq!(tag(&s.state), "place?", "{fx:?}");
+    let (s, _) = go(Some(s), other_at("D室", slots(None, None, Some("D"))));
+    assert_eq!(tag(&s.state), "confirm?");
+    // "A棟7樓之2" names the flat: read back at once.
+    let (s, _) = go(None, repair_no_place("我家浴室的水龍頭關不緊 一直在滴水"));
+    let (s, _) = go(
+        Some(s),
+        other_at("A棟7樓之2", slots(Some("A"), Some("7"), Some("7之2"))),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+}

@@ -617,7 +617,7 @@ const HOME_ROOMS: &[&str] = &[
     "study",
 ];
 
-fn home_room(text: &str) -> Option<&'static str> {
+pub(super) fn home_room(text: &str) -> Option<&'static str> {
     let lower = text.to_lowercase();
     // Earliest named first: "厨房 不是卫生间" names the kitchen.
     HOME_ROOMS
