@@ -233,17 +233,19 @@ async fn a_repair_from_report_to_closure() {
     assert_eq!(t["satisfaction"], 5);
 }
 
-#[tokio::test]
-async fn a_dissatisfied_resident_gets_the_ticket_reopened() {
-    let platform = Platform::start().await;
-    let app = app_with_platform(&platform).await;
-    let (_, worker) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
-    let me = Resident::new(&app, "resident-unhappy");
-    me.say("5-1-702 卫生间灯不亮了").await;
+/// Files `repair` (a place and a fault, confirmed), then has `worker` claim, start and
+/// resolve it: the ticket's id and number.
+async fn filed_and_resolved(
+    app: &TestApp,
+    worker: &str,
+    me: &Resident<'_>,
+    repair: &str,
+) -> (String, String) {
+    me.say(repair).await;
     let number = ticket_number(&me.say("确认").await);
     let (_, t) = api(
-        &app,
-        &worker,
+        app,
+        worker,
         reqwest::Method::POST,
         "/api/v1/queue/engineering/claim",
         None,
@@ -253,14 +255,24 @@ async fn a_dissatisfied_resident_gets_the_ticket_reopened() {
     let id = t["id"].as_str().unwrap().to_owned();
     for status in ["in_progress", "resolved"] {
         api(
-            &app,
-            &worker,
+            app,
+            worker,
             reqwest::Method::POST,
             &format!("/api/v1/tickets/{id}/status"),
             Some(json!({"status": status, "note": ""})),
         )
         .await;
     }
+    (id, number)
+}
+
+#[tokio::test]
+async fn a_dissatisfied_resident_gets_the_ticket_reopened() {
+    let platform = Platform::start().await;
+    let app = app_with_platform(&platform).await;
+    let (_, worker) = add_staff(&app, "王师傅", "engineering", "worker", &[]).await;
+    let me = Resident::new(&app, "resident-unhappy");
+    let (id, number) = filed_and_resolved(&app, &worker, &me, "5-1-702 卫生间灯不亮了").await;
     app.clock.advance(chrono::Duration::hours(3));
     run_due(&app.state).await.unwrap();
     let sorry = me.say("非常不满意，灯还是不亮").await;
@@ -292,27 +304,7 @@ async fn a_repair_that_did_not_hold_reopens_its_ticket_instead_of_a_new_one() {
     let app = app_with_platform(&platform).await;
     let (_, worker) = add_staff(&app, "李师傅", "engineering", "worker", &[]).await;
     let me = Resident::new(&app, "resident-again");
-    me.say("9-2-1501 大堂灯不亮了").await;
-    let number = ticket_number(&me.say("确认").await);
-    let (_, t) = api(
-        &app,
-        &worker,
-        reqwest::Method::POST,
-        "/api/v1/queue/engineering/claim",
-        None,
-    )
-    .await;
-    let id = t["id"].as_str().unwrap().to_owned();
-    for status in ["in_progress", "resolved"] {
-        api(
-            &app,
-            &worker,
-            reqwest::Method::POST,
-            &format!("/api/v1/tickets/{id}/status"),
-            Some(json!({"status": status, "note": ""})),
-        )
-        .await;
-    }
+    let (id, number) = filed_and_resolved(&app, &worker, &me, "9-2-1501 大堂灯不亮了").await;
     // Before the revisit asks: the resident says so in their own words.
     let reply = me
         .say("灯是换了 今天晚上又不亮了 你们师傅是不是没修好")
