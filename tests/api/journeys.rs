@@ -266,6 +266,29 @@ async fn filed_and_resolved(
     (id, number)
 }
 
+/// The ticket is reopened and back in its queue for someone to take again; the ticket.
+async fn reopened_and_queued(app: &TestApp, worker: &str, id: &str, number: &str) -> Value {
+    let (_, t) = api(
+        app,
+        worker,
+        reqwest::Method::GET,
+        &format!("/api/v1/tickets/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(t["status"], "reopened", "{t}");
+    let (_, queue) = api(
+        app,
+        worker,
+        reqwest::Method::GET,
+        "/api/v1/queue/engineering",
+        None,
+    )
+    .await;
+    assert!(queue.to_string().contains(number), "{queue}");
+    t
+}
+
 #[tokio::test]
 async fn a_dissatisfied_resident_gets_the_ticket_reopened() {
     let platform = Platform::start().await;
@@ -277,25 +300,7 @@ async fn a_dissatisfied_resident_gets_the_ticket_reopened() {
     run_due(&app.state).await.unwrap();
     let sorry = me.say("非常不满意，灯还是不亮").await;
     assert!(!sorry.is_empty());
-    let (_, t) = api(
-        &app,
-        &worker,
-        reqwest::Method::GET,
-        &format!("/api/v1/tickets/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!(t["status"], "reopened", "{t}");
-    // Back in the queue for someone to take again.
-    let (_, queue) = api(
-        &app,
-        &worker,
-        reqwest::Method::GET,
-        "/api/v1/queue/engineering",
-        None,
-    )
-    .await;
-    assert!(queue.to_string().contains(&number), "{queue}");
+    reopened_and_queued(&app, &worker, &id, &number).await;
 }
 
 #[tokio::test]
@@ -310,15 +315,7 @@ async fn a_repair_that_did_not_hold_reopens_its_ticket_instead_of_a_new_one() {
         .say("灯是换了 今天晚上又不亮了 你们师傅是不是没修好")
         .await;
     assert!(reply.contains(&number), "{reply}");
-    let (_, t) = api(
-        &app,
-        &worker,
-        reqwest::Method::GET,
-        &format!("/api/v1/tickets/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!(t["status"], "reopened", "{t}");
+    let t = reopened_and_queued(&app, &worker, &id, &number).await;
     assert!(
         t.to_string().contains("又不亮了"),
         "what they said is on the ticket: {t}"
@@ -331,15 +328,6 @@ async fn a_repair_that_did_not_hold_reopens_its_ticket_instead_of_a_new_one() {
     .await
     .unwrap();
     assert_eq!(mine, 1, "no second ticket");
-    let (_, queue) = api(
-        &app,
-        &worker,
-        reqwest::Method::GET,
-        "/api/v1/queue/engineering",
-        None,
-    )
-    .await;
-    assert!(queue.to_string().contains(&number), "{queue}");
 }
 
 #[tokio::test]
