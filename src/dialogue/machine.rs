@@ -539,39 +539,25 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     // "12栋" for a leaking pipe at home: which flat, or where in the building. With the
     // storey told too ("5座", "18樓") only a room of the home says the flat is wanted:
     // "我屋企老人家住28樓" about the block's lifts is not about the flat.
+    let told =
+        |says: &dyn Fn(&str) -> bool| req.problem.iter().chain(&req.details).any(|t| says(t));
     let building_only = req.place.as_ref().is_some_and(|p| {
-        p.lacks_flat()
-            && (p.floor.is_none()
-                || req
-                    .problem
-                    .iter()
-                    .chain(&req.details)
-                    .any(|t| text::home_room(t).is_some()))
+        p.lacks_flat() && (p.floor.is_none() || told(&|t| text::home_room(t).is_some()))
     });
-    let in_home = req
-        .problem
-        .iter()
-        .chain(&req.details)
-        .any(|p| ctx.intents.in_home(p));
-    if building_only && in_home && req.kind_or_repair() == Kind::Repair && !req.place_detail_asked {
-        req.place_detail_asked = true;
-        fx.push(Effect::Reply(Msg::key(Prompt::AskPlaceDetail)));
-        return State::Collecting {
-            req,
-            awaiting: Awaiting::Place,
-            nudged: false,
-        };
-    }
+    let in_home = told(&|t| ctx.intents.in_home(t));
     // "1208室" for no water at home: which building, once.
     let flat_alone = req.place.as_ref().is_some_and(Place::lacks_building)
-        && !req
-            .problem
-            .iter()
-            .chain(&req.details)
-            .any(|p| ctx.intents.names_estate(p));
-    if flat_alone && in_home && !req.place_detail_asked {
+        && !told(&|t| ctx.intents.names_estate(t));
+    let ask = if building_only && in_home && req.kind_or_repair() == Kind::Repair {
+        Some(Prompt::AskPlaceDetail)
+    } else if flat_alone && in_home {
+        Some(Prompt::AskBuilding)
+    } else {
+        None
+    };
+    if let Some(ask) = ask.filter(|_| !req.place_detail_asked) {
         req.place_detail_asked = true;
-        fx.push(Effect::Reply(Msg::key(Prompt::AskBuilding)));
+        fx.push(Effect::Reply(Msg::key(ask)));
         return State::Collecting {
             req,
             awaiting: Awaiting::Place,
