@@ -495,6 +495,18 @@ fn idle_text(
         Some(Intent::Correct | Intent::Alarm) | None => {}
         Some(_) => return unclear(clarified, fx),
     }
+    // "my smoke alarm went off just now cos I burnt some toast, everything's fine": told so
+    // we know, asking nothing and needing nothing.
+    if r.intent.is_none()
+        && ctx.intents.false_alarm(&t.text)
+        && !ctx.intents.asks(&t.text)
+        && t.class.urgency != Urgency::Emergency
+        && !t.class.possible_emergency
+        && !matches!(t.class.kind, Kind::Repair | Kind::Complaint)
+    {
+        fx.push(Effect::Reply(Msg::key(Prompt::Noted)));
+        return State::idle();
+    }
     if let Some(state) = several_needs(t, ctx, fx) {
         return state;
     }
