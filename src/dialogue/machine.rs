@@ -754,10 +754,9 @@ fn emergency(
     on_record: Option<Place>,
     fx: &mut Vec<Effect>,
 ) -> State {
-    let kind = match t.class.kind {
-        Kind::Complaint => Kind::Complaint,
-        _ => Kind::Repair,
-    };
+    // Told in anger or not ("This is unacceptable!!! My dad has been stuck in the lift"),
+    // a hazard now is work to do at once: a repair.
+    let kind = Kind::Repair;
     let mut req = req.unwrap_or_else(|| Request::blank(Some(kind)));
     let first = req.problem.is_none();
     if first {

@@ -746,9 +746,22 @@ impl Intents {
             i += 1;
         }
         let opening: String = kept.into_iter().take(6).collect();
-        let takes_back = ["不", "错", "改", "别", "但", "唔"]
-            .iter()
-            .any(|w| opening.contains(w))
+        // "别" holds the request back ("先别提交"), not what the resident asks of others
+        // ("对 让他们别熏了").
+        let takes_back = [
+            "不",
+            "错",
+            "改",
+            "但",
+            "唔",
+            "先别",
+            "别提交",
+            "别报",
+            "别派",
+            "别登记",
+        ]
+        .iter()
+        .any(|w| opening.contains(w))
             || ["no", "not", "wrong", "but"]
                 .iter()
                 .any(|w| contains_word(clause, w));

@@ -119,7 +119,10 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             _ => emergency(None, told, ctx.unit_on_record.clone(), fx),
         };
     }
-    if t.class.possible_emergency && !just_a_place && !matches!(state, State::EmergencyCheck { .. })
+    if t.class.possible_emergency
+        && !just_a_place
+        && !withdrawn
+        && !matches!(state, State::EmergencyCheck { .. })
     {
         return possible_emergency(state, t, ctx, fx);
     }
