@@ -501,10 +501,7 @@ fn idle_text(
     // "my smoke alarm went off just now cos I burnt some toast, everything's fine": told so
     // we know, asking nothing and needing nothing.
     if r.intent.is_none()
-        && ctx.intents.false_alarm(&t.text)
-        && !ctx.intents.asks(&t.text)
-        && t.class.urgency != Urgency::Emergency
-        && !t.class.possible_emergency
+        && explained_away(t, ctx)
         && !matches!(t.class.kind, Kind::Repair | Kind::Complaint)
     {
         fx.push(Effect::Reply(Msg::key(Prompt::Noted)));
@@ -928,6 +925,8 @@ fn collecting_text(
         Some(Intent::Cancel) => return cancelled(fx),
         // "已经好了", "搞掂喇 唔該晒": the trouble went away; the draft goes with it.
         Some(Intent::Done) => return resolved(fx),
+        // "門開了 她沒事 原來是助聽器沒戴": nothing was wrong after all.
+        None if explained_away(t, ctx) => return resolved(fx),
         Some(Intent::Greeting | Intent::Identity | Intent::Venting)
         | Some(Intent::Correct)
         | None => {}
@@ -1077,6 +1076,7 @@ fn confirming_text(
         Some(Intent::Cancel) => return cancelled(fx),
         // "已经好了", "搞掂喇 唔該晒": the trouble went away; the draft goes with it.
         Some(Intent::Done) => return resolved(fx),
+        None if explained_away(t, ctx) => return resolved(fx),
         Some(Intent::Correct) => {
             if correct(&mut req, t, r, ctx, fx) {
                 fx.push(Effect::Reply(Msg::key(Prompt::Corrected)));
@@ -1135,6 +1135,15 @@ fn confirming_text(
     fx.push(Effect::Reply(Msg::key(Prompt::DetailAdded)));
     fx.push(Effect::Reply(read_back(&req)));
     State::Confirming { req, nudged: true }
+}
+
+/// The resident explains that nothing was wrong ("原來是助聽器沒戴睡著了", "the security
+/// uncle says it's the drill, all good"), asking nothing and telling no new hazard.
+fn explained_away(t: &TextInput, ctx: &Ctx) -> bool {
+    ctx.intents.false_alarm(&t.text)
+        && !ctx.intents.asks(&t.text)
+        && t.class.urgency != Urgency::Emergency
+        && !t.class.possible_emergency
 }
 
 fn concrete_need(t: &TextInput) -> bool {
