@@ -93,6 +93,10 @@ pub struct Request {
     /// A complaint is apologised for once, when it is first taken up.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub apologised: bool,
+    /// The questions told with this request ("…, and how long is a renovation permit
+    /// valid?"), answered or passed on then: "the permit question first" is about one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asked: Vec<String>,
 }
 
 impl Request {
@@ -118,6 +122,7 @@ impl Request {
             place_detail_asked: false,
             told: None,
             apologised: false,
+            asked: Vec::new(),
         }
     }
 

@@ -1942,3 +1942,19 @@ fn a_home_told_by_block_and_storey_is_asked_its_flat_and_taiwan_flats_are_whole(
     );
     assert_eq!(tag(&s.state), "confirm?");
 }
+
+#[test]
+fn a_question_told_with_the_request_may_be_chosen_first() {
+    let mut req = request();
+    req.asked = vec!["how do i get an extra access card for our nanny?".into()];
+    let (s, fx) = go(
+        session(State::Confirming { req, nudged: false }),
+        other("the card question first"),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Reply(Msg::Faq { .. }))),
+        "{fx:?}"
+    );
+}

@@ -742,12 +742,19 @@ fn several_needs(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State
     let mut requests: Vec<&TextInput> = Vec::new();
     let mut answers: Vec<String> = Vec::new();
     let mut questions: Vec<&TextInput> = Vec::new();
+    let mut asked: Vec<String> = Vec::new();
     for p in &t.parts {
         match p.class.kind {
             Kind::Repair | Kind::Complaint => requests.push(p),
             Kind::Inquiry | Kind::Other => match ctx.faq.find(&p.simplified) {
-                Some(id) => answers.push(id.to_owned()),
-                None if p.class.kind == Kind::Inquiry => questions.push(p),
+                Some(id) => {
+                    answers.push(id.to_owned());
+                    asked.push(p.simplified.to_lowercase());
+                }
+                None if p.class.kind == Kind::Inquiry => {
+                    questions.push(p);
+                    asked.push(p.simplified.to_lowercase());
+                }
                 None => {}
             },
             Kind::Suggestion => {}
@@ -774,6 +781,10 @@ fn several_needs(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> Option<State
     if state.request().is_some() && !(answers.is_empty() && questions.is_empty()) {
         fx.push(Effect::Reply(Msg::key(Prompt::MultiAlso)));
     }
+    let mut state = state;
+    if let Some(req) = state.request_mut() {
+        req.asked = asked;
+    }
     for id in answers {
         fx.push(Effect::Reply(Msg::Faq { id }));
     }
@@ -797,8 +808,8 @@ fn choose_first(req: &Request, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -
             nudged: false,
         }
     };
-    if let Some(id) = ctx.faq.find(&clause) {
-        fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+    if let Some(id) = chosen_question(req, t, ctx) {
+        fx.push(Effect::Reply(Msg::Faq { id }));
         return Some(again(fx));
     }
     let current = req.problem.as_deref().map_or(0, |p| overlap(&clause, p));
@@ -826,13 +837,36 @@ fn choose_first(req: &Request, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -
     Some(state)
 }
 
+/// The FAQ entry of a question the resident puts first: named in the clause itself ("先说
+/// 停水吧"), or one told with the request ("Just answer the renewal question first").
+fn chosen_question(req: &Request, t: &TextInput, ctx: &Ctx) -> Option<String> {
+    let clause = chosen_clause(t)?;
+    if let Some(id) = ctx.faq.find(&clause) {
+        return Some(id.to_owned());
+    }
+    let current = req.problem.as_deref().map_or(0, |p| overlap(&clause, p));
+    req.asked
+        .iter()
+        .map(|q| (q, overlap(&clause, q)))
+        .filter(|(_, s)| *s > current)
+        .max_by_key(|(_, s)| *s)
+        .and_then(|(q, _)| ctx.faq.find(q))
+        .map(str::to_owned)
+}
+
 /// The clause of a message that puts one thing first, lowercased.
 fn chosen_clause(t: &TextInput) -> Option<String> {
-    t.simplified
-        .to_lowercase()
-        .split(|c: char| c.is_whitespace() || ",，。.!！;；".contains(c))
+    // A space ends a Chinese clause ("先弄扶手吧 物业费的事回头再说"), not an English one
+    // ("the card question first").
+    let lower = t.simplified.to_lowercase();
+    lower
+        .split(|c: char| ",，。.!！;；".contains(c))
+        .flat_map(|clause| {
+            let spaced = clause.chars().any(crate::understanding::is_cjk);
+            clause.split(move |c: char| spaced && c.is_whitespace())
+        })
         .find(|c| chooses(c))
-        .map(str::to_owned)
+        .map(|c| c.trim().to_owned())
 }
 
 /// A clause that puts one thing first ("先弄渗水", "嗰个先", "the pool first").
@@ -905,9 +939,7 @@ fn collecting_text(
         Some(Intent::Greeting | Intent::Identity | Intent::Venting) => {
             Some(small_talk(r).map(Msg::key))
         }
-        None => chosen_clause(t)
-            .and_then(|c| ctx.faq.find(&c))
-            .map(|id| Some(Msg::Faq { id: id.to_owned() })),
+        None => chosen_question(&req, t, ctx).map(|id| Some(Msg::Faq { id })),
         _ => None,
     };
     if let Some(reply) = aside {
