@@ -236,6 +236,11 @@ impl SlotGrammar {
             while matches!(c.get(j), Some('号' | ':' | '：')) {
                 j += 1;
             }
+            // "the shop at G-12"
+            let k = skip_spaces(c, j);
+            if c[k..].starts_with(&['a', 't', ' ']) {
+                j = k + 3;
+            }
             if let Some((_, end)) = token_after(c, j, true) {
                 return Some((i, end));
             }
@@ -778,6 +783,10 @@ mod tests {
         // A parking space and a longer code are no level.
         assert_eq!(spot("B2-136车位被占"), some("B2-136车位"));
         assert_eq!(spot("my car B12 is fine"), None);
+        assert_eq!(
+            spot("I run the shop at G-12 on the ground floor"),
+            some("shop at G-12")
+        );
     }
 
     #[test]
