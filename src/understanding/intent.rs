@@ -997,6 +997,15 @@ fn resolve(found: &BTreeSet<Intent>) -> Option<Intent> {
     if has(Intent::Deny) && has(Intent::Thanks) {
         return Some(Intent::Cancel);
     }
+    // "早上好呀 管家辛苦了": a greeting with a courtesy (and the concierge named) is a
+    // greeting.
+    let courtesy = has(Intent::Thanks) || !has(Intent::Handoff);
+    let only_courtesies = found
+        .iter()
+        .all(|i| matches!(i, Intent::Greeting | Intent::Thanks | Intent::Handoff));
+    if has(Intent::Greeting) && courtesy && only_courtesies {
+        return Some(Intent::Greeting);
+    }
     if has(Intent::Thanks) && !has(Intent::Cancel) && !has(Intent::Done) {
         return Some(Intent::Thanks);
     }
@@ -1177,6 +1186,16 @@ mod tests {
         assert!(r.yes_then.is_some(), "{r:?}");
         assert_eq!(intent("快啲嚟呀 有人暈低咗"), Some(Intent::Alarm));
         assert_eq!(intent("对 快来人 要打119吗"), Some(Intent::Alarm));
+    }
+
+    #[test]
+    fn a_greeting_with_small_talk_is_a_greeting() {
+        assert_eq!(intent("早上好呀 管家辛苦了"), Some(Intent::Greeting));
+        assert_eq!(intent("哈囉管家 食咗飯未呀 😂"), Some(Intent::Greeting));
+        assert_eq!(intent("管家"), Some(Intent::Handoff));
+        assert_eq!(intent("你好 转人工"), Some(Intent::Handoff));
+        assert_eq!(intent("any update?"), Some(Intent::Status));
+        assert_eq!(intent("谢谢 再见"), Some(Intent::Thanks));
     }
 
     #[test]
