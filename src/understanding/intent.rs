@@ -973,7 +973,14 @@ fn second_item(rest: &str) -> Option<usize> {
         return None;
     }
     let close = chars.next()?;
-    let spaced = || chars.clone().next().is_none_or(char::is_whitespace);
+    // "2. how do I", "2.我们单元门禁": a full stop then a space, or then Chinese ("2.5米"
+    // is a number).
+    let spaced = || {
+        chars
+            .clone()
+            .next()
+            .is_none_or(|c| c.is_whitespace() || crate::understanding::is_cjk(c))
+    };
     match close {
         ')' | '）' | '、' => Some(open + 2),
         '.' if open == 0 && spaced() => Some(2),
@@ -1214,6 +1221,11 @@ mod tests {
         assert!(parts[1].starts_with("2)"), "{parts:?}");
         assert_eq!(i.split_needs("天花板漏水 大概2.5米高那里").len(), 1);
         assert_eq!(i.split_needs("1、厨房水管漏水 2、物业费怎么交").len(), 2);
+        assert_eq!(
+            i.split_needs("两个事：1.纸箱堆成山了 2.单元门禁刷卡没反应")
+                .len(),
+            2
+        );
     }
 
     #[test]
