@@ -173,11 +173,9 @@ pub async fn transition(
     };
     let updated = apply(conn, &ticket, to, claimer, now, now + lease).await?;
     repository::record(conn, ticket_id, now, actor, Event::Moved { from, to, note }).await?;
-    // A resident who withdraws a request, or reopens one (a survey answer, "又坏了"), is
-    // answered in the chat; no notice follows.
-    let own_move =
-        matches!(actor, Actor::Resident(_)) && matches!(to, Status::Cancelled | Status::Reopened);
-    if let Some(key) = resident_prompt(to).filter(|_| !own_move) {
+    // A resident who withdraws a request is answered in the chat; no notice follows.
+    let own_withdrawal = matches!(actor, Actor::Resident(_)) && to == Status::Cancelled;
+    if let Some(key) = resident_prompt(to).filter(|_| !own_withdrawal) {
         let locale = ticket.locale;
         let staff_name = match (updated.assignee, &staff) {
             (Some(a), Some(s)) if a == s.id => s.name.clone(),

@@ -146,6 +146,9 @@ struct File {
     /// its building.
     #[serde(default)]
     estate: Lists,
+    /// Words of a question that leans on the one before ("也能开吗", "is it free?").
+    #[serde(default)]
+    follow_up: Lists,
     /// How residents say where they live ("我住…", "I live in…"): a clause that only does
     /// that tells no need.
     #[serde(default)]
@@ -201,6 +204,7 @@ pub struct Intents {
     question: Vec<String>,
     home: Vec<String>,
     estate: Vec<String>,
+    follow_up: Vec<String>,
     hurry: Vec<String>,
     lives: Vec<String>,
     news: Vec<String>,
@@ -326,6 +330,7 @@ impl Intents {
             question: f.question.contains.all(),
             home: f.home.contains.all(),
             estate: f.estate.contains.all(),
+            follow_up: f.follow_up.contains.all(),
             hurry: f.alarm.hurry.all(),
             lives: f.lives.prefix.all(),
             news: f.news.contains.all(),
@@ -840,6 +845,13 @@ impl Intents {
     /// Whether the message is about something inside a home ("厨房水管漏了", "bathroom").
     pub fn in_home(&self, text: &str) -> bool {
         mentions(&self.home, text)
+    }
+
+    /// Whether a question leans on the one before: short, or saying so ("我是租的房子 也能
+    /// 开吗"). "小区什么时候开业主大会？" stands on its own.
+    pub fn leans_on_before(&self, text: &str) -> bool {
+        let n = norm(text);
+        weight(n.trim_matches(is_sep)) <= 8 || self.follow_up.iter().any(|w| contains_word(&n, w))
     }
 
     /// Whether the message names a building or an estate in words of its own.

@@ -380,6 +380,7 @@ fn asks_again(
         && matches!(t.class.kind, Kind::Inquiry | Kind::Other)
         && !t.class.slots.has_place()
         && ctx.intents.asks(&t.text)
+        && ctx.intents.leans_on_before(&t.text)
         && ctx.faq.find(&t.simplified).is_none();
     if !follow_up {
         return None;
