@@ -4,9 +4,11 @@
 //! "yes please" and "对" all confirm, and "算了不用了" cancels wherever it is said. Pure; the
 //! words are `config/intents.toml`.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 
+use aho_corasick::AhoCorasick;
 use anyhow::Context;
 use serde::Deserialize;
 
@@ -190,41 +192,45 @@ pub struct Intents {
     fillers: Vec<String>,
     /// Every whole-message phrase with its intent, longest first.
     whole: Vec<(String, Intent)>,
+    /// The whole-message phrases (with their intent) and then the fillers (with none), in
+    /// those lists' order, by their first character: what can open a text is looked up,
+    /// not tried phrase by phrase.
+    openers: HashMap<char, Vec<(String, Option<Intent>)>>,
     /// Loose phrases, in the order they are tried.
-    contains: Vec<(Intent, Vec<String>)>,
+    contains: Vec<(Intent, Words)>,
     deny_prefix: Vec<String>,
     deny_lead: Vec<String>,
     /// Explicit withdrawals that open a long message ("please cancel that, …").
-    cancel_opening: Vec<String>,
+    cancel_opening: Words,
     /// Withdrawals of a filed request plain anywhere ("…can you cancel that ticket pls").
-    cancel_anywhere: Vec<String>,
+    cancel_anywhere: Words,
     /// Asking for a person in so many words, wherever in a long message ("…能不能找个真人
     /// 跟我聊").
-    handoff_anywhere: Vec<String>,
-    question: Vec<String>,
-    home: Vec<String>,
-    estate: Vec<String>,
-    follow_up: Vec<String>,
+    handoff_anywhere: Words,
+    question: Words,
+    home: Words,
+    estate: Words,
+    follow_up: Words,
     hurry: Vec<String>,
     lives: Vec<String>,
-    news: Vec<String>,
-    come: Vec<String>,
-    reschedule: Vec<String>,
-    complain_anywhere: Vec<String>,
+    news: Words,
+    come: Words,
+    reschedule: Words,
+    complain_anywhere: Words,
     /// The words a problem told in pieces is made of, longest first, each marked whether it
     /// names a thing (rather than being a filler).
     pieces: Vec<(String, bool)>,
-    false_alarm: Vec<String>,
-    not_fixed: Vec<String>,
-    confirm_loose: Vec<String>,
-    confirm_hold: Vec<String>,
-    done_anywhere: Vec<String>,
-    done_hold: Vec<String>,
-    venting: Vec<String>,
+    false_alarm: Words,
+    not_fixed: Words,
+    confirm_loose: Words,
+    confirm_hold: Words,
+    done_anywhere: Words,
+    done_hold: Words,
+    venting: Words,
     venting_rest: Vec<String>,
-    thankful: Vec<String>,
-    still: Vec<String>,
-    stopped: Vec<String>,
+    thankful: Words,
+    still: Words,
+    stopped: Words,
     connectors: Vec<String>,
 }
 
@@ -237,7 +243,37 @@ impl Default for Intents {
 }
 
 /// Lower case, full-width folded, simplified, curly quotes straightened.
+///
+/// The dialogue reads one message through a dozen of the methods below, each normalising
+/// it again; the script conversion is the dear part, so the last few texts a thread
+/// normalised are kept.
 fn norm(text: &str) -> String {
+    // A message is read on one thread from start to end (the state machine is synchronous),
+    // so a few entries per thread catch every repeat; longer texts are rare and not kept.
+    const KEPT: usize = 8;
+    const LONGEST: usize = 1024;
+    thread_local! {
+        static RECENT: RefCell<VecDeque<(String, String)>> =
+            const { RefCell::new(VecDeque::new()) };
+    }
+    if text.len() > LONGEST {
+        return norm_afresh(text);
+    }
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some((_, n)) = recent.iter().find(|(t, _)| t == text) {
+            return n.clone();
+        }
+        let n = norm_afresh(text);
+        if recent.len() == KEPT {
+            recent.pop_back();
+        }
+        recent.push_front((text.to_owned(), n.clone()));
+        n
+    })
+}
+
+fn norm_afresh(text: &str) -> String {
     let folded: String = text
         .chars()
         .map(fold_width)
@@ -299,23 +335,34 @@ impl Intents {
         let contains = vec![
             (
                 Intent::Alarm,
-                f.alarm
-                    .contains
-                    .all()
-                    .into_iter()
-                    .chain(f.alarm.hurry.all())
-                    .collect(),
+                Words::new(
+                    f.alarm
+                        .contains
+                        .all()
+                        .into_iter()
+                        .chain(f.alarm.hurry.all())
+                        .collect(),
+                )?,
             ),
-            (Intent::Handoff, f.handoff.contains.all()),
-            (Intent::Identity, f.identity.contains.all()),
-            (Intent::Cancel, f.cancel.contains.all()),
-            (Intent::Done, f.done.contains.all()),
-            (Intent::Status, f.status.contains.all()),
+            (Intent::Handoff, Words::new(f.handoff.contains.all())?),
+            (Intent::Identity, Words::new(f.identity.contains.all())?),
+            (Intent::Cancel, Words::new(f.cancel.contains.all())?),
+            (Intent::Done, Words::new(f.done.contains.all())?),
+            (Intent::Status, Words::new(f.status.contains.all())?),
         ];
+        let fillers = f.fillers.all();
+        let mut openers: HashMap<char, Vec<(String, Option<Intent>)>> = HashMap::new();
+        let phrases = whole.iter().map(|(w, i)| (w, Some(*i)));
+        for (w, i) in phrases.chain(fillers.iter().map(|w| (w, None))) {
+            if let Some(c) = w.chars().next() {
+                openers.entry(c).or_default().push((w.clone(), i));
+            }
+        }
         Ok(Intents {
             short_chars: f.short_chars,
-            fillers: f.fillers.all(),
+            fillers,
             whole,
+            openers,
             contains,
             deny_prefix: f.deny.prefix.all(),
             deny_lead: {
@@ -324,19 +371,19 @@ impl Intents {
                 leads.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
                 leads
             },
-            cancel_opening: f.cancel.prefix.all(),
-            cancel_anywhere: f.cancel.rest.all(),
-            handoff_anywhere: f.handoff.rest.all(),
-            question: f.question.contains.all(),
-            home: f.home.contains.all(),
-            estate: f.estate.contains.all(),
-            follow_up: f.follow_up.contains.all(),
+            cancel_opening: Words::new(f.cancel.prefix.all())?,
+            cancel_anywhere: Words::new(f.cancel.rest.all())?,
+            handoff_anywhere: Words::new(f.handoff.rest.all())?,
+            question: Words::new(f.question.contains.all())?,
+            home: Words::new(f.home.contains.all())?,
+            estate: Words::new(f.estate.contains.all())?,
+            follow_up: Words::new(f.follow_up.contains.all())?,
             hurry: f.alarm.hurry.all(),
             lives: f.lives.prefix.all(),
-            news: f.news.contains.all(),
-            come: f.come.contains.all(),
-            reschedule: f.reschedule.contains.all(),
-            complain_anywhere: f.start_complaint.rest.all(),
+            news: Words::new(f.news.contains.all())?,
+            come: Words::new(f.come.contains.all())?,
+            reschedule: Words::new(f.reschedule.contains.all())?,
+            complain_anywhere: Words::new(f.start_complaint.rest.all())?,
             pieces: {
                 let things = f
                     .thing
@@ -351,17 +398,17 @@ impl Intents {
                 pieces.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
                 pieces
             },
-            false_alarm: f.false_alarm.contains.all(),
-            not_fixed: f.not_fixed.contains.all(),
-            confirm_loose: f.confirm.contains.all(),
-            confirm_hold: f.confirm.hold.all(),
-            done_anywhere: f.done.contains.all(),
-            done_hold: f.done.hold.all(),
-            venting: f.venting.contains.all(),
+            false_alarm: Words::new(f.false_alarm.contains.all())?,
+            not_fixed: Words::new(f.not_fixed.contains.all())?,
+            confirm_loose: Words::new(f.confirm.contains.all())?,
+            confirm_hold: Words::new(f.confirm.hold.all())?,
+            done_anywhere: Words::new(f.done.contains.all())?,
+            done_hold: Words::new(f.done.hold.all())?,
+            venting: Words::new(f.venting.contains.all())?,
             venting_rest: f.venting.rest.all(),
-            thankful: f.thanks.contains.all(),
-            still: f.still.contains.all(),
-            stopped: f.stopped.contains.all(),
+            thankful: Words::new(f.thanks.contains.all())?,
+            still: Words::new(f.still.contains.all())?,
+            stopped: Words::new(f.stopped.contains.all())?,
             connectors: f.connectors.contains.all(),
         })
     }
@@ -427,18 +474,14 @@ impl Intents {
             .filter(|o| weight(o) <= self.short_chars);
         // Before the short-message words: "让管家直接跟我说吧 机器人讲不清楚" asks for a
         // person; it does not ask whether this is a robot.
-        if self
-            .handoff_anywhere
-            .iter()
-            .any(|w| contains_word(&core, w))
-        {
+        if self.handoff_anywhere.said_in(&core) {
             r.intent = Some(Intent::Handoff);
             r.loose = true;
             return r;
         }
         for (intent, words) in &self.contains {
             let any_length = *intent == Intent::Alarm;
-            if (short || any_length) && words.iter().any(|w| contains_word(&core, w)) {
+            if (short || any_length) && words.said_in(&core) {
                 // "係呀 快啲嚟", "对对对 快点来人啊": a yes in a hurry, not a call for help.
                 if *intent == Intent::Alarm && self.only_hurries(&core) {
                     continue;
@@ -490,7 +533,7 @@ impl Intents {
     }
 
     fn withdraws_anywhere(&self, core: &str) -> bool {
-        self.cancel_anywhere.iter().any(|w| contains_word(core, w))
+        self.cancel_anywhere.said_in(core)
     }
 
     /// "啊等等,好似係燈膽燒咗咋,我自己換得,唔使喇": the reason first, and a last clause that
@@ -570,15 +613,16 @@ impl Intents {
         }
         let opening = core[..end].trim();
         // Asked, not told: "都快5点了还没人来" is a complaint that nobody came.
-        let asked = self.question.iter().any(|w| contains_word(opening, w))
+        let asked = self.question.said_in(opening)
             || ["没有", "没", "未", "呢", "呀"]
                 .iter()
                 .any(|q| opening.ends_with(q));
         asked
             && weight(opening) <= self.short_chars
-            && self.contains.iter().any(|(i, words)| {
-                *i == Intent::Status && words.iter().any(|w| contains_word(opening, w))
-            })
+            && self
+                .contains
+                .iter()
+                .any(|(i, words)| *i == Intent::Status && words.said_in(opening))
     }
 
     /// Whether the message's first clause is nothing but `intent`'s whole-message phrases.
@@ -590,9 +634,7 @@ impl Intents {
     }
 
     fn opens_withdrawal(&self, opening: &str) -> bool {
-        self.cancel_opening
-            .iter()
-            .any(|w| contains_word(opening, w))
+        self.cancel_opening.said_in(opening)
     }
 
     /// Whether the message withdraws a request in so many words: a whole-message "取消" /
@@ -624,17 +666,15 @@ impl Intents {
             if rest.is_empty() {
                 break;
             }
+            let first = rest.chars().next()?;
+            // The last of the longest, as over the whole phrases and then the fillers.
             let phrase = self
-                .whole
-                .iter()
+                .openers
+                .get(&first)
+                .into_iter()
+                .flatten()
                 .filter(|(w, _)| starts_with_word(rest, w))
-                .map(|(w, i)| (w.as_str(), Some(*i)))
-                .chain(
-                    self.fillers
-                        .iter()
-                        .filter(|w| starts_with_word(rest, w))
-                        .map(|w| (w.as_str(), None)),
-                )
+                .map(|(w, i)| (w.as_str(), *i))
                 .max_by_key(|(w, _)| w.len())?;
             if let Some(i) = phrase.1 {
                 found.insert(i);
@@ -647,12 +687,12 @@ impl Intents {
     /// "没毛病，提交吧", "ok please file it": asks to send the request on, and nothing in
     /// it holds back ("先别提交", "don't submit yet").
     fn asks_to_send(&self, core: &str) -> bool {
-        let Some(phrase) = self.confirm_loose.iter().find(|w| contains_word(core, w)) else {
+        let Some(phrase) = self.confirm_loose.first_said_in(core) else {
             return false;
         };
         // The phrase itself may hold a "没"/"不" ("没问题"); only the rest is checked.
         let rest = core.replacen(phrase.as_str(), " ", 1);
-        !self.confirm_hold.iter().any(|w| contains_word(&rest, w))
+        !self.confirm_hold.said_in(&rest)
     }
 
     /// What follows an opening "不对" / "no," when something does; "哦说错了，…" and
@@ -774,7 +814,7 @@ impl Intents {
     }
 
     fn is_venting(&self, core: &str) -> bool {
-        if !self.venting.iter().any(|w| core.contains(w.as_str())) {
+        if !self.venting.appears_in(core) {
             return false;
         }
         let mut left = core.to_owned();
@@ -805,10 +845,10 @@ impl Intents {
 
     fn still_or_stopped(&self, core: &str) -> Option<bool> {
         // "不漏了" holds "漏" but says it stopped: the stopped words are read first.
-        if self.stopped.iter().any(|w| contains_word(core, w)) {
+        if self.stopped.said_in(core) {
             return Some(false);
         }
-        if self.still.iter().any(|w| contains_word(core, w)) {
+        if self.still.said_in(core) {
             return Some(true);
         }
         None
@@ -817,7 +857,7 @@ impl Intents {
     /// A thanks word anywhere ("人已经出来了谢谢").
     pub fn is_thankful(&self, text: &str) -> bool {
         let n = norm(text);
-        self.thankful.iter().any(|w| contains_word(&n, w))
+        self.thankful.said_in(&n)
     }
 
     /// What the opening of a longer message says when it is only courtesy ("Good morning!
@@ -839,7 +879,7 @@ impl Intents {
     /// A question, by its mark or its words ("要不要打119", "should I call 119").
     pub fn asks(&self, text: &str) -> bool {
         let n = norm(text);
-        n.contains(['?', '？']) || self.question.iter().any(|w| contains_word(&n, w))
+        n.contains(['?', '？']) || self.question.said_in(&n)
     }
 
     /// Whether the message is about something inside a home ("厨房水管漏了", "bathroom").
@@ -1065,9 +1105,152 @@ fn contains_word(text: &str, w: &str) -> bool {
 }
 
 /// Whether the message says any of `words` (each as a word, in the normalised text).
-fn mentions(words: &[String], text: &str) -> bool {
-    let n = norm(text);
-    words.iter().any(|w| contains_word(&n, w))
+fn mentions(words: &impl WordList, text: &str) -> bool {
+    words.said_in(&norm(text))
+}
+
+/// A list asked whether a text says any of its words ([`contains_word`]).
+trait WordList {
+    fn said_in(&self, text: &str) -> bool;
+}
+
+impl WordList for [String] {
+    fn said_in(&self, text: &str) -> bool {
+        self.iter().any(|w| contains_word(text, w))
+    }
+}
+
+impl WordList for Vec<String> {
+    fn said_in(&self, text: &str) -> bool {
+        self.as_slice().said_in(text)
+    }
+}
+
+impl WordList for Words {
+    fn said_in(&self, text: &str) -> bool {
+        Words::said_in(self, text)
+    }
+}
+
+/// A word list searched in one pass: one automaton over all its words, built with the
+/// list, instead of one substring search per word per call. It answers exactly what
+/// [`contains_word`] over each word in turn would (`tests::lists_match_as_word_by_word`).
+#[derive(Debug, Clone, Default)]
+struct Words {
+    list: Vec<String>,
+    /// `None` for an empty list.
+    automaton: Option<AhoCorasick>,
+    /// For each word, what must surround it for it to count ([`contains_word`]).
+    bounds: Vec<Bound>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    /// Anywhere (a word with Chinese in it).
+    None,
+    /// Not inside a longer number ("119" is not in room "1190").
+    Digits,
+    /// Not inside a longer English word ("no" is not in "know").
+    Letters,
+    /// Either of the two above, for a word that can overlap itself ("1 1", "haha"):
+    /// `contains_word` only tries the occurrences left after each one found, so such a
+    /// word is asked of it directly.
+    Itself,
+}
+
+impl Words {
+    fn new(list: Vec<String>) -> anyhow::Result<Self> {
+        let bounds = list
+            .iter()
+            .map(|w| {
+                let bytes = w.as_bytes();
+                let overlaps = (1..bytes.len()).any(|k| bytes[..k] == bytes[bytes.len() - k..]);
+                if w.is_ascii() {
+                    if overlaps {
+                        Bound::Itself
+                    } else if w.chars().all(|c| c.is_ascii_digit()) {
+                        Bound::Digits
+                    } else {
+                        Bound::Letters
+                    }
+                } else {
+                    Bound::None
+                }
+            })
+            .collect();
+        let automaton = if list.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(&list).context("building a word list's automaton")?)
+        };
+        Ok(Words {
+            list,
+            automaton,
+            bounds,
+        })
+    }
+
+    /// Whether `text` says any of the words, as [`contains_word`] reads each.
+    fn said_in(&self, text: &str) -> bool {
+        self.matching(text, true).is_some()
+    }
+
+    /// The first word in the list's order that `text` says.
+    fn first_said_in(&self, text: &str) -> Option<&String> {
+        self.matching(text, false).map(|i| &self.list[i])
+    }
+
+    /// Whether any of the words occurs in `text` at all, as a plain substring.
+    fn appears_in(&self, text: &str) -> bool {
+        self.automaton.as_ref().is_some_and(|a| a.is_match(text))
+    }
+
+    /// The index of a word `text` says: the first one found when `any`, else the lowest.
+    fn matching(&self, text: &str, any: bool) -> Option<usize> {
+        let automaton = self.automaton.as_ref()?;
+        let mut lowest: Option<usize> = None;
+        for m in automaton.find_overlapping_iter(text) {
+            let i = m.pattern().as_usize();
+            if lowest.is_some_and(|l| l <= i) {
+                continue;
+            }
+            let outside = |ok: fn(char) -> bool| {
+                let before = text[..m.start()].chars().next_back();
+                let after = text[m.end()..].chars().next();
+                !before.is_some_and(ok) && !after.is_some_and(ok)
+            };
+            let said = match self.bounds[i] {
+                Bound::None => true,
+                Bound::Digits => outside(|c| c.is_ascii_digit()),
+                Bound::Letters => outside(|c| c.is_ascii_alphanumeric()),
+                Bound::Itself => contains_word(text, &self.list[i]),
+            };
+            if said {
+                if any {
+                    return Some(i);
+                }
+                lowest = Some(i);
+            }
+        }
+        lowest
+    }
+}
+
+impl std::ops::Deref for Words {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Words {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
 }
 
 /// (new, old) from "是卫生间不是厨房", "卫生间不是厨房", "不是厨房是卫生间",
@@ -1127,6 +1310,169 @@ fn swap(text: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every resident's line the repository holds (the conversations' turns, the labelled
+    /// NLU lines) and every listed word with what may stand around it.
+    fn many_texts() -> Vec<String> {
+        fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, x) in m {
+                        match (k.as_str(), x.as_str()) {
+                            ("say" | "text", Some(t)) => out.push(t.to_owned()),
+                            _ => walk(x, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut out = Vec::new();
+        for dir in ["tests/conversations", "tests/data", "data/nlu/fresh"] {
+            let Ok(entries) = std::fs::read_dir(format!("{root}/{dir}")) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.extension().is_some_and(|x| x == "jsonl") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for line in text.lines() {
+                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                            walk(&v, &mut out);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(out.len() > 1000, "only {} texts found", out.len());
+        let words = include_str!("../../config/intents.toml");
+        for w in words.split('"').skip(1).step_by(2) {
+            out.push(format!("{w}{w}"));
+            for (a, b) in [("x", "x"), ("1", "1"), ("我", "了"), ("no ", "?")] {
+                out.push(format!("{a}{w}{b}"));
+            }
+        }
+        out.extend(
+            [
+                "1 1 1", "x1 1 1", "haha ha", "119119", "1191", "no no", "nono no",
+            ]
+            .map(String::from),
+        );
+        out
+    }
+
+    fn lists(i: &Intents) -> Vec<&Words> {
+        let mut all: Vec<&Words> = i.contains.iter().map(|(_, w)| w).collect();
+        all.extend([
+            &i.cancel_opening,
+            &i.cancel_anywhere,
+            &i.handoff_anywhere,
+            &i.question,
+            &i.home,
+            &i.estate,
+            &i.news,
+            &i.come,
+            &i.reschedule,
+            &i.complain_anywhere,
+            &i.false_alarm,
+            &i.not_fixed,
+            &i.confirm_loose,
+            &i.confirm_hold,
+            &i.done_anywhere,
+            &i.done_hold,
+            &i.venting,
+            &i.thankful,
+            &i.still,
+            &i.stopped,
+        ]);
+        all
+    }
+
+    /// `whole_message` as it was written before the phrases were indexed by first character.
+    fn whole_message_phrase_by_phrase(i: &Intents, core: &str) -> Option<BTreeSet<Intent>> {
+        let mut found = BTreeSet::new();
+        let mut rest = core;
+        while !rest.is_empty() {
+            rest = rest.trim_start_matches(is_sep);
+            if rest.is_empty() {
+                break;
+            }
+            let phrase = i
+                .whole
+                .iter()
+                .filter(|(w, _)| starts_with_word(rest, w))
+                .map(|(w, i)| (w.as_str(), Some(*i)))
+                .chain(
+                    i.fillers
+                        .iter()
+                        .filter(|w| starts_with_word(rest, w))
+                        .map(|w| (w.as_str(), None)),
+                )
+                .max_by_key(|(w, _)| w.len())?;
+            if let Some(i) = phrase.1 {
+                found.insert(i);
+            }
+            rest = &rest[phrase.0.len()..];
+        }
+        (!found.is_empty()).then_some(found)
+    }
+
+    #[test]
+    fn whole_messages_read_as_phrase_by_phrase() {
+        let i = Intents::default();
+        for raw in many_texts() {
+            let n = norm(&raw);
+            let core = n.trim_matches(is_sep);
+            let clauses = core.split(|c: char| ",，.。!！;；".contains(c));
+            for text in [raw.as_str(), n.as_str(), core].into_iter().chain(clauses) {
+                assert_eq!(
+                    i.whole_message(text),
+                    whole_message_phrase_by_phrase(&i, text),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lists_match_as_word_by_word() {
+        let i = Intents::default();
+        let lists = lists(&i);
+        // Lists with words that overlap themselves and digit words, beside the shipped ones.
+        let extra = Words::new(
+            ["1 1", "haha", "no", "119", "aa", "漏水", "no no", "1"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .expect("builds");
+        let mut checked = 0;
+        for raw in many_texts() {
+            for text in [raw.clone(), norm(&raw)] {
+                for words in lists.iter().copied().chain([&extra]) {
+                    assert_eq!(
+                        words.said_in(&text),
+                        words.iter().any(|w| contains_word(&text, w)),
+                        "{text:?} in {:?}",
+                        words.list
+                    );
+                    assert_eq!(
+                        words.first_said_in(&text),
+                        words.iter().find(|w| contains_word(&text, w)),
+                        "{text:?}"
+                    );
+                    assert_eq!(
+                        words.appears_in(&text),
+                        words.iter().any(|w| text.contains(w.as_str())),
+                        "{text:?}"
+                    );
+                    checked += 1;
+                }
+            }
+            assert_eq!(norm(&raw), norm_afresh(&raw), "{raw:?}");
+        }
+        assert!(checked > 50_000, "{checked}");
+    }
 
     fn read(text: &str) -> Reading {
         Intents::default().read(text)
