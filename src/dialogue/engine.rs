@@ -323,6 +323,17 @@ impl Engine {
 }
 
 impl Engine {
+    /// Brings the ticket's place in Redis in line with its status once the transaction
+    /// commits; if that fails, the queue reconciler does it from PostgreSQL.
+    fn push_after_commit(&self, outcome: &mut Outcome, ticket: Ticket, what: &'static str) {
+        let queue = self.queue.clone();
+        outcome.after_commit.push(Box::pin(async move {
+            if let Err(e) = queue.push(&ticket).await {
+                tracing::warn!(error = %e, ticket = %ticket.number, "{what}");
+            }
+        }));
+    }
+
     /// A dissatisfied answer reopens the ticket: once that commits, it goes straight back
     /// onto its department's queue rather than waiting for the reconciler.
     async fn survey_answered(
@@ -338,12 +349,7 @@ impl Engine {
             .filter(|t| t.status == ticket::Status::Reopened)
             .collect();
         for t in reopened {
-            let queue = self.queue.clone();
-            outcome.after_commit.push(Box::pin(async move {
-                if let Err(e) = queue.push(&t).await {
-                    tracing::warn!(error = %e, ticket = %t.number, "re-queueing reopened ticket");
-                }
-            }));
+            self.push_after_commit(&mut outcome, t, "re-queueing reopened ticket");
         }
         Ok(outcome)
     }
@@ -577,27 +583,10 @@ impl Engine {
             return Ok(());
         };
         let actor = ticket::repository::Actor::Resident(resident.id);
-        let moved = ticket::lifecycle::transition(
-            conn,
-            tctx,
-            id,
-            actor,
-            ticket::Status::Reopened,
-            Some(text),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-        // A new life for the ticket: SLA escalation starts again from the bottom.
-        sqlx::query("UPDATE tickets SET escalation_level = 0 WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        let queue = self.queue.clone();
-        edge.outcome.after_commit.push(Box::pin(async move {
-            if let Err(e) = queue.push(&moved).await {
-                tracing::warn!(error = %e, ticket = %moved.number, "re-queueing reopened ticket");
-            }
-        }));
+        let moved = ticket::lifecycle::reopen(conn, tctx, id, actor, text)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        self.push_after_commit(&mut edge.outcome, moved, "re-queueing reopened ticket");
         edge.act(Some(Act::Apology));
         edge.replies
             .push(renderer.text(Prompt::StatusReopened.key(), &[("number", number)]));
@@ -635,13 +624,12 @@ impl Engine {
         let cancelled =
             ticket::lifecycle::transition(conn, tctx, newest.id, actor, Status::Cancelled, note)
                 .await?;
-        let queue = self.queue.clone();
-        edge.outcome.after_commit.push(Box::pin(async move {
-            if let Err(e) = queue.push(&cancelled).await {
-                // The queue reconciler drops it from Redis otherwise.
-                tracing::warn!(error = %e, ticket = %cancelled.number, "unqueueing a cancelled ticket");
-            }
-        }));
+        // The queue reconciler drops it from Redis otherwise.
+        self.push_after_commit(
+            &mut edge.outcome,
+            cancelled,
+            "unqueueing a cancelled ticket",
+        );
         let key = Prompt::TicketCancelled;
         edge.act(key.act());
         edge.replies.push(renderer.text(key.key(), &number));
@@ -692,14 +680,8 @@ impl Engine {
                 .collect(),
         };
         let filed = ticket::create(conn, tctx, new).await?;
-        let queue = self.queue.clone();
-        let queued = filed.clone();
-        edge.outcome.after_commit.push(Box::pin(async move {
-            if let Err(e) = queue.push(&queued).await {
-                // The queue reconciler puts it back from PostgreSQL.
-                tracing::warn!(error = %e, ticket = %queued.number, "pushing new ticket");
-            }
-        }));
+        // The queue reconciler puts it back from PostgreSQL.
+        self.push_after_commit(&mut edge.outcome, filed.clone(), "pushing new ticket");
         Ok(filed)
     }
 

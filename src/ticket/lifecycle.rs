@@ -261,6 +261,24 @@ pub struct StaffBrief {
     pub role: Role,
 }
 
+/// Reopens a resolved ticket for `actor` (a dissatisfied revisit, a resident saying the
+/// fault is back): a new life for it, so SLA escalation starts again from the bottom. The
+/// caller puts the ticket back on its queue after commit.
+pub async fn reopen(
+    conn: &mut PgConnection,
+    ctx: &TicketContext,
+    ticket_id: Uuid,
+    actor: Actor,
+    note: &str,
+) -> Result<Ticket, TransitionError> {
+    let moved = transition(conn, ctx, ticket_id, actor, Status::Reopened, Some(note)).await?;
+    sqlx::query("UPDATE tickets SET escalation_level = 0 WHERE id = $1")
+        .bind(ticket_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(moved)
+}
+
 pub async fn staff_brief(conn: &mut PgConnection, id: Uuid) -> Result<StaffBrief, TransitionError> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT name, role FROM staff WHERE id = $1 AND active")

@@ -494,22 +494,9 @@ async fn record_answer(
             settle(moved)?;
         }
         Mood::Dissatisfied => {
-            let moved = transition(
-                conn,
-                ctx,
-                survey.ticket_id,
-                answer.actor,
-                Status::Reopened,
-                Some(&note),
-            )
-            .await;
-            if settle(moved)? {
-                // A new life for the ticket: SLA escalation starts again from the bottom.
-                sqlx::query("UPDATE tickets SET escalation_level = 0 WHERE id = $1")
-                    .bind(survey.ticket_id)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            let moved =
+                super::lifecycle::reopen(conn, ctx, survey.ticket_id, answer.actor, &note).await;
+            settle(moved)?;
             let staff_locale = ctx.settings.locale.default;
             let vars = [
                 ("number", survey.number.as_str()),

@@ -944,10 +944,12 @@ impl Intents {
     /// A repair said not to have held ("今天晚上又不亮了 你们师傅是不是没修好", "話修好咗?明明
     /// 仲係滴緊水!", "leaking again after the fix"): its own words, or a done word held back.
     pub fn not_fixed(&self, text: &str) -> bool {
+        // Every text message asks this: the full reading comes last, only for a held-back
+        // done word.
         mentions(&self.not_fixed, text)
-            || (self.read_plain(text).intent == Some(Intent::Done)
-                || mentions(&self.done_anywhere, text))
-                && mentions(&self.done_hold, text)
+            || mentions(&self.done_hold, text)
+                && (mentions(&self.done_anywhere, text)
+                    || self.read_plain(text).intent == Some(Intent::Done))
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.
