@@ -274,9 +274,10 @@ impl Engine {
             floor: None,
             label: None,
         });
-        // Only a message that says a repair did not hold costs the lookup.
+        // Only a message that says a repair did not hold, or is pleased with one, costs the
+        // lookup.
         let resolved = match text {
-            Some(t) if self.intents.not_fixed(t) => {
+            Some(t) if self.intents.not_fixed(t) || self.intents.pleased(t) => {
                 let since = now - self.settings.survey.reopen_within;
                 ticket::repository::newest_resolved(conn, resident.id, since)
                     .await?

@@ -181,7 +181,8 @@ pub struct Ctx<'a> {
     pub draft: Option<Draft>,
     pub handoff: Option<HandoffView>,
     /// The resident's newest ticket is resolved and awaits the revisit: a fault said to be
-    /// back reopens it. Read only for messages that say so.
+    /// back reopens it, pleasure with it closes the loop. Read only for messages that say
+    /// either.
     pub resolved: bool,
     pub faq: &'a Faq,
     pub intents: &'a Intents,

@@ -176,6 +176,9 @@ struct File {
     /// A repair that did not hold ("今天晚上又不亮了", "still leaking after the fix").
     #[serde(default)]
     not_fixed: Lists,
+    /// Pleased with a job just finished ("通了通了 师傅人很好 非常满意").
+    #[serde(default)]
+    pleased: Lists,
     problem: Lists,
     place: Lists,
     venting: Lists,
@@ -207,7 +210,12 @@ pub struct Intents {
     /// Asking for a person in so many words, wherever in a long message ("…能不能找个真人
     /// 跟我聊").
     handoff_anywhere: Words,
+    /// Asking who or what answers, or what it can do, wherever in a longer message ("hi,
+    /// quick q – who am I chatting with? …").
+    identity_anywhere: Words,
     question: Words,
+    /// Asking what to do now ("要不要先下楼?", "should I shut it off?").
+    what_to_do: Words,
     home: Words,
     estate: Words,
     follow_up: Words,
@@ -222,6 +230,8 @@ pub struct Intents {
     pieces: Vec<(String, bool)>,
     false_alarm: Words,
     not_fixed: Words,
+    pleased: Words,
+    pleased_hold: Words,
     confirm_loose: Words,
     confirm_hold: Words,
     done_anywhere: Words,
@@ -374,7 +384,9 @@ impl Intents {
             cancel_opening: Words::new(f.cancel.prefix.all())?,
             cancel_anywhere: Words::new(f.cancel.rest.all())?,
             handoff_anywhere: Words::new(f.handoff.rest.all())?,
+            identity_anywhere: Words::new(f.identity.rest.all())?,
             question: Words::new(f.question.contains.all())?,
+            what_to_do: Words::new(f.question.rest.all())?,
             home: Words::new(f.home.contains.all())?,
             estate: Words::new(f.estate.contains.all())?,
             follow_up: Words::new(f.follow_up.contains.all())?,
@@ -400,6 +412,8 @@ impl Intents {
             },
             false_alarm: Words::new(f.false_alarm.contains.all())?,
             not_fixed: Words::new(f.not_fixed.contains.all())?,
+            pleased: Words::new(f.pleased.contains.all())?,
+            pleased_hold: Words::new(f.pleased.hold.all())?,
             confirm_loose: Words::new(f.confirm.contains.all())?,
             confirm_hold: Words::new(f.confirm.hold.all())?,
             done_anywhere: Words::new(f.done.contains.all())?,
@@ -479,6 +493,11 @@ impl Intents {
             r.loose = true;
             return r;
         }
+        if !short && self.identity_anywhere.said_in(&core) {
+            r.intent = Some(Intent::Identity);
+            r.loose = true;
+            return r;
+        }
         for (intent, words) in &self.contains {
             let any_length = *intent == Intent::Alarm;
             if (short || any_length) && words.said_in(&core) {
@@ -544,13 +563,8 @@ impl Intents {
         let Some(last) = clauses.rfind(|c| !c.trim().is_empty()) else {
             return false;
         };
-        // "修了三次都没好，算了": resignation closing a complaint, not a withdrawal.
-        let last = last.trim();
-        first.is_some()
-            && !last.starts_with('算')
-            && self
-                .whole_message(last)
-                .is_some_and(|found| resolve(&found) == Some(Intent::Cancel))
+        // "修了三次都没好，算了" is resignation closing a complaint ([`Self::only_withdraws`]).
+        first.is_some() && self.only_withdraws(last)
     }
 
     /// A request named with nothing yet to record, once the address is taken out ("我要报修
@@ -653,7 +667,17 @@ impl Intents {
             || core
                 .split(|c: char| ",，.。!！;；".contains(c))
                 .next()
-                .is_some_and(|o| self.opens_withdrawal(o))
+                .is_some_and(|o| self.opens_withdrawal(o) || self.only_withdraws(o))
+    }
+
+    /// "啊唔使喇,原來係冇電😅": an opening clause that is nothing but a withdrawal. Not "算了",
+    /// which may open a complaint ("算了，跟你们说也没用，…").
+    fn only_withdraws(&self, clause: &str) -> bool {
+        let clause = clause.trim();
+        !clause.starts_with('算')
+            && self
+                .whole_message(clause)
+                .is_some_and(|found| resolve(&found) == Some(Intent::Cancel))
     }
 
     /// The intents a message is made of, when it is nothing but whole-message phrases and
@@ -882,6 +906,11 @@ impl Intents {
         n.contains(['?', '？']) || self.question.said_in(&n)
     }
 
+    /// Whether the message asks what to do now ("要不要先下楼?", "should I shut it off?").
+    pub fn asks_what_to_do(&self, text: &str) -> bool {
+        mentions(&self.what_to_do, text)
+    }
+
     /// Whether the message is about something inside a home ("厨房水管漏了", "bathroom").
     pub fn in_home(&self, text: &str) -> bool {
         mentions(&self.home, text)
@@ -950,6 +979,14 @@ impl Intents {
             || mentions(&self.done_hold, text)
                 && (mentions(&self.done_anywhere, text)
                     || self.read_plain(text).intent == Some(Intent::Done))
+    }
+
+    /// Pleased with a job just finished, in thanks or in its own words ("通了通了 师傅人很好
+    /// 非常满意👍"), and not saying it failed ("不满意", "又漏了").
+    pub fn pleased(&self, text: &str) -> bool {
+        (mentions(&self.pleased, text) || self.is_thankful(text))
+            && !mentions(&self.pleased_hold, text)
+            && !self.not_fixed(text)
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.
@@ -1370,7 +1407,9 @@ mod tests {
             &i.cancel_opening,
             &i.cancel_anywhere,
             &i.handoff_anywhere,
+            &i.identity_anywhere,
             &i.question,
+            &i.what_to_do,
             &i.home,
             &i.estate,
             &i.news,
@@ -1379,6 +1418,8 @@ mod tests {
             &i.complain_anywhere,
             &i.false_alarm,
             &i.not_fixed,
+            &i.pleased,
+            &i.pleased_hold,
             &i.confirm_loose,
             &i.confirm_hold,
             &i.done_anywhere,

@@ -325,6 +325,12 @@ impl SlotGrammar {
                 i += 1;
                 continue;
             };
+            if c.get(end) == Some(&'f') {
+                set(&mut slots.floor, tok.clone());
+                floor.get_or_insert(tok);
+                i = end + 1;
+                continue;
+            }
             if c.get(end) == Some(&'-') {
                 if let Some((parts, dash_end)) = dashed(c, i) {
                     match parts.as_slice() {
@@ -584,7 +590,11 @@ fn number_or_letter(c: &[char], i: usize) -> Option<(String, usize)> {
             j += 1;
         }
         if is_alpha(c.get(j).copied()) && !is_alpha(c.get(j + 1).copied()) {
-            // "12b" style flat numbers stay whole, "3pm" does not start with a room.
+            // "23F" is the 23rd floor, as lift buttons and English addresses write it...
+            if c.get(j) == Some(&'f') && j - i <= 3 && number_started_here(c, i) {
+                return Some((c[i..j].iter().collect(), j));
+            }
+            // ...but "12b" style flat numbers stay whole, "3pm" does not start with a room.
             return None;
         }
         return Some((c[i..j].iter().collect(), j));
@@ -834,6 +844,11 @@ mod tests {
             (some("2"), some("6"), None)
         );
         assert_eq!(place("3rd level car park"), (None, some("3"), None));
+        assert_eq!(
+            place("the lift lobby on 23F of 10栋 is dark"),
+            (some("10"), some("23"), None)
+        );
+        assert_eq!(place("flat 12b is leaking"), (None, None, some("12B")));
     }
 
     #[test]

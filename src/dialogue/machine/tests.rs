@@ -1958,3 +1958,128 @@ fn a_question_told_with_the_request_may_be_chosen_first() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn pleasure_with_a_job_just_done_closes_the_loop_and_files_nothing() {
+    let resolved = World {
+        resolved: true,
+        ..World::none()
+    };
+    for said in [
+        "通了通了 师傅人很好 走之前还帮把地拖了 非常满意👍",
+        "整好咗喇,師傅好細心,好滿意",
+        "all good now, the plumber did a great job",
+    ] {
+        let praise = text_as(said, Kind::Suggestion, Urgency::Normal, Slots::default());
+        let (s, fx) = run(None, praise.clone(), &resolved, Duration::zero());
+        let acked = replies(&fx);
+        assert!(
+            matches!(acked.as_slice(), [a] if a == "you_are_welcome" || a == "ack_done"),
+            "{said}: {acked:?}"
+        );
+        assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+        assert_eq!(tag(&s.state), "idle");
+    }
+    // With nothing just resolved, praise this long is a record for the staff file.
+    let praise = text_as(
+        "通了通了 师傅人很好 走之前还帮把地拖了 非常满意👍",
+        Kind::Suggestion,
+        Urgency::Normal,
+        Slots::default(),
+    );
+    let (_, fx) = go(None, praise);
+    assert!(fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+    // Praise said as praise is still recorded, and displeasure is no thanks.
+    let outright = text_as(
+        "想表扬一下王师傅 服务很好",
+        Kind::Suggestion,
+        Urgency::Normal,
+        Slots::default(),
+    );
+    let (_, fx) = run(None, outright, &resolved, Duration::zero());
+    assert!(fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+    assert!(!intents().pleased("修是修了 不满意"));
+    assert!(!intents().pleased("又漏了 根本没修好"));
+}
+
+#[test]
+fn news_after_an_emergency_with_a_question_or_another_need() {
+    // News with a question about something else: noted, and the guidance again.
+    let (s, _) = go(None, burst_at_1101());
+    let (s, fx) = go(
+        Some(s),
+        other("ok I closed the main valve. need me stay home or not?"),
+    );
+    assert_eq!(
+        sig(&fx),
+        "tell emergency.noted emergency.guide.flood emergency.duty",
+        "{fx:?}"
+    );
+    // A question about what to do now is answered with the guidance first.
+    let (_, fx) = go(Some(s.clone()), other("已经打了119了 我们要不要先下楼?"));
+    assert!(sig(&fx).starts_with("tell emergency.follow_up"), "{fx:?}");
+    // News without a question is only noted.
+    let (_, fx) = go(Some(s.clone()), other("ok I already called 120. thank you"));
+    assert_eq!(sig(&fx), "tell emergency.noted", "{fx:?}");
+    // News and another need: the news noted, the need taken as a request.
+    let news = TextInput {
+        text: "伯伯家人嚟咗,救護車都到咗喇。狗屎嗰樣你哋都要跟下".into(),
+        simplified: to_simplified("伯伯家人嚟咗,救護車都到咗喇。狗屎嗰樣你哋都要跟下"),
+        class: class(Kind::Complaint, Urgency::Normal, Slots::default()),
+        parts: vec![
+            TextInput {
+                text: "伯伯家人嚟咗,救護車都到咗喇".into(),
+                simplified: to_simplified("伯伯家人嚟咗,救護車都到咗喇"),
+                class: class(Kind::Other, Urgency::Normal, Slots::default()),
+                parts: Vec::new(),
+            },
+            TextInput {
+                text: "狗屎嗰樣你哋都要跟下".into(),
+                simplified: to_simplified("狗屎嗰樣你哋都要跟下"),
+                class: class(Kind::Complaint, Urgency::Normal, Slots::default()),
+                parts: Vec::new(),
+            },
+        ],
+    };
+    let (next, fx) = go(Some(s), Event::Text(news));
+    assert!(sig(&fx).starts_with("tell emergency.noted"), "{fx:?}");
+    assert_eq!(tag(&next.state), "place?");
+}
+
+#[test]
+fn who_answers_asked_inside_a_longer_message() {
+    let (s, fx) = go(
+        None,
+        other(
+            "hi, quick q – who am I chatting with? the management office or the landlord's agent?",
+        ),
+    );
+    assert_eq!(replies(&fx), vec!["identity", "menu"]);
+    assert_eq!(tag(&s.state), "idle");
+    // Asked beside a problem, the problem is not dropped for the menu.
+    let (s, _) = go(
+        None,
+        repair_at("are you a bot? anyway my kitchen tap at 3栋1101 keeps dripping all night"),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    let (s, fx) = go(
+        None,
+        repair_no_place("are you a bot? anyway my kitchen tap keeps dripping all night long"),
+    );
+    assert_eq!(replies(&fx).first().map(String::as_str), Some("identity"));
+    assert_eq!(tag(&s.state), "place?");
+}
+
+#[test]
+fn a_withdrawal_opening_a_message_with_its_reason() {
+    let (s, _) = go(None, repair_at("3栋1101 门铃坏了"));
+    let (s, fx) = go(Some(s), repair_no_place("啊唔使喇,原來係冇電😅 取消咗佢啦"));
+    assert_eq!(replies(&fx), vec!["cancelled"], "{fx:?}");
+    assert_eq!(tag(&s.state), "idle");
+    let (s, _) = go(None, repair_at("3栋1101 晾衣架卡住了"));
+    let (_, fx) = go(
+        Some(s),
+        other("等下哈 我弟说他周末回去自己弄 那就不麻烦师傅了 取消吧"),
+    );
+    assert_eq!(replies(&fx), vec!["cancelled"], "{fx:?}");
+}

@@ -297,13 +297,44 @@ fn after_emergency(
         }
     }
     let asks = t.text.contains(['?', '？']) || ctx.intents.asks(&t.text);
-    if pressing || about_it_in_words && asks && !t.class.slots.has_place() {
+    // "I closed the main valve. need me stay home or not?": news told with a question; the
+    // news goes to the duty team and the guidance comes again. A question about what to do
+    // now ("已经打了119了 我们要不要先下楼?", "should I shut it off?") is answered with the
+    // guidance first, below.
+    let what_to_do = ctx.intents.asks_what_to_do(&t.text);
+    if news && asks && !what_to_do && on_its_own && !t.class.slots.has_place() {
+        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+        fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+        return Some(State::after_emergency(which, placeless));
+    }
+    if pressing
+        || (about_it_in_words || news && what_to_do && on_its_own)
+            && asks
+            && !t.class.slots.has_place()
+    {
         // Still going on, or a question about it: the guidance again.
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
         fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
         return Some(State::after_emergency(which, placeless));
+    }
+    // "伯伯家人嚟咗,救護車都到咗喇。狗屎嗰樣你哋都要跟下": the news to the duty team, and
+    // the other need taken as a request of its own.
+    if news {
+        let other = t.parts.iter().find(|p| {
+            !ctx.intents.news(&p.text)
+                && matches!(p.class.kind, Kind::Repair | Kind::Complaint)
+                && p.class.urgency != Urgency::Emergency
+                && !p.class.possible_emergency
+        });
+        if let Some(other) = other {
+            fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+            fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+            return Some(new_request(other, None, ctx, fx));
+        }
     }
     // "邻居…已经进去了 救护车也到了 谢谢你们啊": news, however many clauses it has, unless
     // one of them is a new problem.
@@ -414,6 +445,16 @@ fn idle_text(
         fx.push(Effect::ReopenResolved(t.text.trim().to_owned()));
         return State::idle();
     }
+    // "通了通了 师傅人很好 走之前还帮把地拖了 非常满意👍" just after the job was marked done:
+    // the loop closing, answered as thanks, not praise filed as a new record ("表扬…" still is).
+    if ctx.resolved
+        && ctx.intents.pleased(&t.text)
+        && matches!(t.class.kind, Kind::Suggestion | Kind::Other)
+        && !is_outright_praise(&t.simplified)
+    {
+        fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+        return State::idle();
+    }
     // "3点我还在上班啊 能不能改到5点半以后": about the visit for a request already filed,
     // told to its staff (the engine says there is none if so).
     if r.intent.is_none()
@@ -452,6 +493,15 @@ fn idle_text(
             return State::idle();
         }
         Some(Intent::Digit(5)) => return handoff(fx),
+        // "are you a bot? anyway the toilet in 3栋1101 is blocked": answered, and the need
+        // taken as well.
+        Some(Intent::Identity)
+            if r.loose && matches!(t.class.kind, Kind::Repair | Kind::Complaint) =>
+        {
+            if let Some(p) = small_talk(r) {
+                fx.push(Effect::Reply(Msg::key(p)));
+            }
+        }
         Some(Intent::Greeting | Intent::Identity) => {
             if let Some(p) = small_talk(r) {
                 fx.push(Effect::Reply(Msg::key(p)));
