@@ -25,15 +25,29 @@ use crate::understanding::encoder::Embedding;
 #[derive(Default)]
 pub struct Prepared {
     embeddings: HashMap<Uuid, Embedding>,
+    /// The vectors of the needs of a message that holds several, by their place in it.
+    parts: HashMap<(Uuid, usize), Embedding>,
 }
 
 impl Prepared {
-    pub fn new(embeddings: HashMap<Uuid, Embedding>) -> Self {
-        Self { embeddings }
+    /// Keeps the vector of a message (`part` `None`) or of one of its needs.
+    pub fn keep(&mut self, message: Uuid, part: Option<usize>, vector: Embedding) {
+        match part {
+            None => {
+                self.embeddings.insert(message, vector);
+            }
+            Some(i) => {
+                self.parts.insert((message, i), vector);
+            }
+        }
     }
 
     pub fn embedding(&self, message: Uuid) -> Option<&[f32]> {
         self.embeddings.get(&message).map(|v| &v[..])
+    }
+
+    pub fn part_embedding(&self, message: Uuid, part: usize) -> Option<&[f32]> {
+        self.parts.get(&(message, part)).map(|v| &v[..])
     }
 }
 

@@ -76,32 +76,45 @@ impl Dialogue for Engine {
         let Some(encoder) = &self.encoder else {
             return Prepared::default();
         };
-        let wanted: Vec<(Uuid, String)> = msgs
-            .iter()
-            .filter_map(|m| {
-                let t = m.body.text().map(str::trim)?;
-                // A message that is only a yes, a digit, a thanks or a greeting steers the
-                // conversation by its words; it needs no reading of its meaning.
-                let steers = self.intents.read(t);
-                let courtesy = steers.intent.is_some() && !steers.loose;
-                if courtesy {
-                    return None;
+        // Each message whole and, when it holds several needs, each need on its own: a need
+        // read by its words alone loses what the model knows ("the bathroom tap won't stop
+        // dripping" is a repair to the heads, nothing to the lexicon).
+        let mut wanted: Vec<(Uuid, Option<usize>, String)> = Vec::new();
+        for m in msgs {
+            let Some(t) = m.body.text().map(str::trim) else {
+                continue;
+            };
+            // A message that is only a yes, a digit, a thanks or a greeting steers the
+            // conversation by its words; it needs no reading of its meaning.
+            let steers = self.intents.read(t);
+            if steers.intent.is_some() && !steers.loose {
+                continue;
+            }
+            let Some(whole) = semantic_input(t) else {
+                continue;
+            };
+            wanted.push((m.id, None, whole));
+            let split = self.intents.split_needs(t);
+            if split.len() > 1 {
+                for (i, part) in split.iter().enumerate() {
+                    if let Some(p) = semantic_input(part) {
+                        wanted.push((m.id, Some(i), p));
+                    }
                 }
-                semantic_input(t).map(|s| (m.id, s))
-            })
-            .collect();
+            }
+        }
         if wanted.is_empty() {
             return Prepared::default();
         }
-        let texts: Vec<&str> = wanted.iter().map(|(_, t)| t.as_str()).collect();
+        let texts: Vec<&str> = wanted.iter().map(|(_, _, t)| t.as_str()).collect();
         let vectors = encoder.embed_cached(&texts).await;
-        Prepared::new(
-            wanted
-                .into_iter()
-                .zip(vectors)
-                .filter_map(|((id, _), v)| v.map(|v| (id, v)))
-                .collect(),
-        )
+        let mut prepared = Prepared::default();
+        for ((id, part, _), v) in wanted.into_iter().zip(vectors) {
+            if let Some(v) = v {
+                prepared.keep(id, part, v);
+            }
+        }
+        prepared
     }
 
     async fn handle(
@@ -176,7 +189,7 @@ impl Dialogue for Engine {
                 msg_type = %msg.body.type_name(),
             );
             let (outcome, next) = self
-                .step_one(conn, msg, context, stored, prepared.embedding(msg.id))
+                .step_one(conn, msg, context, stored, prepared)
                 .instrument(span)
                 .await?;
             if !changed.contains(&msg.resident_id) {
@@ -220,7 +233,7 @@ impl Engine {
         msg: &InboundMessage,
         context: residents::DialogueContext,
         stored: Stored,
-        embedding: Option<&[f32]>,
+        prepared: &Prepared,
     ) -> anyhow::Result<(Outcome, Stored)> {
         let now = self.clock.now();
         let residents::DialogueContext {
@@ -299,7 +312,7 @@ impl Engine {
         };
         let input = Input {
             now,
-            event: self.event(&msg.body, embedding),
+            event: self.event(&msg.body, prepared, msg.id),
         };
         let (next, effects) = machine::step(start.clone(), &input, &ctx);
 
@@ -355,12 +368,12 @@ impl Engine {
         Ok(outcome)
     }
 
-    fn event(&self, body: &MessageBody, embedding: Option<&[f32]>) -> Event {
+    fn event(&self, body: &MessageBody, prepared: &Prepared, id: Uuid) -> Event {
         if let Some(text) = body.text().map(str::trim) {
             if text.is_empty() {
                 return Event::Silent;
             }
-            return Event::Text(self.text_input(text, embedding));
+            return Event::Text(self.text_input(text, prepared, id));
         }
         match body {
             MessageBody::Image { url, media_id } => Event::Image(Photo {
@@ -383,17 +396,20 @@ impl Engine {
         }
     }
 
-    /// The message read whole (with both tiers) and, when it holds several needs, each need
-    /// on its own (by its words: the embedding is of the whole message).
-    fn text_input(&self, text: &str, embedding: Option<&[f32]>) -> TextInput {
+    /// The message read whole and, when it holds several needs, each need on its own, each
+    /// with both tiers when the encoder answered for it ([`Self::prepare`]).
+    fn text_input(&self, text: &str, prepared: &Prepared, id: Uuid) -> TextInput {
         let split = self.intents.split_needs(text);
         let parts = if split.len() > 1 {
             split
                 .iter()
-                .map(|p| TextInput {
+                .enumerate()
+                .map(|(i, p)| TextInput {
                     text: p.clone(),
                     simplified: words::to_simplified(p),
-                    class: self.understanding.classify(p),
+                    class: self
+                        .understanding
+                        .classify_with(p, prepared.part_embedding(id, i)),
                     parts: Vec::new(),
                 })
                 .collect()
@@ -403,7 +419,9 @@ impl Engine {
         TextInput {
             text: text.to_owned(),
             simplified: words::to_simplified(text),
-            class: self.understanding.classify_with(text, embedding),
+            class: self
+                .understanding
+                .classify_with(text, prepared.embedding(id)),
             parts,
         }
     }

@@ -249,6 +249,13 @@ fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) ->
                 fx.push(Effect::StartHandoff);
                 return None;
             }
+            // "Thank you." / "好嘞 谢谢闺女" once the concierge has it: passed on, and
+            // answered so the thanks is not met with silence.
+            _ if thanks_only(&r, t, ctx) => {
+                fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
+                fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+                return None;
+            }
             _ if r.is(Intent::Alarm)
                 || (t.class.urgency == Urgency::Emergency && r.intent.is_none()) =>
             {
@@ -263,6 +270,14 @@ fn in_handoff(h: HandoffView, event: &Event, ctx: &Ctx, fx: &mut Vec<Effect>) ->
         fx.push(Effect::ForwardToConcierge { handoff_id: h.id });
     }
     None
+}
+
+/// A short message that only thanks ("Thank you.", "好嘞 谢谢闺女[抱拳]").
+fn thanks_only(r: &Reading, t: &TextInput, ctx: &Ctx) -> bool {
+    r.is(Intent::Thanks)
+        || matches!(r.intent, None | Some(Intent::Confirm))
+            && ctx.intents.is_thankful(&t.text)
+            && crate::understanding::intent::weight(&t.text) <= 12
 }
 
 /// Writes the request being filled to PostgreSQL whenever it changes, so it outlives the

@@ -242,6 +242,10 @@ pub struct Intents {
     still: Words,
     stopped: Words,
     connectors: Vec<String>,
+    /// "Two things – …": an announcement that several needs follow.
+    announcements: Words,
+    /// Plain joining words ("and", "然后") that part needs only after an announcement.
+    announced_connectors: Vec<String>,
 }
 
 impl Default for Intents {
@@ -424,6 +428,8 @@ impl Intents {
             still: Words::new(f.still.contains.all())?,
             stopped: Words::new(f.stopped.contains.all())?,
             connectors: f.connectors.contains.all(),
+            announcements: Words::new(f.connectors.prefix.all())?,
+            announced_connectors: f.connectors.rest.all(),
         })
     }
 
@@ -493,7 +499,9 @@ impl Intents {
             r.loose = true;
             return r;
         }
-        if !short && self.identity_anywhere.said_in(&core) {
+        // "Are you a real person or a bot btw": asked whether this is a person, which the
+        // word "real person" alone would take for asking for one.
+        if self.identity_anywhere.said_in(&core) {
             r.intent = Some(Intent::Identity);
             r.loose = true;
             return r;
@@ -615,6 +623,13 @@ impl Intents {
 
     /// Whether the first clause (up to punctuation, or a space after Chinese) asks where a
     /// request stands.
+    /// Whether the message opens by asking where things stand ("电梯修得咋样了 我家老头子
+    /// 住17楼…"): about a request already made, whatever the rest describes.
+    pub fn asks_status_first(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.opens_asking_status(n.trim_matches(is_sep))
+    }
+
     fn opens_asking_status(&self, core: &str) -> bool {
         let mut end = core.len();
         let mut prev_cjk = false;
@@ -1006,6 +1021,8 @@ impl Intents {
         if chars.len() != orig.len() {
             return vec![text.trim().to_owned()];
         }
+        let core: String = chars.iter().collect();
+        let announced = self.announcements.said_in(&core);
         let mut cuts = Vec::new();
         let mut i = 1;
         while i < chars.len() {
@@ -1020,7 +1037,19 @@ impl Intents {
                     i += skip + len;
                     continue;
                 }
-                if let Some(c) = self.connectors.iter().find(|c| starts_with_word(rest, c)) {
+                let plain = announced
+                    .then(|| {
+                        self.announced_connectors
+                            .iter()
+                            .find(|c| starts_with_word(rest, c))
+                    })
+                    .flatten();
+                if let Some(c) = self
+                    .connectors
+                    .iter()
+                    .find(|c| starts_with_word(rest, c))
+                    .or(plain)
+                {
                     let body = rest[c.len()..].trim_matches(is_sep);
                     if body.chars().count() >= 2 {
                         cuts.push(i + skip);
@@ -1428,6 +1457,7 @@ mod tests {
             &i.thankful,
             &i.still,
             &i.stopped,
+            &i.announcements,
         ]);
         all
     }
@@ -1624,6 +1654,29 @@ mod tests {
         assert_eq!(i.split_needs("1、厨房水管漏水 2、物业费怎么交").len(), 2);
         assert_eq!(
             i.split_needs("两个事：1.纸箱堆成山了 2.单元门禁刷卡没反应")
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_plain_and_parts_needs_only_once_several_are_announced() {
+        let i = Intents::default();
+        let parts = i.split_needs(
+            "Hi! Two things – the bathroom tap at 9栋402 won't stop dripping, and my reno guys need those worker entry passes, how much is it per person?",
+        );
+        assert!(
+            parts.last().is_some_and(|p| p.starts_with("and my reno")),
+            "{parts:?}"
+        );
+        assert!(parts.iter().any(|p| p.contains("dripping")), "{parts:?}");
+        assert_eq!(
+            i.split_needs("the tap is dripping, and the sink is slow to drain too")
+                .len(),
+            1
+        );
+        assert_eq!(
+            i.split_needs("两件事 厨房灯不亮了，然后门禁卡怎么补办")
                 .len(),
             2
         );

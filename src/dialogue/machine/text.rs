@@ -107,7 +107,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             None => std::borrow::Cow::Borrowed(t),
         };
         let told = told.as_ref();
-        return match state {
+        let next = match state {
             State::Collecting { req, .. }
             | State::Confirming { req, .. }
             | State::Correcting { req, .. }
@@ -118,6 +118,17 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             }
             _ => emergency(None, told, ctx.unit_on_record.clone(), fx),
         };
+        // "…my kitchen floor all flooded. And also I want ask the parking fee how to pay":
+        // a question the FAQ answers, told beside the emergency, is answered after it.
+        for id in t
+            .parts
+            .iter()
+            .filter(|p| p.class.kind == Kind::Inquiry && p.class.urgency != Urgency::Emergency)
+            .filter_map(|p| ctx.faq.find(&p.simplified))
+        {
+            fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
+        }
+        return next;
     }
     if t.class.possible_emergency
         && !just_a_place
@@ -129,7 +140,11 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     match r.intent {
         Some(Intent::Handoff) if loose_ok => return handoff(fx),
         Some(Intent::Status)
-            if loose_ok && (!r.loose || t.class.kind != Kind::Repair || mine(t)) =>
+            if loose_ok
+                && (!r.loose
+                    || t.class.kind != Kind::Repair
+                    || mine(t)
+                    || ctx.intents.asks_status_first(&t.text)) =>
         {
             fx.push(Effect::ListStatus);
             if state.request().is_some() && !matches!(state, State::DraftOffered { .. }) {
@@ -302,11 +317,18 @@ fn after_emergency(
     // now ("已经打了119了 我们要不要先下楼?", "should I shut it off?") is answered with the
     // guidance first, below.
     let what_to_do = ctx.intents.asks_what_to_do(&t.text);
+    // A question the FAQ answers ("ok I put buckets. and the parking fee question?") is
+    // answered instead.
     if news && asks && !what_to_do && on_its_own && !t.class.slots.has_place() {
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
-        fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+        match ctx.faq.find(&t.simplified) {
+            Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+            None => {
+                fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+                fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+            }
+        }
         return Some(State::after_emergency(which, placeless));
     }
     if pressing
@@ -446,11 +468,12 @@ fn idle_text(
         return State::idle();
     }
     // "通了通了 师傅人很好 走之前还帮把地拖了 非常满意👍" just after the job was marked done:
-    // the loop closing, answered as thanks, not praise filed as a new record ("表扬…" still is).
+    // the loop closing, answered as thanks, not praise filed as a new record (asking for it
+    // to go on record, "想表扬一下…", still is).
     if ctx.resolved
         && ctx.intents.pleased(&t.text)
         && matches!(t.class.kind, Kind::Suggestion | Kind::Other)
-        && !is_outright_praise(&t.simplified)
+        && !asks_to_praise(&t.simplified)
     {
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
         return State::idle();
@@ -738,6 +761,15 @@ fn address_only(simplified: &str) -> bool {
                 .any(|c| c.is_ascii_digit() || NUMERALS.contains(c));
             WORDS.contains(&tok) || shape && (numbered || tok.chars().count() == 1)
         })
+}
+
+/// Asking for praise to be put on record ("想表扬一下王师傅", "送面锦旗"), not only saying
+/// the job was good.
+fn asks_to_praise(simplified: &str) -> bool {
+    let lower = simplified.to_lowercase();
+    ["表扬", "锦旗", "嘉奖", "praise", "commend"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Praise said as praise, worth a record for the staff file.
