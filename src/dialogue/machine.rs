@@ -43,6 +43,10 @@ pub enum State {
         /// ("要唔要錢㗎?", "我是租的房子 也能开吗") is read with it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         asked: Option<String>,
+        /// Another need told with the emergency ("…my kitchen is flooding. And also how do
+        /// I pay the parking fee?"): taken up when the resident comes back to it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waiting: Option<Box<TextInput>>,
     },
     Collecting {
         req: Request,
@@ -101,6 +105,7 @@ impl State {
             emergency: None,
             placeless: false,
             asked: None,
+            waiting: None,
         }
     }
 
@@ -110,6 +115,7 @@ impl State {
             emergency: Some(which),
             placeless,
             asked: None,
+            waiting: None,
         }
     }
 }
@@ -485,6 +491,7 @@ fn unclear(clarified: bool, fx: &mut Vec<Effect>) -> State {
         emergency: None,
         placeless: false,
         asked: None,
+        waiting: None,
     }
 }
 

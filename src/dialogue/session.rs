@@ -112,6 +112,7 @@ mod tests {
                 emergency: None,
                 placeless: false,
                 asked: None,
+                waiting: None,
             },
             last_activity: Utc::now(),
         };
@@ -121,6 +122,7 @@ mod tests {
                 emergency: None,
                 placeless: false,
                 asked: None,
+                waiting: None,
             },
             last_activity: Utc::now(),
         };

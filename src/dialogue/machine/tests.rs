@@ -262,6 +262,7 @@ fn states() -> Vec<(&'static str, State)> {
                 emergency: None,
                 placeless: false,
                 asked: None,
+                waiting: None,
             },
         ),
         (
@@ -271,6 +272,7 @@ fn states() -> Vec<(&'static str, State)> {
                 emergency: None,
                 placeless: false,
                 asked: None,
+                waiting: None,
             },
         ),
         (
@@ -280,6 +282,7 @@ fn states() -> Vec<(&'static str, State)> {
                 emergency: Some(Emergency::Gas),
                 placeless: false,
                 asked: None,
+                waiting: None,
             },
         ),
         (
@@ -1743,6 +1746,7 @@ fn only_a_live_unfinished_request_is_pending() {
             emergency: None,
             placeless: false,
             asked: None,
+            waiting: None,
         })
         .as_ref(),
         t0(),
@@ -2082,4 +2086,63 @@ fn a_withdrawal_opening_a_message_with_its_reason() {
         other("等下哈 我弟说他周末回去自己弄 那就不麻烦师傅了 取消吧"),
     );
     assert_eq!(replies(&fx), vec!["cancelled"], "{fx:?}");
+}
+
+#[test]
+fn another_need_told_with_an_emergency_waits_until_the_resident_comes_back_to_it() {
+    let part = |text: &str, kind: Kind, urgency: Urgency| TextInput {
+        text: text.into(),
+        simplified: to_simplified(text),
+        class: class(kind, urgency, Slots::default()),
+        parts: Vec::new(),
+    };
+    let both = |second: TextInput| {
+        let whole = format!("3栋1101 厨房天花板的水哗哗往下流，另外{}", second.text);
+        Event::Text(TextInput {
+            text: whole.clone(),
+            simplified: to_simplified(&whole),
+            class: class(Kind::Repair, Urgency::Emergency, at("3", "1101")),
+            parts: vec![
+                part(
+                    "3栋1101 厨房天花板的水哗哗往下流",
+                    Kind::Repair,
+                    Urgency::Emergency,
+                ),
+                second,
+            ],
+        })
+    };
+    // A question the FAQ answers: answered with the emergency, and again when asked back.
+    let (s, fx) = go(
+        None,
+        both(part("物业费怎么交", Kind::Inquiry, Urgency::Normal)),
+    );
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Reply(Msg::Faq { .. }))));
+    let (s, fx) = go(Some(s), other("我放了桶接着了 那物业费的事呢?"));
+    assert!(sig(&fx).starts_with("tell emergency.noted"), "{fx:?}");
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Reply(Msg::Faq { .. }))));
+    assert!(matches!(
+        s.state,
+        State::Idle {
+            emergency: Some(_),
+            waiting: None,
+            ..
+        }
+    ));
+    // A complaint: taken as a request of its own once they come back to it.
+    let (s, _) = go(
+        None,
+        both(part(
+            "楼上天天半夜装修电钻很吵",
+            Kind::Complaint,
+            Urgency::Normal,
+        )),
+    );
+    let (s, fx) = go(Some(s), other("保安来了 水关了。那电钻的事怎么办?"));
+    assert!(sig(&fx).starts_with("tell emergency.noted"), "{fx:?}");
+    assert_eq!(tag(&s.state), "confirm?", "{fx:?}");
 }

@@ -60,10 +60,15 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     if let State::Idle {
         emergency: Some(which),
         placeless,
+        ref waiting,
         ..
     } = state
     {
-        let filed = Filed { which, placeless };
+        let filed = Filed {
+            which,
+            placeless,
+            waiting: waiting.clone(),
+        };
         if let Some(next) = after_emergency(filed, t, &r, sure_emergency, ctx, fx) {
             return next;
         }
@@ -95,13 +100,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         // "廚房有陣煤氣味,仲有想問管理費…?10座3樓A室": the place may be told in another part.
         let told = match part {
             Some(p) if !p.class.slots.has_place() && t.class.slots.has_place() => {
-                let mut p = p.clone();
-                p.class.slots.building = t.class.slots.building.clone();
-                p.class.slots.unit = t.class.slots.unit.clone();
-                p.class.slots.room = t.class.slots.room.clone();
-                p.class.slots.floor = t.class.slots.floor.clone();
-                p.class.slots.spot = t.class.slots.spot.clone();
-                std::borrow::Cow::Owned(p)
+                std::borrow::Cow::Owned(placed_as(p, t))
             }
             Some(p) => std::borrow::Cow::Borrowed(p),
             None => std::borrow::Cow::Borrowed(t),
@@ -119,16 +118,46 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             _ => emergency(None, told, ctx.unit_on_record.clone(), fx),
         };
         // "…my kitchen floor all flooded. And also I want ask the parking fee how to pay":
-        // a question the FAQ answers, told beside the emergency, is answered after it.
-        for id in t
+        // a question the FAQ answers, told beside the emergency, is answered after it; the
+        // first other need waits until the resident comes back to it.
+        let others: Vec<&TextInput> = t
             .parts
             .iter()
-            .filter(|p| p.class.kind == Kind::Inquiry && p.class.urgency != Urgency::Emergency)
+            .filter(|p| {
+                p.class.urgency != Urgency::Emergency
+                    && !p.class.possible_emergency
+                    && matches!(p.class.kind, Kind::Repair | Kind::Complaint | Kind::Inquiry)
+                    && !std::ptr::eq(*p, told)
+            })
+            .collect();
+        for id in others
+            .iter()
+            .filter(|p| p.class.kind == Kind::Inquiry)
             .filter_map(|p| ctx.faq.find(&p.simplified))
         {
             fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() }));
         }
-        return next;
+        return match next {
+            State::Idle {
+                emergency: Some(which),
+                placeless,
+                ..
+            } => State::Idle {
+                clarified: false,
+                emergency: Some(which),
+                placeless,
+                asked: None,
+                // "…另外楼上天天半夜装修": the place told for the message is its place too.
+                waiting: others.first().map(|p| {
+                    Box::new(if p.class.slots.has_place() {
+                        (*p).clone()
+                    } else {
+                        placed_as(p, t)
+                    })
+                }),
+            },
+            next => next,
+        };
     }
     if t.class.possible_emergency
         && !just_a_place
@@ -208,6 +237,18 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     }
 }
 
+/// One need of a message, with the place the whole message names.
+fn placed_as(part: &TextInput, whole: &TextInput) -> TextInput {
+    let mut p = part.clone();
+    let w = &whole.class.slots;
+    p.class.slots.building = w.building.clone();
+    p.class.slots.unit = w.unit.clone();
+    p.class.slots.room = w.room.clone();
+    p.class.slots.floor = w.floor.clone();
+    p.class.slots.spot = w.spot.clone();
+    p
+}
+
 /// A message that tells a problem and names no place: a repair or complaint the lexicon
 /// is sure of, long enough to be a description.
 fn describes_problem(t: &TextInput) -> bool {
@@ -223,11 +264,26 @@ fn describes_problem(t: &TextInput) -> bool {
 /// comes to check). `None`: something else, handled as in any idle state. A sure
 /// emergency that names a place is a new one.
 /// The emergency filed in this session.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Filed {
     which: Emergency,
     /// Filed without a place: the duty team is still waiting to hear where.
     placeless: bool,
+    /// Another need told with it, not yet taken up.
+    waiting: Option<Box<TextInput>>,
+}
+
+impl Filed {
+    /// Still just after the emergency, with what waits.
+    fn stays(&self, placeless: bool) -> State {
+        State::Idle {
+            clarified: false,
+            emergency: Some(self.which),
+            placeless,
+            asked: None,
+            waiting: self.waiting.clone(),
+        }
+    }
 }
 
 fn after_emergency(
@@ -238,7 +294,7 @@ fn after_emergency(
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> Option<State> {
-    let Filed { which, placeless } = filed;
+    let (which, placeless) = (filed.which, filed.placeless);
     // "但係你哋個電話成個鐘冇人聽，我要投訴": a complaint about how it was handled is a new
     // request, not more news of the emergency.
     if ctx.intents.asks_to_complain(&t.text) && !sure_emergency {
@@ -260,7 +316,7 @@ fn after_emergency(
     }
     if r.is(Intent::Thanks) {
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
-        return Some(State::after_emergency(which, placeless));
+        return Some(filed.stays(placeless));
     }
     // "消防車到了,我們已經下到一樓了": news that help came, not the emergency again, unless
     // it also says things go on ("…but the smoke is still coming").
@@ -279,7 +335,7 @@ fn after_emergency(
             fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
             fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
         }
-        return Some(State::after_emergency(which, placeless));
+        return Some(filed.stays(placeless));
     }
     let on_its_own = t.parts.is_empty() && !ctx.intents.opens_with_connector(&t.text);
     // Short, on its own and asking nothing the FAQ answers: about the emergency ("按了警铃
@@ -308,7 +364,7 @@ fn after_emergency(
                 vec![("place", Var::Place(Some(place)))],
             )));
             fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
-            return Some(State::after_emergency(which, false));
+            return Some(filed.stays(false));
         }
     }
     let asks = t.text.contains(['?', '？']) || ctx.intents.asks(&t.text);
@@ -317,6 +373,29 @@ fn after_emergency(
     // now ("已经打了119了 我们要不要先下楼?", "should I shut it off?") is answered with the
     // guidance first, below.
     let what_to_do = ctx.intents.asks_what_to_do(&t.text);
+    // "ok I've put buckets down. so about the fee?", "…now what about the drilling?": back
+    // to the other need told with the emergency, with news or a question.
+    if let Some(other) = filed.waiting.as_deref() {
+        let back = (news || asks) && !what_to_do && r.still != Some(true);
+        if back && (news && asks || overlap(&t.simplified, &other.simplified) >= 2) {
+            if news {
+                fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+                fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+            }
+            return Some(match other.class.kind {
+                Kind::Repair | Kind::Complaint => {
+                    new_request(other, Place::from_slots(&t.class.slots), ctx, fx)
+                }
+                _ => {
+                    match ctx.faq.find(&other.simplified) {
+                        Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                        None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, other, fx),
+                    }
+                    State::after_emergency(which, placeless)
+                }
+            });
+        }
+    }
     // A question the FAQ answers ("ok I put buckets. and the parking fee question?") is
     // answered instead.
     if news && asks && !what_to_do && on_its_own && !t.class.slots.has_place() {
@@ -329,7 +408,7 @@ fn after_emergency(
                 fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
             }
         }
-        return Some(State::after_emergency(which, placeless));
+        return Some(filed.stays(placeless));
     }
     if pressing
         || (about_it_in_words || news && what_to_do && on_its_own)
@@ -341,7 +420,7 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
         fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
-        return Some(State::after_emergency(which, placeless));
+        return Some(filed.stays(placeless));
     }
     // "伯伯家人嚟咗,救護車都到咗喇。狗屎嗰樣你哋都要跟下": the news to the duty team, and
     // the other need taken as a request of its own.
@@ -367,7 +446,7 @@ fn after_emergency(
         // News of it ("救護車到咗", "消防車到了，我們已經下到一樓"): told to the duty team.
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
-        return Some(State::after_emergency(which, placeless));
+        return Some(filed.stays(placeless));
     }
     None
 }
@@ -415,6 +494,7 @@ fn answered(question: &TextInput) -> State {
         emergency: None,
         placeless: false,
         asked: Some(question.simplified.trim().to_owned()),
+        waiting: None,
     }
 }
 
@@ -451,6 +531,7 @@ fn asks_again(
         emergency: None,
         placeless: false,
         asked: Some(together),
+        waiting: None,
     })
 }
 
@@ -1055,6 +1136,7 @@ fn collecting_text(
                     emergency: None,
                     placeless: false,
                     asked: None,
+                    waiting: None,
                 };
             }
             fx.push(Effect::Reply(Msg::key(Prompt::AskAgain)));
