@@ -621,8 +621,6 @@ impl Intents {
         !calls && self.yes_then(core).is_some()
     }
 
-    /// Whether the first clause (up to punctuation, or a space after Chinese) asks where a
-    /// request stands.
     /// Whether the message opens by asking where things stand ("电梯修得咋样了 我家老头子
     /// 住17楼…"): about a request already made, whatever the rest describes.
     pub fn asks_status_first(&self, text: &str) -> bool {
@@ -630,6 +628,8 @@ impl Intents {
         self.opens_asking_status(n.trim_matches(is_sep))
     }
 
+    /// Whether the first clause (up to punctuation, or a space after Chinese) asks where a
+    /// request stands.
     fn opens_asking_status(&self, core: &str) -> bool {
         let mut end = core.len();
         let mut prev_cjk = false;

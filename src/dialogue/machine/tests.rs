@@ -2146,3 +2146,29 @@ fn another_need_told_with_an_emergency_waits_until_the_resident_comes_back_to_it
     assert!(sig(&fx).starts_with("tell emergency.noted"), "{fx:?}");
     assert_eq!(tag(&s.state), "confirm?", "{fx:?}");
 }
+
+#[test]
+fn a_yes_in_a_hurry_to_a_read_back_files_the_request_as_read() {
+    let hurried = |text: &str, evident: bool| {
+        let mut c = class(Kind::Repair, Urgency::Emergency, Slots::default());
+        c.evident = evident;
+        Event::Text(TextInput {
+            text: text.into(),
+            simplified: to_simplified(text),
+            class: c,
+            parts: Vec::new(),
+        })
+    };
+    let confirming = || {
+        session(State::Confirming {
+            req: request(),
+            nudged: false,
+        })
+    };
+    let (s, fx) = go(confirming(), hurried("对 快点来人", false));
+    assert_eq!(created(&fx).urgency, Urgency::Normal, "{fx:?}");
+    assert_eq!(tag(&s.state), "idle");
+    // A yes that tells a hazard of its own is the emergency.
+    let (_, fx) = go(confirming(), hurried("对 而且现在冒烟了", true));
+    assert_eq!(created(&fx).urgency, Urgency::Emergency, "{fx:?}");
+}

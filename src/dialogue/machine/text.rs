@@ -47,13 +47,23 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         }
     ) && t.class.slots.has_place()
         && !t.class.evident;
+    // One of its needs alone that is an emergency in words that show the hazard is enough
+    // even when the whole reads as a question ("…困里面了，停在9楼！另外明天停水是几点？").
+    let part_emergency =
+        |p: &TextInput| p.class.urgency == Urgency::Emergency && p.class.evident && !p.class.unsure;
+    // "对 快点来人" to a read-back: a yes in a hurry, however urgent its words sound, unless
+    // they show a hazard of their own.
+    let just_a_yes =
+        matches!(state, State::Confirming { .. }) && r.yes_then.is_some() && !t.class.evident;
     let sure_emergency = !just_a_place
+        && !just_a_yes
         && (t.class.urgency == Urgency::Emergency
-            || t.class.possible_emergency
-                && !t.class.unsure
-                && t.parts
-                    .iter()
-                    .any(|p| p.class.urgency == Urgency::Emergency))
+            || !t.class.unsure
+                && (t.class.possible_emergency
+                    && t.parts
+                        .iter()
+                        .any(|p| p.class.urgency == Urgency::Emergency)
+                    || t.parts.iter().any(part_emergency)))
         && !steers(&r)
         && !answers_no
         && !withdrawn;
@@ -161,6 +171,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     }
     if t.class.possible_emergency
         && !just_a_place
+        && !just_a_yes
         && !withdrawn
         && !matches!(state, State::EmergencyCheck { .. })
     {
