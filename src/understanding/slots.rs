@@ -157,8 +157,10 @@ impl SlotGrammar {
                     .iter()
                     .any(|w| w[..] == chars[*s..*e])
         });
-        // The level goes with the area it names: "B1车库", "地下二层停车场".
-        let area = area.map(|(mut s, e)| {
+        // The level goes with the area it names: "B1车库", "地下二层停车场", "B2 carpark";
+        // and an area right after it says which part ("东门花园" is the garden by the east
+        // gate, not the gate).
+        let area = area.map(|(mut s, mut e)| {
             while s > 0
                 && (chars[s - 1].is_ascii_alphanumeric()
                     || chinese_digit(chars[s - 1]).is_some()
@@ -166,6 +168,15 @@ impl SlotGrammar {
                 && !used[s - 1]
             {
                 s -= 1;
+            }
+            if s >= 3
+                && chars[s - 1] == ' '
+                && basement_level(&chars, &used, s - 3) == Some((s - 3, s - 1))
+            {
+                s -= 3;
+            }
+            while let Some(len) = match_any(&chars, e, &self.public_areas, true) {
+                e += len;
             }
             (s, e)
         });
@@ -858,6 +869,20 @@ mod tests {
             (None, some("3"), None)
         );
         assert_eq!(place("12樓B室 冷氣機滴水"), (None, some("12"), some("12B")));
+    }
+
+    #[test]
+    fn a_level_told_before_its_area_and_an_area_within_another() {
+        assert_eq!(
+            slots("Eh the lights at B2 carpark all spoil already")
+                .spot
+                .as_deref(),
+            Some("B2 carpark")
+        );
+        assert_eq!(
+            slots("东门花园的垃圾桶三天没人倒了").spot.as_deref(),
+            Some("东门花园")
+        );
     }
 
     #[test]

@@ -2172,3 +2172,35 @@ fn a_yes_in_a_hurry_to_a_read_back_files_the_request_as_read() {
     let (_, fx) = go(confirming(), hurried("对 而且现在冒烟了", true));
     assert_eq!(created(&fx).urgency, Urgency::Emergency, "{fx:?}");
 }
+
+#[test]
+fn the_end_of_an_emergency_in_words_of_no_hazard_is_the_end_whatever_the_reading() {
+    let (s, _) = go(None, emergency_text("我被困在7栋2号电梯里了"));
+    // The classifier, reading what came before, still calls it an emergency.
+    let mut out = class(Kind::Repair, Urgency::Emergency, Slots::default());
+    out.evident = false;
+    let said = "门打开了，我出来了，谢谢你们";
+    let (next, fx) = go(
+        Some(s.clone()),
+        Event::Text(TextInput {
+            text: said.into(),
+            simplified: to_simplified(said),
+            class: out.clone(),
+            parts: Vec::new(),
+        }),
+    );
+    assert_eq!(sig(&fx), "tell emergency.over", "{fx:?}");
+    assert_eq!(tag(&next.state), "idle");
+    // "停咗" of a lift with someone inside is no end.
+    let said = "海怡半島8座,𨋢停咗喺12樓同13樓中間";
+    let (_, fx) = go(
+        Some(s),
+        Event::Text(TextInput {
+            text: said.into(),
+            simplified: to_simplified(said),
+            class: out,
+            parts: Vec::new(),
+        }),
+    );
+    assert!(!sig(&fx).contains("emergency.over"), "{fx:?}");
+}

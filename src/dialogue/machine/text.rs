@@ -316,10 +316,32 @@ fn after_emergency(
     let says_no = matches!(r.intent, Some(Intent::Deny | Intent::Correct));
     // "取消吧，是油漆味": a false alarm is over too; the emergency itself is never
     // withdrawn from chat (the duty team still checks).
+    // "门打开了，我出来了，谢谢你们": the reading of an emergency that words of no hazard of
+    // their own get from what came before does not hold the end back.
+    // ("𨋢停咗喺12樓同13樓中間" says "停咗" and is still no end.)
     let over = (!sure_emergency || says_no)
         && (r.is(Intent::Done)
             || r.is(Intent::Cancel)
-            || r.still == Some(false) && !r.is(Intent::Confirm));
+            || r.still == Some(false) && !r.is(Intent::Confirm))
+        || !t.class.evident && r.is(Intent::Done);
+    // "人已经救出来了，谢谢你们。对了楼道灯那个也帮我报一下吧": the other need told with the
+    // emergency, named again, is taken up, with the news first.
+    if let Some(other) = filed.waiting.as_deref() {
+        let names_it = overlap(&t.simplified, &other.simplified) >= 2;
+        if names_it && r.still != Some(true) && !ctx.intents.asks_what_to_do(&t.text) {
+            fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+            let (key, next) = if over {
+                (Prompt::EmergencyOver, State::idle())
+            } else {
+                (
+                    Prompt::EmergencyNoted,
+                    State::after_emergency(which, placeless),
+                )
+            };
+            fx.push(Effect::Reply(Msg::key(key)));
+            return Some(take_up(other, t, next, ctx, fx));
+        }
+    }
     if over {
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
@@ -387,24 +409,11 @@ fn after_emergency(
     // "ok I've put buckets down. so about the fee?", "…now what about the drilling?": back
     // to the other need told with the emergency, with news or a question.
     if let Some(other) = filed.waiting.as_deref() {
-        let back = (news || asks) && !what_to_do && r.still != Some(true);
-        if back && (news && asks || overlap(&t.simplified, &other.simplified) >= 2) {
-            if news {
-                fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-                fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
-            }
-            return Some(match other.class.kind {
-                Kind::Repair | Kind::Complaint => {
-                    new_request(other, Place::from_slots(&t.class.slots), ctx, fx)
-                }
-                _ => {
-                    match ctx.faq.find(&other.simplified) {
-                        Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
-                        None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, other, fx),
-                    }
-                    State::after_emergency(which, placeless)
-                }
-            });
+        if news && asks && !what_to_do && r.still != Some(true) {
+            fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+            fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+            let next = State::after_emergency(which, placeless);
+            return Some(take_up(other, t, next, ctx, fx));
         }
     }
     // A question the FAQ answers ("ok I put buckets. and the parking fee question?") is
@@ -460,6 +469,30 @@ fn after_emergency(
         return Some(filed.stays(placeless));
     }
     None
+}
+
+/// The need that waited behind an emergency, taken up: a repair or complaint read back
+/// (with the place this message names, if any), a question answered or passed on, after
+/// which the conversation goes on in `next`.
+fn take_up(
+    other: &TextInput,
+    t: &TextInput,
+    next: State,
+    ctx: &Ctx,
+    fx: &mut Vec<Effect>,
+) -> State {
+    match other.class.kind {
+        Kind::Repair | Kind::Complaint => {
+            new_request(other, Place::from_slots(&t.class.slots), ctx, fx)
+        }
+        _ => {
+            match ctx.faq.find(&other.simplified) {
+                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, other, fx),
+            }
+            next
+        }
+    }
 }
 
 /// "My repair", "之前报的": the resident asks about what they already reported.
