@@ -18,6 +18,10 @@ pub struct Faq {
 struct Entry {
     id: String,
     keywords: Vec<String>,
+    /// Topics this answer does not cover though its keywords are said ("车位" in "车位上装
+    /// 充电桩"): a question naming one is not answered with it.
+    #[serde(default)]
+    unless: Vec<String>,
     answer: BTreeMap<String, String>,
     /// How the Chinese keywords sound (`sound`), filled at load: a voice-input typo
     /// ("装休" for 装修, "门今卡" for 门禁卡) sounds like the keyword it misspells.
@@ -60,6 +64,11 @@ impl Faq {
         let best = |hits: &dyn Fn(&Entry) -> Vec<usize>| {
             self.entries
                 .iter()
+                .filter(|e| {
+                    !e.unless
+                        .iter()
+                        .any(|k| contains_keyword(&lower, &k.to_lowercase()))
+                })
                 .filter_map(|e| {
                     let hits = hits(e);
                     let longest = hits.iter().copied().max()?;
@@ -180,6 +189,20 @@ mod tests {
         }
         assert_eq!(faq.find("今天天气不错"), None);
         assert_eq!(faq.find("I like coffee"), None);
+    }
+
+    #[test]
+    fn a_topic_an_answer_does_not_cover_is_not_answered_with_it() {
+        let faq = shipped();
+        assert_eq!(
+            faq.find("想问下我在自己车位上装个充电桩，要办什么手续？"),
+            None
+        );
+        assert_eq!(
+            faq.find("is it ok to install a wall-mounted EV charger at my parking spot in B2?"),
+            None
+        );
+        assert_eq!(faq.find("月租车位多少钱"), Some("parking"));
     }
 
     #[test]

@@ -216,6 +216,8 @@ pub struct Intents {
     question: Words,
     /// Asking what to do now ("要不要先下楼?", "should I shut it off?").
     what_to_do: Words,
+    /// Saying a question is coming ("另外问下", "順便問埋", "quick question").
+    ask_openers: Words,
     home: Words,
     estate: Words,
     follow_up: Words,
@@ -391,6 +393,7 @@ impl Intents {
             identity_anywhere: Words::new(f.identity.rest.all())?,
             question: Words::new(f.question.contains.all())?,
             what_to_do: Words::new(f.question.rest.all())?,
+            ask_openers: Words::new(f.question.prefix.all())?,
             home: Words::new(f.home.contains.all())?,
             estate: Words::new(f.estate.contains.all())?,
             follow_up: Words::new(f.follow_up.contains.all())?,
@@ -921,6 +924,14 @@ impl Intents {
         n.contains(['?', '？']) || self.question.said_in(&n)
     }
 
+    /// Whether the message says in its opening that it asks, and asks ("另外问下，听邻居说
+    /// 明年物业费要涨价，是真的吗").
+    pub fn asks_outright(&self, text: &str) -> bool {
+        let n = norm(text);
+        let opening: String = n.trim_matches(is_sep).chars().take(10).collect();
+        self.ask_openers.said_in(&opening) && self.asks(text)
+    }
+
     /// Whether the message asks what to do now ("要不要先下楼?", "should I shut it off?").
     pub fn asks_what_to_do(&self, text: &str) -> bool {
         mentions(&self.what_to_do, text)
@@ -1439,6 +1450,7 @@ mod tests {
             &i.identity_anywhere,
             &i.question,
             &i.what_to_do,
+            &i.ask_openers,
             &i.home,
             &i.estate,
             &i.news,

@@ -2204,3 +2204,19 @@ fn the_end_of_an_emergency_in_words_of_no_hazard_is_the_end_whatever_the_reading
     );
     assert!(!sig(&fx).contains("emergency.over"), "{fx:?}");
 }
+
+#[test]
+fn a_question_said_to_be_one_is_no_complaint_to_read_back() {
+    let asked = |text: &str| text_as(text, Kind::Complaint, Urgency::Normal, Slots::default());
+    let (s, fx) = go(None, asked("另外问下，听邻居说明年物业费要涨价，是真的吗"));
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::CreateTicket { ticket, .. } if ticket.kind == Kind::Inquiry)
+        ),
+        "{fx:?}"
+    );
+    assert_eq!(tag(&s.state), "idle");
+    // A complaint with no question in it is still taken as one.
+    let (s, _) = go(None, asked("另外问下你们，楼下天天半夜吵得睡不着"));
+    assert_eq!(tag(&s.state), "place?");
+}

@@ -323,7 +323,11 @@ fn after_emergency(
         && (r.is(Intent::Done)
             || r.is(Intent::Cancel)
             || r.still == Some(false) && !r.is(Intent::Confirm))
-        || !t.class.evident && r.is(Intent::Done);
+        || !t.class.evident
+            && r.still != Some(true)
+            && (r.is(Intent::Done)
+                // "門開了 她沒事 原來是助聽器沒戴睡著了沒聽到 不好意思麻煩你們了"
+                || ctx.intents.done_anywhere(&t.text) && !ctx.intents.not_fixed(&t.text));
     // "人已经救出来了，谢谢你们。对了楼道灯那个也帮我报一下吧": the other need told with the
     // emergency, named again, is taken up, with the news first.
     if let Some(other) = filed.waiting.as_deref() {
@@ -724,6 +728,19 @@ fn idle_text(
                 awaiting: Awaiting::Problem,
                 nudged: false,
             }
+        }
+        // "另外问下，听邻居说明年物业费要涨价，是真的吗": said to be a question, and one; its
+        // subject is no complaint to read back.
+        Kind::Complaint
+            if ctx.intents.asks_outright(&t.text)
+                && !t.class.evident
+                && !t.class.slots.has_place() =>
+        {
+            match ctx.faq.find(&t.simplified) {
+                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
+            }
+            answered(t)
         }
         Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
         Kind::Inquiry => match ctx.faq.find(&t.simplified) {
