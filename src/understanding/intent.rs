@@ -533,6 +533,7 @@ impl Intents {
         if opening.is_some_and(|o| self.opens_withdrawal(o))
             || self.withdraws_anywhere(&core)
             || self.closes_withdrawing(&core)
+            || self.opens_only_withdrawing(&core)
         {
             r.intent = Some(Intent::Cancel);
             r.loose = true;
@@ -686,6 +687,20 @@ impl Intents {
                 .split(|c: char| ",，.。!！;；".contains(c))
                 .next()
                 .is_some_and(|o| self.opens_withdrawal(o) || self.only_withdraws(o))
+            || self.opens_only_withdrawing(core)
+    }
+
+    /// "喔 算了不用了 我老公剛剛拍了幾下又會轉了": the words up to a pause (a space after
+    /// Chinese, as voice input leaves them) are nothing but a withdrawal.
+    fn opens_only_withdrawing(&self, core: &str) -> bool {
+        let mut prev = ' ';
+        core.char_indices()
+            .filter(|&(_, c)| {
+                let pause = c.is_whitespace() && !prev.is_ascii();
+                prev = c;
+                pause
+            })
+            .any(|(i, _)| self.only_withdraws(&core[..i]))
     }
 
     /// "啊唔使喇,原來係冇電😅": an opening clause that is nothing but a withdrawal. Not "算了",
@@ -817,8 +832,9 @@ impl Intents {
             })
             .map_or(rest.len(), |(i, _)| i);
         let clause = &rest[..end];
-        // "可唔可以", "能不能": asking, not taking back.
-        let chars: Vec<char> = clause.chars().collect();
+        // "可唔可以", "能不能": asking, not taking back; nor is "唔该" ("係呀 唔該快啲"),
+        // which is please.
+        let chars: Vec<char> = clause.replace("唔该", "").chars().collect();
         let mut kept = Vec::with_capacity(chars.len());
         let mut i = 0;
         while i < chars.len() {
@@ -1011,6 +1027,15 @@ impl Intents {
     /// 非常满意👍"), and not saying it failed ("不满意", "又漏了").
     pub fn pleased(&self, text: &str) -> bool {
         (mentions(&self.pleased, text) || self.is_thankful(text))
+            && !mentions(&self.pleased_hold, text)
+            && !self.not_fixed(text)
+    }
+
+    /// Thanks for something done or come ("师傅来过了，放完气现在热乎了，谢谢啊", "見到師傅喇
+    /// OK 多謝"): the loop closing, whatever the job was.
+    pub fn thanks_for_done(&self, text: &str) -> bool {
+        self.is_thankful(text)
+            && (mentions(&self.pleased, text) || mentions(&self.news, text))
             && !mentions(&self.pleased_hold, text)
             && !self.not_fixed(text)
     }

@@ -2220,3 +2220,29 @@ fn a_question_said_to_be_one_is_no_complaint_to_read_back() {
     let (s, _) = go(None, asked("另外问下你们，楼下天天半夜吵得睡不着"));
     assert_eq!(tag(&s.state), "place?");
 }
+
+#[test]
+fn thanks_for_a_job_done_and_withdrawals_told_by_voice() {
+    // Thanks with news that the job is done, whatever the job was: no new request.
+    for said in ["师傅来过了，放完气现在热乎了，谢谢啊", "見到師傅喇 OK 多謝"]
+    {
+        let (s, fx) = go(None, repair_no_place(said));
+        assert_eq!(replies(&fx), vec!["you_are_welcome"], "{said}");
+        assert_eq!(tag(&s.state), "idle");
+    }
+    // A request that only ends in thanks is still a request.
+    let (s, _) = go(None, repair_no_place("门锁坏了 打不开 谢谢"));
+    assert_eq!(tag(&s.state), "place?");
+    // A withdrawal up to a pause, its reason after, while asked where.
+    let (s, _) = go(
+        None,
+        repair_no_place("浴室的抽風機不會轉了 開關按了都沒反應"),
+    );
+    assert_eq!(tag(&s.state), "place?");
+    let (s, fx) = go(
+        Some(s),
+        other("喔 算了不用了 我老公剛剛拍了幾下又會轉了 哈哈 不好意思"),
+    );
+    assert_eq!(replies(&fx), vec!["cancelled"], "{fx:?}");
+    assert_eq!(tag(&s.state), "idle");
+}

@@ -607,6 +607,17 @@ fn idle_text(
         fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
         return State::idle();
     }
+    // "师傅来过了，放完气现在热乎了，谢谢啊": thanks for a job done or a technician come,
+    // with no question and no hazard in it, closes the loop whatever the job was.
+    if r.intent.is_none()
+        && ctx.intents.thanks_for_done(&t.text)
+        && !ctx.intents.asks(&t.text)
+        && !t.class.evident
+        && weight(&t.text) <= 40
+    {
+        fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+        return State::idle();
+    }
     // "3点我还在上班啊 能不能改到5点半以后": about the visit for a request already filed,
     // told to its staff (the engine says there is none if so).
     if r.intent.is_none()
