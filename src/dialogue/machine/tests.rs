@@ -129,6 +129,14 @@ impl World {
         }
     }
 
+    /// The resident's newest ticket was just marked resolved.
+    fn just_resolved() -> Self {
+        World {
+            resolved: true,
+            ..World::none()
+        }
+    }
+
     fn ctx(&self) -> Ctx<'static> {
         Ctx {
             idle_timeout: Duration::minutes(30),
@@ -1849,10 +1857,7 @@ fn a_traditional_request_is_corrected_in_traditional() {
 
 #[test]
 fn a_repair_that_did_not_hold_reopens_the_resolved_ticket_in_three_scripts() {
-    let resolved = World {
-        resolved: true,
-        ..World::none()
-    };
+    let resolved = World::just_resolved();
     for said in [
         "灯是换了 今天晚上又不亮了 你们师傅是不是没修好",
         "話修好咗?明明仲係滴緊水!你哋有冇上嚟睇過㗎?",
@@ -1965,10 +1970,7 @@ fn a_question_told_with_the_request_may_be_chosen_first() {
 
 #[test]
 fn pleasure_with_a_job_just_done_closes_the_loop_and_files_nothing() {
-    let resolved = World {
-        resolved: true,
-        ..World::none()
-    };
+    let resolved = World::just_resolved();
     for said in [
         "通了通了 师傅人很好 走之前还帮把地拖了 非常满意👍",
         "整好咗喇,師傅好細心,好滿意",
