@@ -531,6 +531,9 @@ impl Engine {
                     ticket::repository::tell_newest(conn, resident.id, None, now, &text).await?;
                 let reply = match told {
                     Some(number) => {
+                        // Told to the staff on it: both an acknowledgement and a message
+                        // passed on.
+                        edge.act(Some(Act::Ack));
                         edge.act(Some(Act::Forwarded));
                         renderer.text(Prompt::StatusTold.key(), &[("number", number)])
                     }

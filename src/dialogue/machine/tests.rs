@@ -2248,3 +2248,32 @@ fn thanks_for_a_job_done_and_withdrawals_told_by_voice() {
     assert_eq!(replies(&fx), vec!["cancelled"], "{fx:?}");
     assert_eq!(tag(&s.state), "idle");
 }
+
+#[test]
+fn agreeing_to_the_visit_time_is_told_to_the_ticket() {
+    for said in [
+        "可以 明天早上我都在家 門鈴按兩下就好",
+        "3pm ok, my husband will be home",
+    ] {
+        let mut c = class(Kind::Repair, Urgency::Normal, Slots::default());
+        c.confidence = 0.5;
+        c.evident = false;
+        let (s, fx) = go(
+            None,
+            Event::Text(TextInput {
+                text: said.into(),
+                simplified: to_simplified(said),
+                class: c,
+                parts: Vec::new(),
+            }),
+        );
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::TellNewest(_))),
+            "{said}: {fx:?}"
+        );
+        assert_eq!(tag(&s.state), "idle");
+    }
+    // A fault told with when the resident is out is a repair.
+    let (s, _) = go(None, repair_no_place("门锁坏了 锁不上 我明天不在家"));
+    assert_eq!(tag(&s.state), "place?");
+}

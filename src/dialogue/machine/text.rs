@@ -47,10 +47,6 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
         }
     ) && t.class.slots.has_place()
         && !t.class.evident;
-    // One of its needs alone that is an emergency in words that show the hazard is enough
-    // even when the whole reads as a question ("…困里面了，停在9楼！另外明天停水是几点？").
-    let part_emergency =
-        |p: &TextInput| p.class.urgency == Urgency::Emergency && p.class.evident && !p.class.unsure;
     // "对 快点来人" to a read-back: a yes in a hurry, however urgent its words sound, unless
     // they show a hazard of their own.
     let just_a_yes =
@@ -58,12 +54,11 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     let sure_emergency = !just_a_place
         && !just_a_yes
         && (t.class.urgency == Urgency::Emergency
-            || !t.class.unsure
-                && (t.class.possible_emergency
-                    && t.parts
-                        .iter()
-                        .any(|p| p.class.urgency == Urgency::Emergency)
-                    || t.parts.iter().any(part_emergency)))
+            || t.class.possible_emergency
+                && !t.class.unsure
+                && t.parts
+                    .iter()
+                    .any(|p| p.class.urgency == Urgency::Emergency))
         && !steers(&r)
         && !answers_no
         && !withdrawn;
@@ -623,7 +618,11 @@ fn idle_text(
     if r.intent.is_none()
         && ctx.intents.reschedules(&t.text)
         && !t.class.slots.has_place()
-        && !matches!(t.class.kind, Kind::Repair)
+        // A repair reading only when it is a weak one or follows a yes ("可以 明天早上我都在
+        // 家 門鈴按兩下就好", "3pm ok, my husband will be home"): "门锁坏了 我明天不在家" is a
+        // repair.
+        && (!matches!(t.class.kind, Kind::Repair)
+            || (r.yes_then.is_some() || t.class.confidence < 0.6) && !t.class.evident)
     {
         fx.push(Effect::TellNewest(t.text.trim().to_owned()));
         return State::idle();
