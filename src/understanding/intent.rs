@@ -948,6 +948,15 @@ impl Intents {
         self.ask_openers.said_in(&opening) && self.asks(text)
     }
 
+    /// Whether the message asks where a request stands anywhere in it, however long
+    /// ("…我們全家先下樓到中庭 你們的人出發了沒").
+    pub fn says_status(&self, text: &str) -> bool {
+        let n = norm(text);
+        self.contains
+            .iter()
+            .any(|(i, words)| *i == Intent::Status && words.said_in(&n))
+    }
+
     /// Whether the message asks what to do now ("要不要先下楼?", "should I shut it off?").
     pub fn asks_what_to_do(&self, text: &str) -> bool {
         mentions(&self.what_to_do, text)

@@ -2277,3 +2277,45 @@ fn agreeing_to_the_visit_time_is_told_to_the_ticket() {
     let (s, _) = go(None, repair_no_place("门锁坏了 锁不上 我明天不在家"));
     assert_eq!(tag(&s.state), "place?");
 }
+
+#[test]
+fn after_an_emergency_what_to_do_and_where_things_stand_file_nothing_new() {
+    let (s, _) = go(None, burst_at_1101());
+    // Where they live, with what to do now: the guidance, no second emergency.
+    let mut c = class(Kind::Repair, Urgency::Emergency, at("15", "0304"));
+    c.evident = false;
+    let said = "I live in 15-0304 myself, should we get out of the building?";
+    let (_, fx) = go(
+        Some(s.clone()),
+        Event::Text(TextInput {
+            text: said.into(),
+            simplified: to_simplified(said),
+            class: c,
+            parts: Vec::new(),
+        }),
+    );
+    assert!(sig(&fx).starts_with("tell emergency.follow_up"), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+    // News, then where things stand, at the end of a long message.
+    let said = "瓦斯總開關關了 窗戶也都打開了 我們全家先下樓到中庭 你們的人出發了沒";
+    let (_, fx) = go(
+        Some(s.clone()),
+        text_as(said, Kind::Repair, Urgency::Emergency, Slots::default()),
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::ListStatus)), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
+    // A new emergency elsewhere, asked about in the same breath, is filed.
+    let (_, fx) = go(
+        Some(s),
+        text_as(
+            "5栋201 厨房着火了 你们什么时候来",
+            Kind::Repair,
+            Urgency::Emergency,
+            at("5", "201"),
+        ),
+    );
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })),
+        "{fx:?}"
+    );
+}

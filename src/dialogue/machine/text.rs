@@ -358,9 +358,22 @@ fn after_emergency(
             && (r.is(Intent::Alarm)
                 || t.class.possible_emergency
                 || sure_emergency && !t.class.slots.has_place());
+    // "I live in 15-0304 myself, should we get out of the building?": what to do now, in
+    // words that show no hazard of their own, is no new emergency wherever they live.
+    if ctx.intents.asks_what_to_do(&t.text) && !t.class.evident && r.still != Some(true) {
+        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
+        fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+        return Some(filed.stays(placeless));
+    }
     // "any update? still dark here", "师傅到哪了啊 水还在冒": where things stand, and the
-    // guidance again when it still goes on.
-    if r.is(Intent::Status) {
+    // guidance again when it still goes on; asked at the end of news too ("瓦斯總開關關了 …
+    // 我們全家先下樓到中庭 你們的人出發了沒").
+    // A new emergency somewhere else asked about in the same breath ("3栋1101 厨房着火了
+    // 什么时候来") is still filed.
+    let new_one = sure_emergency && t.class.slots.has_place() && !news;
+    if (r.is(Intent::Status) || ctx.intents.says_status(&t.text)) && !new_one {
         fx.push(Effect::ListStatus);
         if pressing {
             fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
