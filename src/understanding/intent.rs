@@ -1035,9 +1035,7 @@ impl Intents {
     /// Pleased with a job just finished, in thanks or in its own words ("通了通了 师傅人很好
     /// 非常满意👍"), and not saying it failed ("不满意", "又漏了").
     pub fn pleased(&self, text: &str) -> bool {
-        (mentions(&self.pleased, text) || self.is_thankful(text))
-            && !mentions(&self.pleased_hold, text)
-            && !self.not_fixed(text)
+        (mentions(&self.pleased, text) || self.is_thankful(text)) && !self.turned_round(text)
     }
 
     /// Thanks for something done or come ("师傅来过了，放完气现在热乎了，谢谢啊", "見到師傅喇
@@ -1045,8 +1043,12 @@ impl Intents {
     pub fn thanks_for_done(&self, text: &str) -> bool {
         self.is_thankful(text)
             && (mentions(&self.pleased, text) || mentions(&self.news, text))
-            && !mentions(&self.pleased_hold, text)
-            && !self.not_fixed(text)
+            && !self.turned_round(text)
+    }
+
+    /// Words that turn pleasure round ("不满意") or say the job did not hold.
+    fn turned_round(&self, text: &str) -> bool {
+        mentions(&self.pleased_hold, text) || self.not_fixed(text)
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.

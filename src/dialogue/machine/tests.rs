@@ -59,10 +59,15 @@ fn at(building: &str, room: &str) -> Slots {
 }
 
 fn text_as(text: &str, kind: Kind, urgency: Urgency, slots: Slots) -> Event {
+    classed(text, class(kind, urgency, slots))
+}
+
+/// A message read as `class` says.
+fn classed(text: &str, class: Classification) -> Event {
     Event::Text(TextInput {
         text: text.into(),
         simplified: to_simplified(text),
-        class: class(kind, urgency, slots),
+        class,
         parts: Vec::new(),
     })
 }
@@ -2154,12 +2159,7 @@ fn a_yes_in_a_hurry_to_a_read_back_files_the_request_as_read() {
     let hurried = |text: &str, evident: bool| {
         let mut c = class(Kind::Repair, Urgency::Emergency, Slots::default());
         c.evident = evident;
-        Event::Text(TextInput {
-            text: text.into(),
-            simplified: to_simplified(text),
-            class: c,
-            parts: Vec::new(),
-        })
+        classed(text, c)
     };
     let confirming = || {
         session(State::Confirming {
@@ -2182,28 +2182,12 @@ fn the_end_of_an_emergency_in_words_of_no_hazard_is_the_end_whatever_the_reading
     let mut out = class(Kind::Repair, Urgency::Emergency, Slots::default());
     out.evident = false;
     let said = "门打开了，我出来了，谢谢你们";
-    let (next, fx) = go(
-        Some(s.clone()),
-        Event::Text(TextInput {
-            text: said.into(),
-            simplified: to_simplified(said),
-            class: out.clone(),
-            parts: Vec::new(),
-        }),
-    );
+    let (next, fx) = go(Some(s.clone()), classed(said, out.clone()));
     assert_eq!(sig(&fx), "tell emergency.over", "{fx:?}");
     assert_eq!(tag(&next.state), "idle");
     // "停咗" of a lift with someone inside is no end.
     let said = "海怡半島8座,𨋢停咗喺12樓同13樓中間";
-    let (_, fx) = go(
-        Some(s),
-        Event::Text(TextInput {
-            text: said.into(),
-            simplified: to_simplified(said),
-            class: out,
-            parts: Vec::new(),
-        }),
-    );
+    let (_, fx) = go(Some(s), classed(said, out));
     assert!(!sig(&fx).contains("emergency.over"), "{fx:?}");
 }
 
@@ -2258,15 +2242,7 @@ fn agreeing_to_the_visit_time_is_told_to_the_ticket() {
         let mut c = class(Kind::Repair, Urgency::Normal, Slots::default());
         c.confidence = 0.5;
         c.evident = false;
-        let (s, fx) = go(
-            None,
-            Event::Text(TextInput {
-                text: said.into(),
-                simplified: to_simplified(said),
-                class: c,
-                parts: Vec::new(),
-            }),
-        );
+        let (s, fx) = go(None, classed(said, c));
         assert!(
             fx.iter().any(|e| matches!(e, Effect::TellNewest(_))),
             "{said}: {fx:?}"
@@ -2285,15 +2261,7 @@ fn after_an_emergency_what_to_do_and_where_things_stand_file_nothing_new() {
     let mut c = class(Kind::Repair, Urgency::Emergency, at("15", "0304"));
     c.evident = false;
     let said = "I live in 15-0304 myself, should we get out of the building?";
-    let (_, fx) = go(
-        Some(s.clone()),
-        Event::Text(TextInput {
-            text: said.into(),
-            simplified: to_simplified(said),
-            class: c,
-            parts: Vec::new(),
-        }),
-    );
+    let (_, fx) = go(Some(s.clone()), classed(said, c));
     assert!(sig(&fx).starts_with("tell emergency.follow_up"), "{fx:?}");
     assert!(!fx.iter().any(|e| matches!(e, Effect::CreateTicket { .. })));
     // News, then where things stand, at the end of a long message.

@@ -360,11 +360,9 @@ fn after_emergency(
                 || sure_emergency && !t.class.slots.has_place());
     // "I live in 15-0304 myself, should we get out of the building?": what to do now, in
     // words that show no hazard of their own, is no new emergency wherever they live.
-    if ctx.intents.asks_what_to_do(&t.text) && !t.class.evident && r.still != Some(true) {
-        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
-        fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+    let what_to_do = ctx.intents.asks_what_to_do(&t.text);
+    if what_to_do && !t.class.evident && r.still != Some(true) {
+        guidance_again(t, which, fx);
         return Some(filed.stays(placeless));
     }
     // "any update? still dark here", "师傅到哪了啊 水还在冒": where things stand, and the
@@ -417,13 +415,11 @@ fn after_emergency(
     // news goes to the duty team and the guidance comes again. A question about what to do
     // now ("已经打了119了 我们要不要先下楼?", "should I shut it off?") is answered with the
     // guidance first, below.
-    let what_to_do = ctx.intents.asks_what_to_do(&t.text);
     // "ok I've put buckets down. so about the fee?", "…now what about the drilling?": back
     // to the other need told with the emergency, with news or a question.
     if let Some(other) = filed.waiting.as_deref() {
         if news && asks && !what_to_do && r.still != Some(true) {
-            fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-            fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+            noted(t, fx);
             let next = State::after_emergency(which, placeless);
             return Some(take_up(other, t, next, ctx, fx));
         }
@@ -431,8 +427,7 @@ fn after_emergency(
     // A question the FAQ answers ("ok I put buckets. and the parking fee question?") is
     // answered instead.
     if news && asks && !what_to_do && on_its_own && !t.class.slots.has_place() {
-        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+        noted(t, fx);
         match ctx.faq.find(&t.simplified) {
             Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
             None => {
@@ -448,10 +443,7 @@ fn after_emergency(
             && !t.class.slots.has_place()
     {
         // Still going on, or a question about it: the guidance again.
-        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
-        fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+        guidance_again(t, which, fx);
         return Some(filed.stays(placeless));
     }
     // "伯伯家人嚟咗,救護車都到咗喇。狗屎嗰樣你哋都要跟下": the news to the duty team, and
@@ -464,8 +456,7 @@ fn after_emergency(
                 && !p.class.possible_emergency
         });
         if let Some(other) = other {
-            fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-            fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+            noted(t, fx);
             return Some(new_request(other, None, ctx, fx));
         }
     }
@@ -476,11 +467,32 @@ fn after_emergency(
     let yes_and_news = r.yes_then.is_some() && on_its_own && !t.class.slots.has_place();
     if r.is(Intent::Confirm) || about_it_in_words || news_only || yes_and_news {
         // News of it ("救護車到咗", "消防車到了，我們已經下到一樓"): told to the duty team.
-        fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
-        fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+        noted(t, fx);
         return Some(filed.stays(placeless));
     }
     None
+}
+
+/// Told to the duty team's ticket, and the guidance again: the emergency still matters.
+fn guidance_again(t: &TextInput, which: Emergency, fx: &mut Vec<Effect>) {
+    fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyFollowUp)));
+    fx.push(Effect::Reply(Msg::key(Prompt::Guide(which))));
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyDuty)));
+}
+
+/// Told to the duty team's ticket and acknowledged.
+fn noted(t: &TextInput, fx: &mut Vec<Effect>) {
+    fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
+    fx.push(Effect::Reply(Msg::key(Prompt::EmergencyNoted)));
+}
+
+/// A question answered from the FAQ, or passed on to staff as an inquiry.
+fn answer_or_pass_on(q: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) {
+    match ctx.faq.find(&q.simplified) {
+        Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
+        None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, q, fx),
+    }
 }
 
 /// The need that waited behind an emergency, taken up: a repair or complaint read back
@@ -498,10 +510,7 @@ fn take_up(
             new_request(other, Place::from_slots(&t.class.slots), ctx, fx)
         }
         _ => {
-            match ctx.faq.find(&other.simplified) {
-                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
-                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, other, fx),
-            }
+            answer_or_pass_on(other, ctx, fx);
             next
         }
     }
@@ -759,10 +768,7 @@ fn idle_text(
                 && !t.class.evident
                 && !t.class.slots.has_place() =>
         {
-            match ctx.faq.find(&t.simplified) {
-                Some(id) => fx.push(Effect::Reply(Msg::Faq { id: id.to_owned() })),
-                None => file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx),
-            }
+            answer_or_pass_on(t, ctx, fx);
             answered(t)
         }
         Kind::Repair | Kind::Complaint => new_request(t, None, ctx, fx),
