@@ -284,8 +284,7 @@ impl Engine {
             building: resident.building.clone(),
             unit: resident.unit.clone(),
             room: resident.room.clone(),
-            floor: None,
-            label: None,
+            ..Place::default()
         });
         // Only a message that says a repair did not hold, or is pleased with one, costs the
         // lookup.

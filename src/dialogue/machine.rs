@@ -571,7 +571,9 @@ fn next_question(mut req: Request, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     // "1208室" for no water at home: which building, once.
     let flat_alone = req.place.as_ref().is_some_and(Place::lacks_building)
         && !told(&|t| ctx.intents.names_estate(t));
-    let ask = if building_only && in_home && req.kind_or_repair() == Kind::Repair {
+    // A complaint about something at home ("浴室天花成日滴水 睇落係樓上滲落嚟", "我住B座")
+    // is about a flat too.
+    let ask = if building_only && in_home {
         Some(Prompt::AskPlaceDetail)
     } else if flat_alone && in_home {
         Some(Prompt::AskBuilding)

@@ -84,7 +84,16 @@ impl Renderer<'_> {
         };
         let mut parts = Vec::new();
         if let Some(b) = &p.building {
-            parts.push(self.text("place.building", &[("building", b.clone())]));
+            // "5座", "泰和樓": as the resident named it; in English only a name ("Block 5" is
+            // the locale's own word for 5座).
+            let own = p
+                .building_mark
+                .as_ref()
+                .filter(|_| self.locale != Locale::En || !b.is_ascii())
+                .map(|mark| format!("{b}{mark}"));
+            parts.push(
+                own.unwrap_or_else(|| self.text("place.building", &[("building", b.clone())])),
+            );
         }
         if let Some(u) = &p.unit {
             parts.push(self.text("place.unit", &[("unit", u.clone())]));
@@ -156,8 +165,7 @@ mod tests {
             building: Some("3".into()),
             unit: Some("2".into()),
             room: Some("1101".into()),
-            floor: None,
-            label: None,
+            ..Place::default()
         };
         assert_eq!(
             renderer(&p, &faq, Locale::ZhHans).place(Some(&place)),
@@ -202,6 +210,37 @@ mod tests {
             renderer(&p, &faq, Locale::ZhHans).place(Some(&with_room)),
             "B栋1203"
         );
+    }
+
+    #[test]
+    fn a_building_keeps_the_word_the_resident_named_it_with() {
+        let p = prompts();
+        let faq = Faq::default();
+        let block = Place {
+            building: Some("5".into()),
+            room: Some("1203".into()),
+            building_mark: Some("座".into()),
+            ..Place::default()
+        };
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHant).place(Some(&block)),
+            "5座1203"
+        );
+        assert_eq!(
+            renderer(&p, &faq, Locale::ZhHans).place(Some(&block)),
+            "5座1203"
+        );
+        // English has its own word for a numbered block, and none for a named one.
+        assert_eq!(
+            renderer(&p, &faq, Locale::En).place(Some(&block)),
+            "Building 5, Room 1203"
+        );
+        let named = Place {
+            building: Some("泰和".into()),
+            building_mark: Some("樓".into()),
+            ..Place::default()
+        };
+        assert_eq!(renderer(&p, &faq, Locale::En).place(Some(&named)), "泰和樓");
     }
 
     #[test]

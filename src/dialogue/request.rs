@@ -18,6 +18,10 @@ pub struct Place {
     pub floor: Option<String>,
     /// Free text ("北门车库") or a shared location's label.
     pub label: Option<String>,
+    /// How the resident named the building, when not with the locale's usual word ("5座",
+    /// "泰和樓"): see [`Slots::building_mark`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_mark: Option<String>,
 }
 
 impl Place {
@@ -28,6 +32,7 @@ impl Place {
             room: slots.room.clone(),
             floor: slots.floor.clone(),
             label: slots.spot.clone(),
+            building_mark: slots.building_mark.clone(),
         })
     }
 
@@ -185,6 +190,7 @@ impl Request {
             Some(p) if !whole => {
                 if slots.building.is_some() {
                     p.building.clone_from(&slots.building);
+                    p.building_mark.clone_from(&slots.building_mark);
                 }
                 if slots.unit.is_some() {
                     p.unit.clone_from(&slots.unit);
@@ -206,6 +212,7 @@ impl Request {
                     room: slots.room.clone(),
                     floor: slots.floor.clone(),
                     label: slots.spot.clone(),
+                    building_mark: slots.building_mark.clone(),
                 });
             }
         }

@@ -155,6 +155,10 @@ struct File {
     /// that tells no need.
     #[serde(default)]
     lives: Lists,
+    /// Words that turn to something else ("不過", "but"): "冇再漏喇 不過依家成間屋冇水用"
+    /// ends one trouble and tells another.
+    #[serde(default)]
+    contrast: Lists,
     /// News after an emergency that help came or people are safe ("消防车到了", "已经扶她
     /// 回家了", "the ambulance is here"): told to the duty team, not raised again.
     #[serde(default)]
@@ -202,6 +206,8 @@ pub struct Intents {
     /// Loose phrases, in the order they are tried.
     contains: Vec<(Intent, Words)>,
     deny_prefix: Vec<String>,
+    /// Openings that start like a "no" and are none ("not sure if…", "no rush").
+    deny_hold: Vec<String>,
     deny_lead: Vec<String>,
     /// Explicit withdrawals that open a long message ("please cancel that, …").
     cancel_opening: Words,
@@ -248,6 +254,7 @@ pub struct Intents {
     announcements: Words,
     /// Plain joining words ("and", "然后") that part needs only after an announcement.
     announced_connectors: Vec<String>,
+    contrast: Vec<String>,
 }
 
 impl Default for Intents {
@@ -381,6 +388,7 @@ impl Intents {
             openers,
             contains,
             deny_prefix: f.deny.prefix.all(),
+            deny_hold: f.deny.hold.all(),
             deny_lead: {
                 // Longest first: "哎呀不是6号楼" opens with "哎呀", not with "哎".
                 let mut leads = f.deny.lead.all();
@@ -433,6 +441,7 @@ impl Intents {
             connectors: f.connectors.contains.all(),
             announcements: Words::new(f.connectors.prefix.all())?,
             announced_connectors: f.connectors.rest.all(),
+            contrast: f.contrast.contains.all(),
         })
     }
 
@@ -756,6 +765,9 @@ impl Intents {
     /// "不好意思打錯，…" open with a softener first.
     fn after_deny(&self, core: &str) -> Option<String> {
         let core = self.without_leads(core);
+        if self.deny_hold.iter().any(|h| starts_with_word(core, h)) {
+            return None;
+        }
         let p = self
             .deny_prefix
             .iter()
@@ -833,8 +845,20 @@ impl Intents {
             .map_or(rest.len(), |(i, _)| i);
         let clause = &rest[..end];
         // "可唔可以", "能不能": asking, not taking back; nor is "唔该" ("係呀 唔該快啲"),
-        // which is please.
-        let chars: Vec<char> = clause.replace("唔该", "").chars().collect();
+        // which is please, nor "冇錯" (right), nor "都唔係第一次" (not the first time).
+        let mut plain = clause.to_owned();
+        for w in [
+            "唔该",
+            "冇错",
+            "没错",
+            "无错",
+            "不错",
+            "不是第一次",
+            "唔系第一次",
+        ] {
+            plain = plain.replace(w, "");
+        }
+        let chars: Vec<char> = plain.chars().collect();
         let mut kept = Vec::with_capacity(chars.len());
         let mut i = 0;
         while i < chars.len() {
@@ -1049,6 +1073,29 @@ impl Intents {
     /// Words that turn pleasure round ("不满意") or say the job did not hold.
     fn turned_round(&self, text: &str) -> bool {
         mentions(&self.pleased_hold, text) || self.not_fixed(text)
+    }
+
+    /// What follows the first turning word ("冇再漏喇 不過依家成間屋冇水用" → "依家成間屋冇水
+    /// 用"), in the resident's own words; `None` without one or with nothing after it.
+    pub fn after_contrast(&self, text: &str) -> Option<String> {
+        let n = norm(text);
+        let orig: Vec<char> = text.chars().collect();
+        let chars: Vec<char> = n.chars().collect();
+        if chars.len() != orig.len() {
+            return None;
+        }
+        let (at, len) = (0..chars.len()).find_map(|i| {
+            let rest: String = chars[i..].iter().collect();
+            self.contrast
+                .iter()
+                .find(|w| {
+                    starts_with_word(&rest, w) && (i == 0 || !chars[i - 1].is_ascii_alphabetic())
+                })
+                .map(|w| (i, w.chars().count()))
+        })?;
+        let after: String = orig[at + len..].iter().collect();
+        let after = after.trim_matches(|c: char| is_sep(c) || c.is_whitespace());
+        (at > 0 && weight(after) >= 2).then(|| after.to_owned())
     }
 
     /// "还有，客厅灯也坏了": the message adds a need to the one before.

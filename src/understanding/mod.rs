@@ -86,6 +86,10 @@ pub struct Slots {
     /// a shop, a shared area (`大堂`, `club house`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spot: Option<String>,
+    /// The word the resident named the building with where it is theirs to keep: Hong Kong's
+    /// "5座", or the "樓"/"閣" of a named block ("泰和樓"), read back as they wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_mark: Option<String>,
 }
 
 impl Slots {

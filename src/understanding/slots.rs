@@ -46,6 +46,21 @@ pub struct SlotWords {
     /// "凌晨一点还在唱K" says when something happens, not when to come.
     #[serde(default)]
     pub visit_words: Vec<String>,
+    /// Building words read back as the resident wrote them ("5座", not "5棟").
+    #[serde(default)]
+    pub kept_building_marks: Vec<String>,
+    /// The last character of a named block ("泰和樓", "明恩閣"), and the estate words a
+    /// named block follows ("富泰邨泰和樓"); names that are no block ("写字楼").
+    #[serde(default)]
+    pub named_block_marks: Vec<String>,
+    #[serde(default)]
+    pub estate_marks: Vec<String>,
+    #[serde(default)]
+    pub not_block_names: Vec<String>,
+    /// Words before the resident's own flat ("我係6座1502" after "樓下1402…"): that flat is
+    /// theirs, whatever other flat the message names first.
+    #[serde(default)]
+    pub own_place_words: Vec<String>,
 }
 
 /// [`SlotWords`] in the scanner's form: prepared like the text, longest first.
@@ -69,6 +84,11 @@ pub struct SlotGrammar {
     public_areas: Vec<Vec<char>>,
     in_building_areas: Vec<Vec<char>>,
     visit_words: Vec<Vec<char>>,
+    kept_building_marks: Vec<Vec<char>>,
+    named_block_marks: Vec<Vec<char>>,
+    estate_marks: Vec<Vec<char>>,
+    not_block_names: Vec<Vec<char>>,
+    own_place_words: Vec<Vec<char>>,
 }
 
 impl SlotGrammar {
@@ -104,6 +124,11 @@ impl SlotGrammar {
             public_areas: list("public_areas", &words.public_areas)?,
             in_building_areas: list("in_building_areas", &words.in_building_areas)?,
             visit_words: list("visit_words", &words.visit_words)?,
+            kept_building_marks: list("kept_building_marks", &words.kept_building_marks)?,
+            named_block_marks: list("named_block_marks", &words.named_block_marks)?,
+            estate_marks: list("estate_marks", &words.estate_marks)?,
+            not_block_names: list("not_block_names", &words.not_block_names)?,
+            own_place_words: list("own_place_words", &words.own_place_words)?,
         })
     }
 
@@ -132,7 +157,15 @@ impl SlotGrammar {
         if let Some((s, e)) = numbered {
             used[s..e].iter_mut().for_each(|u| *u = true);
         }
+        let named = self.find_named_block(&chars, &used);
+        if let Some((s, e)) = named {
+            used[s..e].iter_mut().for_each(|u| *u = true);
+        }
         let mut slots = self.find_place(&chars, &used);
+        if let Some((s, e)) = named.filter(|_| slots.building.is_none()) {
+            slots.building = Some(quote(s, e - 1));
+            slots.building_mark = Some(quote(e - 1, e));
+        }
         // "B1车库", "地下二层车库": a level before the area says which one.
         let level_before = |s: usize| {
             chars[s.saturating_sub(4)..s]
@@ -146,11 +179,12 @@ impl SlotGrammar {
                 .iter()
                 .any(|w| before.contains(w))
         };
-        let area = self.find_public_area(&chars).filter(|(s, e)| {
+        let area = self.find_public_area(&chars, |(s, e)| {
             slots.building.is_some()
                 || slots.floor.is_some()
                 || level_before(*s)
                 || basement_level(&chars, &used, *e).is_some()
+                || zone_after(&chars, *e).is_some()
                 || estate_before(*s)
                 || !self
                     .in_building_areas
@@ -184,10 +218,8 @@ impl SlotGrammar {
         // ("B2 near the lifts") is a place too.
         let area = area
             .map(|(s, e)| {
-                (
-                    s,
-                    basement_level(&chars, &used, e).map_or(e, |(_, end)| end),
-                )
+                let e = basement_level(&chars, &used, e).map_or(e, |(_, end)| end);
+                (s, zone_after(&chars, e).unwrap_or(e))
             })
             .or_else(|| {
                 (0..chars.len()).find_map(|i| {
@@ -195,7 +227,23 @@ impl SlotGrammar {
                         .filter(|_| i == 0 || !chars[i - 1].is_ascii_alphanumeric())
                 })
             });
-        slots.spot = numbered.or(area).map(|(s, e)| quote(s, e));
+        // "the car park … on B2 next to the Block 6 lifts": a level told apart from its area
+        // still says which.
+        let level_apart = area.filter(|_| numbered.is_none()).and_then(|(s, e)| {
+            let told_with = chars[s..e].iter().any(|c| c.is_ascii_digit());
+            (0..chars.len())
+                .filter(|i| *i < s || *i >= e)
+                .find_map(|i| {
+                    basement_level(&chars, &used, i).filter(|(ls, _)| {
+                        *ls == i && (i == 0 || !chars[i - 1].is_ascii_alphanumeric())
+                    })
+                })
+                .filter(|_| !told_with)
+        });
+        slots.spot = numbered.or(area).map(|(s, e)| match level_apart {
+            Some((ls, le)) => format!("{} {}", quote(s, e), quote(ls, le)),
+            None => quote(s, e),
+        });
         slots.phone = phone;
         slots.time = self
             .find_time(&chars, &used)
@@ -259,12 +307,45 @@ impl SlotGrammar {
         None
     }
 
-    fn find_public_area(&self, c: &[char]) -> Option<(usize, usize)> {
+    /// A Hong Kong block named, not numbered: two characters and a block word ("泰和樓"),
+    /// after an estate's name ("富泰邨泰和樓"), before the flat ("翠華樓0812") or opening the
+    /// message ("美景樓 地下大堂").
+    fn find_named_block(&self, c: &[char], used: &[bool]) -> Option<(usize, usize)> {
+        let is_name =
+            |ch: char| ('\u{4e00}'..='\u{9fff}').contains(&ch) && chinese_digit(ch).is_none();
+        (0..c.len().saturating_sub(2)).find_map(|i| {
+            if used[i..i + 3].iter().any(|u| *u) || !is_name(c[i]) || !is_name(c[i + 1]) {
+                return None;
+            }
+            let len = match_any(c, i + 2, &self.named_block_marks, false)?;
+            let end = i + 2 + len;
+            if self.not_block_names.iter().any(|w| w[..] == c[i..i + 2]) {
+                return None;
+            }
+            let estate_before = self
+                .estate_marks
+                .iter()
+                .any(|w| i >= w.len() && c[i - w.len()..i] == w[..]);
+            let flat_after = c.get(end).is_some_and(char::is_ascii_digit);
+            let opens = i == 0 && c.get(end).is_none_or(|ch| ch.is_whitespace());
+            (estate_before || flat_after || opens).then_some((i, end))
+        })
+    }
+
+    /// The first shared place named that `enough` takes as a place on its own ("the
+    /// garage barrier at the south entrance" is at the south entrance).
+    fn find_public_area(
+        &self,
+        c: &[char],
+        enough: impl Fn(&(usize, usize)) -> bool,
+    ) -> Option<(usize, usize)> {
         (0..c.len()).find_map(|i| {
             if is_alpha(prev(c, i)) {
                 return None;
             }
-            match_any(c, i, &self.public_areas, true).map(|len| (i, i + len))
+            match_any(c, i, &self.public_areas, true)
+                .map(|len| (i, i + len))
+                .filter(&enough)
         })
     }
 
@@ -293,6 +374,7 @@ impl SlotGrammar {
         let mut slots = Slots::default();
         let mut floor: Option<String> = None;
         let mut bare_room: Option<String> = None;
+        let mut own_room: Option<String> = None;
         let mut unit_word: Option<String> = None;
         let mut i = 0;
         while i < c.len() {
@@ -362,6 +444,14 @@ impl SlotGrammar {
             }
             let after = skip_spaces(c, end);
             if let Some(len) = match_any(c, after, &self.building_suffixes, false) {
+                if slots.building.is_none()
+                    && self
+                        .kept_building_marks
+                        .iter()
+                        .any(|m| m[..] == c[after..after + len])
+                {
+                    slots.building_mark = Some(c[after..after + len].iter().collect());
+                }
                 set(&mut slots.building, tok);
                 i = after + len;
             } else if let Some(len) = match_any(c, after, &self.unit_suffixes, false) {
@@ -377,7 +467,10 @@ impl SlotGrammar {
                     set(&mut slots.room, room);
                 }
                 i = after + len;
-            } else if let Some(len) = match_any(c, after, &self.floor_suffixes, false) {
+            } else if let Some(len) = match_any(c, after, &self.floor_suffixes, false)
+                // "15栋401 楼上装修": upstairs of the flat, not a 401st floor.
+                .filter(|len| !(after > end && matches!(c.get(after + len), Some('上' | '下'))))
+            {
                 // The first storey named is the resident's ("3楼到5楼" is read as 3); the
                 // latest one still pairs with a letter room right after it (12楼B室).
                 set(&mut slots.floor, tok.clone());
@@ -408,6 +501,9 @@ impl SlotGrammar {
                     && !is_quantity
                     && number_started_here(c, i)
                 {
+                    if self.said_as_own(c, i) {
+                        own_room.get_or_insert(tok.clone());
+                    }
                     bare_room.get_or_insert(tok);
                 }
                 i = end;
@@ -415,6 +511,9 @@ impl SlotGrammar {
         }
         if slots.room.is_none() {
             slots.room = bare_room;
+        }
+        if own_room.is_some() {
+            slots.room = own_room;
         }
         if let Some(u) = unit_word {
             if slots.room.is_none() {
@@ -424,6 +523,27 @@ impl SlotGrammar {
             }
         }
         slots
+    }
+
+    /// Whether the clause before `i` says the place is the resident's own ("我係6座1502",
+    /// "I live in 2206").
+    fn said_as_own(&self, c: &[char], i: usize) -> bool {
+        let start = c[..i]
+            .iter()
+            .rposition(|ch| ",，.。!！?？;；".contains(*ch))
+            .map_or(0, |p| p + 1)
+            .max(i.saturating_sub(12));
+        // Only the address may stand between ("我家楼上1502" is the flat upstairs).
+        let address = |ch: &char| {
+            ch.is_ascii_alphanumeric()
+                || ch.is_whitespace()
+                || chinese_digit(*ch).is_some()
+                || "-#,，栋幢座号楼单元层室第期区阁轩苑村邨".contains(*ch)
+        };
+        (start..i).any(|j| {
+            match_any(c, j, &self.own_place_words, true)
+                .is_some_and(|len| c[j + len..i].iter().all(address))
+        })
     }
 
     /// "25th floor", "3rd level": an English ordinal suffix right after the digits, then
@@ -555,6 +675,17 @@ fn basement_level(c: &[char], used: &[bool], i: usize) -> Option<(usize, usize)>
     Some((s, s + 2))
 }
 
+/// "地下车库B区", "停车场 3区": the zone of a car park or garden told right after it says
+/// which one, as a level does. Returns where the zone ends.
+fn zone_after(c: &[char], e: usize) -> Option<usize> {
+    let i = skip_spaces(c, e);
+    let len = c[i.min(c.len())..]
+        .iter()
+        .take_while(|ch| ch.is_ascii_alphanumeric() || chinese_digit(**ch).is_some())
+        .count();
+    ((1..=2).contains(&len) && c.get(i + len) == Some(&'区')).then_some(i + len + 1)
+}
+
 fn match_any(c: &[char], i: usize, words: &[Vec<char>], edge: bool) -> Option<usize> {
     words.iter().find_map(|w| {
         let hit = c.len() >= i + w.len() && c[i..i + w.len()] == w[..];
@@ -568,6 +699,10 @@ fn match_any(c: &[char], i: usize, words: &[Vec<char>], edge: bool) -> Option<us
 fn token_after(c: &[char], i: usize, allow_dash: bool) -> Option<(String, usize)> {
     let mut j = skip_spaces(c, i);
     while matches!(c.get(j), Some('#' | '.' | ':' | '：')) {
+        // "the floor. I closed the valve": a full stop ends the sentence.
+        if c[j] == '.' && c.get(j + 1).is_none_or(|n| n.is_whitespace()) {
+            return None;
+        }
         j = skip_spaces(c, j + 1);
     }
     if c.get(j) == Some(&'n')
@@ -792,6 +927,85 @@ mod tests {
 
     fn some(v: &str) -> Option<String> {
         Some(v.to_owned())
+    }
+
+    #[test]
+    fn hong_kong_blocks_by_name_and_by_number_keep_their_word() {
+        let block = |t: &str| {
+            let s = slots(t);
+            (s.building, s.building_mark, s.room)
+        };
+        assert_eq!(
+            block("富泰邨泰和樓 部𨋢卡咗"),
+            (some("泰和"), some("樓"), None)
+        );
+        assert_eq!(
+            block("污水湧上嚟!! 翠華樓0812"),
+            (some("翠華"), some("樓"), some("0812"))
+        );
+        assert_eq!(
+            block("怡明邨明恩閣2209"),
+            (some("明恩"), some("閣"), some("2209"))
+        );
+        assert_eq!(block("5座大堂入口道閘壞咗").1, some("座"));
+        assert_eq!(block("3栋2单元1101").1, None);
+        // Words before 楼 that name no block.
+        for t in [
+            "隔壁楼 很吵",
+            "写字楼 1203",
+            "整栋楼停电了",
+            "我们楼 电梯坏了",
+        ] {
+            assert_eq!(block(t).0, None, "{t}");
+        }
+        let s = slots("美景樓 地下大堂 近信箱嗰度");
+        assert_eq!((s.building, s.spot), (some("美景"), some("地下大堂")));
+    }
+
+    #[test]
+    fn the_residents_own_flat_wins_over_one_named_before_it() {
+        let room = |t: &str| slots(t).room;
+        assert_eq!(
+            room("樓下1402話佢廚房天花滲水 話係我哋漏落去 我係6座1502"),
+            some("1502")
+        );
+        assert_eq!(room("我家楼上1502漏水到我家1402"), some("1402"));
+        assert_eq!(room("楼上1502漏水到我家"), some("1502"));
+    }
+
+    #[test]
+    fn upstairs_after_a_flat_is_no_storey() {
+        assert_eq!(
+            place("15栋401 楼上装修天天砸墙"),
+            (some("15"), None, some("401"))
+        );
+        assert_eq!(place("5栋12楼上面在装修").1, some("12"));
+    }
+
+    #[test]
+    fn a_full_stop_after_a_place_word_ends_it() {
+        let s = slots("there's water all over the floor. I closed the valve. 507, Block 2");
+        assert_eq!((s.floor, s.room), (None, some("507")));
+        assert_eq!(slots("room no. 1203").room, some("1203"));
+    }
+
+    #[test]
+    fn a_zone_or_an_entrance_says_which_shared_place() {
+        let spot = |t: &str| slots(t).spot;
+        assert_eq!(
+            spot("地下车库B区进水了 还在从坡道往下灌"),
+            some("地下车库B区")
+        );
+        assert_eq!(spot("停车场 3区 有积水"), some("停车场 3区"));
+        assert_eq!(
+            spot("garage barrier at the south entrance won't lift"),
+            some("south entrance")
+        );
+        assert_eq!(spot("地下车库进水了"), None);
+        assert_eq!(
+            spot("the big ventilation fan in the car park on B2 next to the Block 6 lifts"),
+            some("car park B2")
+        );
     }
 
     #[test]

@@ -78,6 +78,7 @@ impl Understanding for Fake {
             time: None,
             floor: None,
             spot: None,
+            building_mark: None,
         };
         Classification {
             text: text.to_owned(),

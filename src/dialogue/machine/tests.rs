@@ -488,6 +488,9 @@ fn possible_text(text: &str) -> Event {
         unreachable!()
     };
     t.class.possible_emergency = true;
+    // Shown in a hazard word of its own ("好像有点煤气味"); a reading only near an
+    // emergency's wording has its own test.
+    t.class.evident = true;
     Event::Text(t)
 }
 
@@ -1124,6 +1127,124 @@ fn gone_but_wanted_seen_to_is_a_repair_not_a_false_alarm() {
         other("冇事冇事，原來係樓下有人燒衣，啲味散咗喇"),
     );
     assert_eq!(tag(&s.state), "idle");
+}
+
+#[test]
+fn gone_with_the_address_told_in_the_same_breath_keeps_it() {
+    let mut req = request();
+    req.place = None;
+    let check = Session {
+        state: State::EmergencyCheck {
+            req,
+            which: Emergency::Gas,
+        },
+        last_activity: Utc::now(),
+    };
+    let (s, fx) = go(
+        Some(check),
+        other_at(
+            "没有了 现在闻不到 不过还是想让人来查一下 14栋1502",
+            at("14", "1502"),
+        ),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    assert!(replies(&fx).contains(&"possible.no".to_owned()));
+    let State::Confirming { req, .. } = &s.state else {
+        panic!("read back");
+    };
+    assert_eq!(
+        req.place.as_ref().and_then(|p| p.room.as_deref()),
+        Some("1502")
+    );
+}
+
+#[test]
+fn an_emergency_over_with_a_new_trouble_after_the_turn_starts_that_request() {
+    let (s, _) = go(None, emergency_text("頭先廁所條喉爆咗 噴到成地都係水"));
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "冇再漏喇 不過依家成間屋冇水用",
+            Kind::Repair,
+            Urgency::Urgent,
+            Slots::default(),
+        ),
+    );
+    let got = replies(&fx);
+    assert_eq!(got.first().map(String::as_str), Some("emergency.over"));
+    assert!(got.contains(&"ask.place".to_owned()), "{got:?}");
+    assert_eq!(tag(&s.state), "place?");
+    // Over, and no new trouble after the turn: the end of it.
+    let (s, _) = go(None, emergency_text("頭先廁所條喉爆咗 噴到成地都係水"));
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "冇再漏喇 不過都係想你哋知",
+            Kind::Other,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
+    assert_eq!(sig(&fx), "tell emergency.over");
+    assert_eq!(tag(&s.state), "idle");
+}
+
+#[test]
+fn a_reading_only_near_an_emergency_is_asked_of_a_new_message_alone() {
+    let near = |text: &str, slots: Slots| {
+        let mut c = class(Kind::Repair, Urgency::Normal, slots);
+        c.possible_emergency = true;
+        classed(text, c)
+    };
+    let (s, _) = go(None, near("卫生间天花板一直滴水", at("4", "602")));
+    assert_eq!(tag(&s.state), "still?");
+    // An answer to our question is an answer.
+    let (s, _) = go(
+        None,
+        text_as(
+            "前台那个人态度特别差",
+            Kind::Complaint,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
+    let (s, fx) = go(
+        Some(s),
+        near("他住5栋702 我是他儿子 有事打我电话就行", at("5", "702")),
+    );
+    assert_ne!(tag(&s.state), "still?", "{}", sig(&fx));
+    // A status question is one.
+    let (s, _) = go(None, repair_at("3栋1101 厨房水管漏水"));
+    let (s, _) = go(Some(s), other("对"));
+    let (_, fx) = go(
+        Some(s),
+        near("现在什么情况了 那根线还搭在那呢", Slots::default()),
+    );
+    assert_eq!(sig(&fx), "status");
+}
+
+#[test]
+fn thanks_that_ask_nothing_close_and_an_unsure_repair_asked_is_a_question() {
+    let (s, fx) = go(
+        None,
+        text_as(
+            "好啦 我問下業主先 唔該",
+            Kind::Inquiry,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
+    assert_eq!(tag(&s.state), "idle");
+    assert_eq!(sig(&fx), "you_are_welcome");
+    let mut unsure = class(Kind::Repair, Urgency::Normal, Slots::default());
+    unsure.confidence = 0.48;
+    let (_, fx) = go(None, classed("and the water shut-off?", unsure.clone()));
+    assert!(!sig(&fx).contains("readback"), "{}", sig(&fx));
+    assert!(!sig(&fx).contains("ask.place"), "{}", sig(&fx));
+    // Sure of the repair, the question is a repair still.
+    unsure.confidence = 0.9;
+    let (_, fx) = go(None, classed("the hallway light is out again?", unsure));
+    assert!(sig(&fx).contains("ask.place"), "{}", sig(&fx));
 }
 
 #[test]

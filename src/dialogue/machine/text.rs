@@ -22,6 +22,28 @@ fn concrete(t: &TextInput) -> bool {
 
 pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     let mut r = ctx.intents.read(&t.text);
+    // A reading near an emergency's wording with no hazard word of its own asks "is it still
+    // dangerous?" only of a message that opens something new: not of an answer to our
+    // question ("他住5栋702 我是他儿子 有事打我电话就行"), a status question, or news after an
+    // emergency ("而家有電返喇").
+    let near_only =
+        t.class.possible_emergency && !t.class.evident && t.class.urgency != Urgency::Emergency;
+    let opens = matches!(
+        state,
+        State::Idle {
+            emergency: None,
+            ..
+        }
+    ) && r.intent.is_none();
+    let muted;
+    let t = if near_only && !opens {
+        let mut quiet = t.clone();
+        quiet.class.possible_emergency = false;
+        muted = quiet;
+        &muted
+    } else {
+        t
+    };
     // "消防隊來看過了，說是誤報，現在沒事了": a hazard told as over, and fine now, is news
     // however long the message and concrete its place.
     if r.intent.is_none() && t.class.hazard_over && ctx.intents.done_anywhere(&t.text) {
@@ -344,6 +366,24 @@ fn after_emergency(
     if over {
         fx.push(Effect::TellEmergency(t.text.trim().to_owned()));
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
+        // "冇再漏喇 不過依家成間屋冇水用": over, and a new trouble told after the turn is a
+        // request of its own (the hazard that was is no part of it).
+        if let Some(rest) = ctx
+            .intents
+            .after_contrast(&t.text)
+            .filter(|_| t.class.kind == Kind::Repair)
+            .filter(|rest| !ctx.intents.done_anywhere(rest) && !ctx.intents.news(rest))
+        {
+            let mut need = t.clone();
+            need.simplified = words::to_simplified(&rest);
+            need.text = rest;
+            need.parts.clear();
+            need.class.possible_emergency = false;
+            if need.class.urgency == Urgency::Emergency {
+                need.class.urgency = Urgency::Urgent;
+            }
+            return Some(new_request(&need, None, ctx, fx));
+        }
         return Some(State::idle());
     }
     if r.is(Intent::Thanks) {
@@ -524,7 +564,11 @@ fn mine(t: &TextInput) -> bool {
         "上次",
         "报的",
         "报嘅",
+        "报嗰",
+        "报咗",
         "报了",
+        "搞成点",
+        "有冇人跟",
         "已经报",
         "修好",
         "搞掂",
@@ -607,6 +651,23 @@ fn idle_text(
     ctx: &Ctx,
     fx: &mut Vec<Effect>,
 ) -> State {
+    // "and the water shut-off?": a repair the classifier is unsure of, asked as a question,
+    // with no hazard and no place, is a question.
+    let asked;
+    let t = if t.class.kind == Kind::Repair
+        && t.class.confidence < 0.5
+        && !t.class.evident
+        && !t.class.slots.has_place()
+        && t.text.trim_end().ends_with(['?', '？'])
+    {
+        let mut q = t.clone();
+        q.class.kind = Kind::Inquiry;
+        q.class.department = Department::CustomerService;
+        asked = q;
+        &asked
+    } else {
+        t
+    };
     // "灯是换了 今天晚上又不亮了 你们师傅是不是没修好": the repair just marked done did not
     // hold; that ticket is reopened, not a new request started.
     if ctx.resolved && ctx.intents.not_fixed(&t.text) {
@@ -785,6 +846,15 @@ fn idle_text(
                     asked.class.department = Department::Engineering;
                 }
                 new_request(&asked, None, ctx, fx)
+            }
+            // "好啦 我問下業主先 唔該": thanks that ask nothing close the exchange, however
+            // much the words sit near a question.
+            None if ctx.intents.is_thankful(&t.text)
+                && !ctx.intents.asks(&t.text)
+                && weight(&t.text) <= 20 =>
+            {
+                fx.push(Effect::Reply(Msg::key(Prompt::YouAreWelcome)));
+                State::idle()
             }
             None => {
                 file_directly(Kind::Inquiry, Prompt::InquiryFiled, t, fx);
@@ -1636,6 +1706,9 @@ fn emergency_check(
             next
         }
         Some(false) => {
+            // "没有了 现在闻不到 不过还是想让人来查一下 14栋1502": the address told with the
+            // answer is the repair's.
+            req.merge_slots(&t.class.slots);
             fx.push(Effect::Reply(Msg::key(Prompt::PossibleNo)));
             next_question(req, ctx, fx)
         }
