@@ -224,6 +224,9 @@ pub struct Intents {
     what_to_do: Words,
     /// Saying a question is coming ("另外问下", "順便問埋", "quick question").
     ask_openers: Words,
+    /// Openings that follow on from what came before ("那…", "咁…", "and…"): with a
+    /// question, a question about it.
+    follow_openers: Vec<String>,
     home: Words,
     estate: Words,
     follow_up: Words,
@@ -402,6 +405,7 @@ impl Intents {
             question: Words::new(f.question.contains.all())?,
             what_to_do: Words::new(f.question.rest.all())?,
             ask_openers: Words::new(f.question.prefix.all())?,
+            follow_openers: f.follow_up.prefix.all(),
             home: Words::new(f.home.contains.all())?,
             estate: Words::new(f.estate.contains.all())?,
             follow_up: Words::new(f.follow_up.contains.all())?,
@@ -962,6 +966,21 @@ impl Intents {
     pub fn asks(&self, text: &str) -> bool {
         let n = norm(text);
         n.contains(['?', '？']) || self.question.said_in(&n)
+    }
+
+    /// "那管理室禮拜六有人嗎", "那采暖费的事呢": a question that follows on from what came
+    /// before ("那个…", "那边…" only point at a thing).
+    pub fn asks_following_on(&self, text: &str) -> bool {
+        let n = norm(text);
+        let core = n.trim_matches(is_sep);
+        let opens = self.follow_openers.iter().any(|w| {
+            starts_with_word(core, w)
+                && !core[w.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| "个個边邊里裡些天次位栋棟家件".contains(c))
+        });
+        opens && self.asks(text)
     }
 
     /// Whether the message says in its opening that it asks, and asks ("另外问下，听邻居说
@@ -1644,6 +1663,34 @@ mod tests {
 
     fn read(text: &str) -> Reading {
         Intents::default().read(text)
+    }
+
+    #[test]
+    fn a_question_following_on_and_a_turn_to_something_else() {
+        let i = Intents::default();
+        assert!(i.asks_following_on("那管理室禮拜六有人嗎 我平日要上班"));
+        assert!(i.asks_following_on("那采暖费的事呢 还没回我"));
+        assert!(i.asks_following_on("and how much was the pass again?"));
+        assert!(!i.asks_following_on("那个灯又坏了吗"));
+        assert!(!i.asks_following_on("那管理员态度太差了"));
+        assert_eq!(
+            i.after_contrast("冇再漏喇 不過依家成間屋冇水用").as_deref(),
+            Some("依家成間屋冇水用")
+        );
+        assert_eq!(i.after_contrast("水停了"), None);
+        assert_eq!(i.after_contrast("but"), None);
+    }
+
+    #[test]
+    fn not_sure_opens_no_correction_and_right_is_a_yes() {
+        assert_eq!(
+            intent("Not sure if it's anything but there was a burning smell"),
+            None
+        );
+        assert_eq!(intent("no, it's room 1203"), Some(Intent::Correct));
+        assert!(read("係 冇錯 唔該快啲").yes_then.is_some());
+        assert!(read("係呀 都唔係第一次").yes_then.is_some());
+        assert!(read("係 唔係1203").yes_then.is_none());
     }
 
     fn intent(text: &str) -> Option<Intent> {
