@@ -58,6 +58,13 @@ pub struct Hazard {
     /// by them is unsure of the source, not of the hazard.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// Water that only drips or seeps ("天花板在滴水", "the pipe is leaking, small only"):
+    /// a repair, not a flood, unless the message shows a hazard word or one of `rising`
+    /// ("越滴越快", "家具全泡了", "spreading fast").
+    #[serde(default)]
+    pub seeping: Vec<String>,
+    #[serde(default)]
+    pub rising: Vec<String>,
 }
 
 impl Hazard {
@@ -91,6 +98,14 @@ impl Hazard {
             .next()
             .unwrap_or_default();
         self.sources.iter().any(|w| contains_term(clause, w))
+    }
+
+    /// Whether the message (already `normalize::prepare`d) tells water that only drips or
+    /// seeps, and nothing worse.
+    pub fn only_seeping(&self, prepared: &str) -> bool {
+        self.seeping.iter().any(|t| contains_term(prepared, t))
+            && !self.rising.iter().any(|t| contains_term(prepared, t))
+            && !self.evident(prepared)
     }
 
     /// Whether the message (already `normalize::prepare`d) says the hazard may have stopped.
@@ -468,6 +483,8 @@ impl Lexicon {
                 fading: prepared_terms(file.hazard.fading),
                 not_evidence: prepared_terms(file.hazard.not_evidence),
                 sources: prepared_terms(file.hazard.sources),
+                seeping: prepared_terms(file.hazard.seeping),
+                rising: prepared_terms(file.hazard.rising),
             },
         })
     }

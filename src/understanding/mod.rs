@@ -278,7 +278,17 @@ impl Classifier {
                 || (self.lexicon.hazard.hedged(&prepared)
                     && !self.lexicon.timing.ongoing(&prepared)));
         c.unsure = unsure;
-        if emergency >= heads.emergency.sure && !unsure {
+        // Water that only drips or seeps is a repair, however near a flood's wording it
+        // sits (the label scheme's emergency is a burst pipe or flooding).
+        let seeping = self.lexicon.hazard.only_seeping(&prepared);
+        if seeping {
+            c.urgency = if urgency.of(Urgency::Urgent) > urgency.of(Urgency::Normal) {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            };
+            c.possible_emergency = false;
+        } else if emergency >= heads.emergency.sure && !unsure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;
         } else {
@@ -339,10 +349,14 @@ impl Classifier {
         let canonical = normalize::canonical_prepared(&prepared, &self.lexicon.replacer);
         let guess = self.model.guess(&canonical);
         let reading = scoring::read(&self.lexicon, &canonical, guess.as_ref());
+        let urgency = match reading.urgency {
+            Urgency::Emergency if self.lexicon.hazard.only_seeping(&prepared) => Urgency::Urgent,
+            u => u,
+        };
         Classification {
             text: text.to_owned(),
             kind: reading.kind,
-            urgency: reading.urgency,
+            urgency,
             department: reading.department,
             category: reading.category,
             confidence: reading.confidence,
@@ -350,8 +364,7 @@ impl Classifier {
             possible_emergency: false,
             hazard_over: self.lexicon.timing.not_now(&prepared),
             unsure: false,
-            evident: reading.urgency == Urgency::Emergency
-                || self.lexicon.hazard.evident(&prepared),
+            evident: urgency == Urgency::Emergency || self.lexicon.hazard.evident(&prepared),
         }
     }
 

@@ -553,6 +553,32 @@ fn things_named_after_a_hazard_show_none() {
 }
 
 #[test]
+fn water_that_only_drips_is_a_repair_unless_it_rises_or_nears_the_wiring() {
+    let hazard = &classifier().lexicon.hazard;
+    let prepared = crate::understanding::normalize::prepare;
+    for text in [
+        "7栋2单元1801 there's water dripping from my bathroom ceiling",
+        "厨房水槽底下那根管子一直在滴水",
+        "the pipe under the sink is leaking, small only",
+    ] {
+        assert!(hazard.only_seeping(&prepared(text)), "{text}");
+    }
+    for text in [
+        "我家客厅顶上在往下滴水,越滴越快,已经接了两盆了",
+        "樓上啲水沿住天花盞燈一路滴落嚟",
+        "water is dripping right next to the switch",
+        "水管爆了 一直在滴",
+        "厨房水管漏水",
+    ] {
+        assert!(!hazard.only_seeping(&prepared(text)), "{text}");
+    }
+    // Read whole, the dripping ceiling is no emergency with the lexicon alone either.
+    let c = classifier()
+        .classify("Building 4, Unit 1, Room 1208 - water is dripping from the bathroom ceiling");
+    assert_ne!(c.urgency, Urgency::Emergency);
+}
+
+#[test]
 fn an_unsure_resident_is_heard_as_unsure() {
     let hazard = &classifier().lexicon.hazard;
     let prepared = crate::understanding::normalize::prepare;
