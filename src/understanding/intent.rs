@@ -231,6 +231,8 @@ pub struct Intents {
     estate: Words,
     follow_up: Words,
     hurry: Vec<String>,
+    /// Laughter ("笑死", "lol"): a cry for help said laughing is a joke.
+    laughing: Words,
     lives: Vec<String>,
     news: Words,
     come: Words,
@@ -410,6 +412,7 @@ impl Intents {
             estate: Words::new(f.estate.contains.all())?,
             follow_up: Words::new(f.follow_up.contains.all())?,
             hurry: f.alarm.hurry.all(),
+            laughing: Words::new(f.alarm.hold.all())?,
             lives: f.lives.prefix.all(),
             news: Words::new(f.news.contains.all())?,
             come: Words::new(f.come.contains.all())?,
@@ -526,7 +529,10 @@ impl Intents {
             let any_length = *intent == Intent::Alarm;
             if (short || any_length) && words.said_in(&core) {
                 // "係呀 快啲嚟", "对对对 快点来人啊": a yes in a hurry, not a call for help.
-                if *intent == Intent::Alarm && self.only_hurries(&core) {
+                // "救命 我家猫把鱼缸撞翻了…笑死": a cry said laughing.
+                if *intent == Intent::Alarm
+                    && (self.only_hurries(&core) || self.laughing.said_in(&core))
+                {
                     continue;
                 }
                 r.intent = Some(*intent);
@@ -1553,6 +1559,7 @@ mod tests {
             &i.question,
             &i.what_to_do,
             &i.ask_openers,
+            &i.laughing,
             &i.home,
             &i.estate,
             &i.news,
@@ -1679,6 +1686,19 @@ mod tests {
         );
         assert_eq!(i.after_contrast("水停了"), None);
         assert_eq!(i.after_contrast("but"), None);
+    }
+
+    #[test]
+    fn a_cry_said_laughing_is_no_call_for_help() {
+        assert_eq!(intent("救命啊 电梯卡住了"), Some(Intent::Alarm));
+        assert_ne!(
+            intent("救命 我家猫把鱼缸撞翻了 水洒了一地 笑死 这个不用你们管哈"),
+            Some(Intent::Alarm)
+        );
+        assert_ne!(
+            intent("help! the ants are everywhere lol"),
+            Some(Intent::Alarm)
+        );
     }
 
     #[test]
