@@ -513,9 +513,10 @@ impl Intents {
             .filter(|o| weight(o) <= self.short_chars);
         // Before the short-message words: "让管家直接跟我说吧 机器人讲不清楚" asks for a
         // person; it does not ask whether this is a robot.
+        // Asked in so many words, a person wins over the problem told with it ("…打字也费劲
+        // 能不能让管家直接给我打个电话 我是17号楼2单元的老张"); an emergency still comes first.
         if self.handoff_anywhere.said_in(&core) {
             r.intent = Some(Intent::Handoff);
-            r.loose = true;
             return r;
         }
         // "Are you a real person or a bot btw": asked whether this is a person, which the
@@ -1711,6 +1712,15 @@ mod tests {
         assert!(read("係 冇錯 唔該快啲").yes_then.is_some());
         assert!(read("係呀 都唔係第一次").yes_then.is_some());
         assert!(read("係 唔係1203").yes_then.is_none());
+        // "Wait" opens a correction like a "sorry".
+        assert_eq!(
+            read("等一下 不是708 是807 語音聽錯了 🙏").swap,
+            Some(("807".to_owned(), "708".to_owned()))
+        );
+        assert_eq!(intent("tq!"), Some(Intent::Thanks));
+        // A person asked for in so many words is no loose reading beside a problem.
+        let r = read("我眼神不好 打字也费劲 能不能让管家直接给我打个电话 我是17号楼2单元的老张");
+        assert_eq!((r.intent, r.loose), (Some(Intent::Handoff), false));
     }
 
     fn intent(text: &str) -> Option<Intent> {

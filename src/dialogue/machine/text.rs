@@ -824,7 +824,7 @@ fn idle_text(
         }
         // "另外问下，听邻居说明年物业费要涨价，是真的吗": said to be a question, and one; its
         // subject is no complaint to read back.
-        Kind::Complaint
+        Kind::Complaint | Kind::Suggestion
             if (ctx.intents.asks_outright(&t.text) || ctx.intents.asks_following_on(&t.text))
                 && !t.class.evident
                 && !t.class.slots.has_place() =>
