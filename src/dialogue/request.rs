@@ -371,6 +371,16 @@ pub struct TextInput {
     pub parts: Vec<TextInput>,
 }
 
+impl TextInput {
+    /// The same words read otherwise: what the dialogue knows better than the classifier
+    /// ("and the water shut-off?" asked is a question, not an unsure repair).
+    pub fn read_as(&self, change: impl FnOnce(&mut Classification)) -> TextInput {
+        let mut other = self.clone();
+        change(&mut other.class);
+        other
+    }
+}
+
 /// A ticket to file, in the machine's terms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketDraft {

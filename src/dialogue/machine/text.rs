@@ -20,6 +20,10 @@ fn concrete(t: &TextInput) -> bool {
     matches!(t.class.kind, Kind::Repair | Kind::Complaint) && t.class.slots.has_place()
 }
 
+/// Below this confidence a repair asked as a question is read as the question
+/// (`idle_text`): the fused reading's confidence of "and the water shut-off?" was 0.48.
+const UNSURE_REPAIR: f32 = 0.5;
+
 pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) -> State {
     let mut r = ctx.intents.read(&t.text);
     // A reading near an emergency's wording with no hazard word of its own asks "is it still
@@ -35,15 +39,8 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
             ..
         }
     ) && r.intent.is_none();
-    let muted;
-    let t = if near_only && !opens {
-        let mut quiet = t.clone();
-        quiet.class.possible_emergency = false;
-        muted = quiet;
-        &muted
-    } else {
-        t
-    };
+    let muted = (near_only && !opens).then(|| t.read_as(|c| c.possible_emergency = false));
+    let t = muted.as_ref().unwrap_or(t);
     // "消防隊來看過了，說是誤報，現在沒事了": a hazard told as over, and fine now, is news
     // however long the message and concrete its place.
     if r.intent.is_none() && t.class.hazard_over && ctx.intents.done_anywhere(&t.text) {
@@ -374,14 +371,15 @@ fn after_emergency(
             .filter(|_| t.class.kind == Kind::Repair)
             .filter(|rest| !ctx.intents.done_anywhere(rest) && !ctx.intents.news(rest))
         {
-            let mut need = t.clone();
+            let mut need = t.read_as(|c| {
+                c.possible_emergency = false;
+                if c.urgency == Urgency::Emergency {
+                    c.urgency = Urgency::Urgent;
+                }
+            });
             need.simplified = words::to_simplified(&rest);
             need.text = rest;
             need.parts.clear();
-            need.class.possible_emergency = false;
-            if need.class.urgency == Urgency::Emergency {
-                need.class.urgency = Urgency::Urgent;
-            }
             return Some(new_request(&need, None, ctx, fx));
         }
         return Some(State::idle());
@@ -653,21 +651,18 @@ fn idle_text(
 ) -> State {
     // "and the water shut-off?": a repair the classifier is unsure of, asked as a question,
     // with no hazard and no place, is a question.
-    let asked;
-    let t = if t.class.kind == Kind::Repair
-        && t.class.confidence < 0.5
+    let question = (t.class.kind == Kind::Repair
+        && t.class.confidence < UNSURE_REPAIR
         && !t.class.evident
         && !t.class.slots.has_place()
-        && t.text.trim_end().ends_with(['?', '？'])
-    {
-        let mut q = t.clone();
-        q.class.kind = Kind::Inquiry;
-        q.class.department = Department::CustomerService;
-        asked = q;
-        &asked
-    } else {
-        t
-    };
+        && t.text.trim_end().ends_with(['?', '？']))
+    .then(|| {
+        t.read_as(|c| {
+            c.kind = Kind::Inquiry;
+            c.department = Department::CustomerService;
+        })
+    });
+    let t = question.as_ref().unwrap_or(t);
     // "灯是换了 今天晚上又不亮了 你们师傅是不是没修好": the repair just marked done did not
     // hold; that ticket is reopened, not a new request started.
     if ctx.resolved && ctx.intents.not_fixed(&t.text) {
@@ -840,11 +835,12 @@ fn idle_text(
             }
             None if ctx.intents.asks_to_come(&t.text) => {
                 // "那個警報器還一直閃紅燈，可以派人來檢查一下嗎？": a repair to read back.
-                let mut asked = t.clone();
-                asked.class.kind = Kind::Repair;
-                if asked.class.department == Department::CustomerService {
-                    asked.class.department = Department::Engineering;
-                }
+                let asked = t.read_as(|c| {
+                    c.kind = Kind::Repair;
+                    if c.department == Department::CustomerService {
+                        c.department = Department::Engineering;
+                    }
+                });
                 new_request(&asked, None, ctx, fx)
             }
             // "好啦 我問下業主先 唔該": thanks that ask nothing close the exchange, however
