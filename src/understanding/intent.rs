@@ -1106,17 +1106,18 @@ impl Intents {
     pub fn after_contrast(&self, text: &str) -> Option<String> {
         let n = norm(text);
         let orig: Vec<char> = text.chars().collect();
-        let chars: Vec<char> = n.chars().collect();
-        if chars.len() != orig.len() {
+        if n.chars().count() != orig.len() {
             return None;
         }
-        let (at, len) = (0..chars.len()).find_map(|i| {
-            let rest: String = chars[i..].iter().collect();
+        // Where a turning word starts, counted in characters, at a word's edge in English.
+        let mut prev: Option<char> = None;
+        let (at, len) = n.char_indices().enumerate().find_map(|(i, (byte, c))| {
+            let edge = !prev.is_some_and(|p| p.is_ascii_alphabetic());
+            prev = Some(c);
+            let rest = &n[byte..];
             self.contrast
                 .iter()
-                .find(|w| {
-                    starts_with_word(&rest, w) && (i == 0 || !chars[i - 1].is_ascii_alphabetic())
-                })
+                .find(|w| edge && starts_with_word(rest, w))
                 .map(|w| (i, w.chars().count()))
         })?;
         let after: String = orig[at + len..].iter().collect();

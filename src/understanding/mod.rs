@@ -280,23 +280,19 @@ impl Classifier {
         c.unsure = unsure;
         // Water that only drips or seeps is a repair, however near a flood's wording it
         // sits (the label scheme's emergency is a burst pipe or flooding).
-        let seeping = self.lexicon.hazard.only_seeping(&prepared);
-        if seeping {
-            c.urgency = if urgency.of(Urgency::Urgent) > urgency.of(Urgency::Normal) {
-                Urgency::Urgent
-            } else {
-                Urgency::Normal
-            };
+        let short_of_emergency = if urgency.of(Urgency::Urgent) > urgency.of(Urgency::Normal) {
+            Urgency::Urgent
+        } else {
+            Urgency::Normal
+        };
+        if self.lexicon.hazard.only_seeping(&prepared) {
+            c.urgency = short_of_emergency;
             c.possible_emergency = false;
         } else if emergency >= heads.emergency.sure && !unsure {
             c.urgency = Urgency::Emergency;
             c.possible_emergency = false;
         } else {
-            c.urgency = if urgency.of(Urgency::Urgent) > urgency.of(Urgency::Normal) {
-                Urgency::Urgent
-            } else {
-                Urgency::Normal
-            };
+            c.urgency = short_of_emergency;
             // How near an emergency's wording must come before "is it still happening?" is
             // asked depends on what else the message shows (the lexicon's own emergency, a
             // hazard word; with neither it is never asked): training fits the bars together
