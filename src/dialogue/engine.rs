@@ -86,8 +86,7 @@ impl Dialogue for Engine {
             };
             // A message that is only a yes, a digit, a thanks or a greeting steers the
             // conversation by its words; it needs no reading of its meaning.
-            let steers = self.intents.read(t);
-            if steers.intent.is_some() && !steers.loose {
+            if self.intents.only_steers(t) {
                 continue;
             }
             let Some(whole) = semantic_input(t) else {

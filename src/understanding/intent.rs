@@ -1132,6 +1132,17 @@ impl Intents {
         self.connectors.iter().any(|c| starts_with_word(core, c))
     }
 
+    /// Whether the message only steers the conversation (a yes, a digit, a thanks, a
+    /// greeting, "叫个真人来") and says nothing the classifier needs to read. A long message
+    /// that also matches a steering word ("…好像有点煤气味，不知道是不是我闻错了" reads as a
+    /// correction) still tells its own story.
+    pub fn only_steers(&self, text: &str) -> bool {
+        let r = self.read(text);
+        r.intent.is_some()
+            && !r.loose
+            && weight(norm(text).trim_matches(is_sep)) <= self.short_chars
+    }
+
     /// Splits a message holding several needs ("阳台晾衣架掉了一半，另外停车月卡怎么续") at
     /// the words that join them. Each part keeps the resident's own words; a message with
     /// one need comes back whole.
@@ -1612,6 +1623,21 @@ mod tests {
             rest = &rest[phrase.0.len()..];
         }
         (!found.is_empty()).then_some(found)
+    }
+
+    #[test]
+    fn only_short_steering_messages_skip_the_model() {
+        let i = Intents::default();
+        for steers in ["1", "好的谢谢", "对", "ok thanks", "取消", "👍"] {
+            assert!(i.only_steers(steers), "{steers}");
+        }
+        for tells in [
+            "刚下班回来，8栋2单元6楼楼道里好像有点煤气味，不知道是不是我闻错了",
+            "厨房水管漏水",
+            "",
+        ] {
+            assert!(!i.only_steers(tells), "{tells}");
+        }
     }
 
     #[test]
