@@ -550,7 +550,8 @@ impl Intents {
             r.loose = true;
             return r;
         }
-        if opening.is_some_and(|o| self.opens_withdrawal(o))
+        // "啊唔使喇,我老公頭先倒咗支通渠水…": an opening clause that only withdraws.
+        if opening.is_some_and(|o| self.opens_withdrawal(o) || self.only_withdraws(o))
             || self.withdraws_anywhere(&core)
             || self.closes_withdrawing(&core)
             || self.opens_only_withdrawing(&core)
@@ -1623,6 +1624,16 @@ mod tests {
             rest = &rest[phrase.0.len()..];
         }
         (!found.is_empty()).then_some(found)
+    }
+
+    #[test]
+    fn an_opening_clause_that_only_withdraws_withdraws_a_long_message() {
+        let i = Intents::default();
+        let r = i.read("啊唔使喇,我老公頭先倒咗支通渠水,而家得返喇😂 取消吖,唔好意思");
+        assert_eq!(r.intent, Some(Intent::Cancel));
+        // "算了" may open a complaint.
+        let r = i.read("算了，跟你们说也没用，楼上每天半夜装修，你们一次都没管过");
+        assert_ne!(r.intent, Some(Intent::Cancel));
     }
 
     #[test]

@@ -272,11 +272,14 @@ impl Classifier {
         // A resident unsure of what they noticed ("好像有一点瓦斯味?") is asked whether it
         // is still happening, with the guidance, rather than filed at once.
         // "一直冒煙…好像有人家裡失火了" is sure of the smoke and unsure only of its cause.
-        // "现在又闻不太出来了" says "now" of a smell that may have gone: asked too.
-        let unsure = evident
-            && (self.lexicon.hazard.fading(&prepared)
-                || (self.lexicon.hazard.hedged(&prepared)
-                    && !self.lexicon.timing.ongoing(&prepared)));
+        // "现在又闻不太出来了" says "now" of a smell that may have gone: asked too, and so is a
+        // hazard told in no hazard word of ours by a resident who cannot tell whether it goes
+        // on ("好似由天花漏落嚟…冇睇清楚係咪仲漏緊"). A hedge on a detail of it is no doubt
+        // of it ("spreading into the hallway, maybe 2cm deep").
+        let unsure = self.lexicon.hazard.fading(&prepared)
+            || evident
+                && self.lexicon.hazard.hedged(&prepared)
+                && !self.lexicon.timing.ongoing(&prepared);
         c.unsure = unsure;
         // Water that only drips or seeps is a repair, however near a flood's wording it
         // sits (the label scheme's emergency is a burst pipe or flooding).

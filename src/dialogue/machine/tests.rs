@@ -639,7 +639,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("confirm?", "repair", "confirm?", "confirm.hint"),
     ("confirm?", "complaint", "confirm?", "confirm.hint"),
     ("confirm?", "faq", "confirm?", "faq:property_fee readback.repair"),
-    ("confirm?", "inquiry", "confirm?", "confirm.hint"),
+    ("confirm?", "inquiry", "confirm?", "+Q confirm.hint"),
     ("confirm?", "suggestion", "confirm?", "confirm.hint"),
     ("confirm?", "praise", "confirm?", "confirm.hint"),
     ("confirm?", "gibberish", "confirm?", "confirm.hint"),
@@ -1187,6 +1187,64 @@ fn an_emergency_over_with_a_new_trouble_after_the_turn_starts_that_request() {
     );
     assert_eq!(sig(&fx), "tell emergency.over");
     assert_eq!(tag(&s.state), "idle");
+}
+
+#[test]
+fn news_of_help_with_a_new_trouble_after_the_turn_starts_that_request() {
+    let (s, _) = go(
+        None,
+        emergency_text("快啲嚟人呀!我阿媽喺會所泳池邊跣親,撞到個頭流緊血"),
+    );
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "白車嚟咗,佢而家清醒。不過泳池邊啲地磚好滑,你哋真係要處理吓",
+            Kind::Complaint,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
+    let got = replies(&fx);
+    assert_eq!(got.first().map(String::as_str), Some("emergency.noted"));
+    assert_ne!(tag(&s.state), "idle!", "{got:?}");
+    // News alone stays news.
+    let (s, _) = go(
+        None,
+        emergency_text("快啲嚟人呀!我阿媽喺會所泳池邊跣親,撞到個頭流緊血"),
+    );
+    let (s, fx) = go(
+        Some(s),
+        text_as("白車嚟咗", Kind::Other, Urgency::Normal, Slots::default()),
+    );
+    assert_eq!(sig(&fx), "tell emergency.noted");
+    assert_eq!(tag(&s.state), "idle!");
+}
+
+#[test]
+fn a_question_before_the_yes_is_answered_and_the_request_still_waits() {
+    let (s, _) = go(
+        None,
+        text_as(
+            "AC in my home office has died. Tower 3, apt 2201",
+            Kind::Repair,
+            Urgency::Normal,
+            at("3", "2201"),
+        ),
+    );
+    assert_eq!(tag(&s.state), "confirm?");
+    let (s, fx) = go(
+        Some(s),
+        text_as(
+            "hold on before I confirm - do I have to pay for this? it's the developer's AC",
+            Kind::Inquiry,
+            Urgency::Normal,
+            Slots::default(),
+        ),
+    );
+    assert_eq!(sig(&fx), "+Q confirm.hint");
+    assert_eq!(tag(&s.state), "confirm?");
+    let (_, fx) = go(Some(s), other("yes please send someone"));
+    assert!(sig(&fx).contains("+R"), "{}", sig(&fx));
 }
 
 #[test]

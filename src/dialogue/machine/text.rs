@@ -70,8 +70,14 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     // they show a hazard of their own.
     let just_a_yes =
         matches!(state, State::Confirming { .. }) && r.yes_then.is_some() && !t.class.evident;
+    // "欸不對 我打錯了 601是樓下阿姨家 我家是701" to a read-back: a place put right, which
+    // shows no hazard of its own, is the place.
+    let just_a_fix = matches!(state, State::Confirming { .. } | State::Correcting { .. })
+        && t.class.slots.has_place()
+        && !t.class.evident;
     let sure_emergency = !just_a_place
         && !just_a_yes
+        && !just_a_fix
         && (t.class.urgency == Urgency::Emergency
             || t.class.possible_emergency
                 && !t.class.unsure
@@ -186,6 +192,7 @@ pub(super) fn on_text(state: State, t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effec
     if t.class.possible_emergency
         && !just_a_place
         && !just_a_yes
+        && !just_a_fix
         && !withdrawn
         && !matches!(state, State::EmergencyCheck { .. })
     {
@@ -365,21 +372,7 @@ fn after_emergency(
         fx.push(Effect::Reply(Msg::key(Prompt::EmergencyOver)));
         // "冇再漏喇 不過依家成間屋冇水用": over, and a new trouble told after the turn is a
         // request of its own (the hazard that was is no part of it).
-        if let Some(rest) = ctx
-            .intents
-            .after_contrast(&t.text)
-            .filter(|_| t.class.kind == Kind::Repair)
-            .filter(|rest| !ctx.intents.done_anywhere(rest) && !ctx.intents.news(rest))
-        {
-            let mut need = t.read_as(|c| {
-                c.possible_emergency = false;
-                if c.urgency == Urgency::Emergency {
-                    c.urgency = Urgency::Urgent;
-                }
-            });
-            need.simplified = words::to_simplified(&rest);
-            need.text = rest;
-            need.parts.clear();
+        if let Some(need) = need_after_contrast(t, ctx) {
             return Some(new_request(&need, None, ctx, fx));
         }
         return Some(State::idle());
@@ -497,6 +490,14 @@ fn after_emergency(
             noted(t, fx);
             return Some(new_request(other, None, ctx, fx));
         }
+        // "白車嚟咗,佢而家清醒。不過泳池邊啲地磚好滑…你哋真係要處理吓": the news, and the
+        // trouble told after the turn is a request of its own.
+        // ("我閂咗總掣喇 但係水已經流到客廳" is more news of the emergency itself.)
+        if let Some(need) = need_after_contrast(t, ctx).filter(|_| t.class.kind == Kind::Complaint)
+        {
+            noted(t, fx);
+            return Some(new_request(&need, None, ctx, fx));
+        }
     }
     // "邻居…已经进去了 救护车也到了 谢谢你们啊": news, however many clauses it has, unless
     // one of them is a new problem.
@@ -509,6 +510,26 @@ fn after_emergency(
         return Some(filed.stays(placeless));
     }
     None
+}
+
+/// After news of an emergency, a new trouble told after the turn ("冇再漏喇 不過依家成間屋冇
+/// 水用"): a request of its own, the hazard that was no part of it.
+fn need_after_contrast(t: &TextInput, ctx: &Ctx) -> Option<TextInput> {
+    let rest = ctx
+        .intents
+        .after_contrast(&t.text)
+        .filter(|_| matches!(t.class.kind, Kind::Repair | Kind::Complaint))
+        .filter(|rest| !ctx.intents.done_anywhere(rest) && !ctx.intents.news(rest))?;
+    let mut need = t.read_as(|c| {
+        c.possible_emergency = false;
+        if c.urgency == Urgency::Emergency {
+            c.urgency = Urgency::Urgent;
+        }
+    });
+    need.simplified = words::to_simplified(&rest);
+    need.text = rest;
+    need.parts.clear();
+    Some(need)
 }
 
 /// Told to the duty team's ticket, and the guidance again: the emergency still matters.
@@ -1452,6 +1473,18 @@ fn confirming_text(
         if let Some(next) = choose_first(&req, t, ctx, fx) {
             return next;
         }
+    }
+    // "hold on before I confirm - do I have to pay for this?": a question asked before the
+    // yes is answered or passed on, and the request still waits for its yes.
+    if r.intent.is_none()
+        && r.yes_then.is_none()
+        && t.class.kind == Kind::Inquiry
+        && ctx.intents.asks(&t.text)
+        && !has_slots(&t.class.slots)
+    {
+        answer_or_pass_on(t, ctx, fx);
+        fx.push(Effect::Reply(confirm_hint(&req)));
+        return State::Confirming { req, nudged: true };
     }
     let w = r.intent;
     // "还有，客厅灯也坏了", "对了，楼下门禁也刷不开" (对了: "by the way", not a yes): a second
