@@ -81,11 +81,15 @@ impl Hazard {
     /// the hazard: a hedge with the hazard told after it ("好像有一点瓦斯味"). A hedge that
     /// only follows it is about something else ("有煤气味 好像是灶台那里": sure of the
     /// smell, unsure where from).
+    ///
+    /// A hedge on a number is about a detail, not the hazard ("stopped between floors, maybe
+    /// 12 and 13", "spreading into the hallway, maybe 2cm deep").
     pub fn hedged(&self, prepared: &str) -> bool {
         self.hedges.iter().any(|h| {
             find_terms(prepared, h).any(|at| {
                 let after = &prepared[at + h.len()..];
-                self.evident(after) || !self.about_source(after)
+                let on_a_number = after.trim_start().starts_with(|c: char| c.is_ascii_digit());
+                !on_a_number && (self.evident(after) || !self.about_source(after))
             })
         })
     }

@@ -591,4 +591,11 @@ fn an_unsure_resident_is_heard_as_unsure() {
     assert!(!hazard.hedged(&prepared("厨房煤气味很大，快来人")));
     // Unsure where it comes from, not whether it is there.
     assert!(!hazard.hedged(&prepared("家里厨房 有煤气味 好像是灶台那里")));
+    // Unsure of a number, not of the hazard.
+    assert!(!hazard.hedged(&prepared(
+        "I'm stuck in the lift. It stopped between floors, maybe 12 and 13."
+    )));
+    assert!(!hazard.hedged(&prepared(
+        "water spreading into the hallway fast, maybe 2cm deep already"
+    )));
 }

@@ -1221,6 +1221,26 @@ fn news_of_help_with_a_new_trouble_after_the_turn_starts_that_request() {
 }
 
 #[test]
+fn a_home_told_with_a_greeting_is_kept() {
+    let mut hello = class(Kind::Other, Urgency::Normal, at("9", "1503"));
+    hello.confidence = 0.9;
+    let (s, fx) = go(
+        None,
+        classed(
+            "Hi!! We just moved into 9-2-1503 last week 😊 nice to meet you",
+            hello,
+        ),
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::RememberUnit(p) if p.room.as_deref() == Some("1503"))),
+        "{}",
+        sig(&fx)
+    );
+    assert_ne!(tag(&s.state), "place?");
+}
+
+#[test]
 fn a_question_before_the_yes_is_answered_and_the_request_still_waits() {
     let (s, _) = go(
         None,

@@ -764,6 +764,7 @@ fn idle_text(
             }
         }
         Some(Intent::Greeting | Intent::Identity) => {
+            keep_home_told(t, ctx, fx);
             if let Some(p) = small_talk(r) {
                 fx.push(Effect::Reply(Msg::key(p)));
             }
@@ -910,6 +911,7 @@ fn idle_text(
             None => match ctx.intents.opening(&t.text) {
                 // "Hi, I need to report a problem": the greeting returned, then the question.
                 Some(Intent::Greeting) => {
+                    keep_home_told(t, ctx, fx);
                     fx.push(Effect::Reply(Msg::key(Prompt::Greeting)));
                     unclear(clarified, fx)
                 }
@@ -920,6 +922,17 @@ fn idle_text(
                 _ => unclear(clarified, fx),
             },
         },
+    }
+}
+
+/// "Hi!! We just moved into 9-2-1503 last week 😊": a home told with a greeting is kept, so
+/// that "same flat" in a later message needs no asking.
+fn keep_home_told(t: &TextInput, ctx: &Ctx, fx: &mut Vec<Effect>) {
+    if ctx.unit_on_record.is_some() {
+        return;
+    }
+    if let Some(place) = Place::from_slots(&t.class.slots).filter(Place::is_unit) {
+        fx.push(Effect::RememberUnit(place));
     }
 }
 
