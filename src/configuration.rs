@@ -138,10 +138,23 @@ pub struct ServiceSettings {
     pub desk_hours: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct WechatSettings {
+    /// Pushes signed longer ago (or further ahead) than this are refused, and a signature
+    /// is remembered for as long as it could pass (a replayed one is refused).
+    #[serde(with = "humantime_serde", default = "default_skew")]
+    pub max_skew: Duration,
     #[serde(default)]
     pub accounts: BTreeMap<String, WechatAccount>,
+}
+
+impl Default for WechatSettings {
+    fn default() -> Self {
+        Self {
+            max_skew: default_skew(),
+            accounts: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,6 +166,10 @@ pub struct WechatAccount {
     pub encoding_aes_key: Option<SecretString>,
     #[serde(default)]
     pub previous_encoding_aes_key: Option<SecretString>,
+    /// Refuse plain-mode pushes when the account has a key: the plain signature covers no
+    /// body, only token, timestamp and nonce.
+    #[serde(default)]
+    pub safe_mode_only: bool,
     pub api_base: String,
     #[serde(default)]
     pub templates: BTreeMap<String, String>,

@@ -4,6 +4,7 @@
 //! understanding. The channel knows nothing of what the dialogue does with it.
 
 pub mod ingest;
+pub mod replay;
 pub mod webhook;
 pub mod wechat;
 

@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use crate::channel::replay;
 use crate::channel::webhook::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::clock::{Clock, SystemClock};
 use crate::configuration::Settings;
@@ -173,7 +174,7 @@ async fn pushed(State(listener): State<Listener>, headers: HeaderMap, body: Byte
     };
     let (ts, sig) = (header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER));
     if !signature::verify(listener.secret.expose_secret().as_bytes(), ts, &body, sig)
-        || !signature::fresh(ts, SystemClock.now().timestamp(), listener.max_skew)
+        || !replay::fresh(ts, SystemClock.now().timestamp(), listener.max_skew)
     {
         eprintln!("(ignored a pushed message with a bad signature)");
         return StatusCode::UNAUTHORIZED;

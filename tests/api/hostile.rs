@@ -68,7 +68,11 @@ fn corpus(sub: &str) -> Vec<Item> {
 }
 
 async fn wechat_plain(app: &TestApp, nonce: usize, body: Vec<u8>) -> reqwest::Response {
-    let (ts, nonce) = ("1700000000", nonce.to_string());
+    let (ts, nonce) = (
+        chrono::Utc::now().timestamp().to_string(),
+        nonce.to_string(),
+    );
+    let ts = ts.as_str();
     let query = format!(
         "signature={}&timestamp={ts}&nonce={nonce}",
         signature::sign(&[TOKEN, ts, &nonce])
@@ -84,7 +88,11 @@ async fn wechat_plain(app: &TestApp, nonce: usize, body: Vec<u8>) -> reqwest::Re
 async fn wechat_safe(app: &TestApp, nonce: usize, inner: &str) -> reqwest::Response {
     let key = AesKey::parse(AES_KEY).unwrap();
     let encrypt = crypto::encrypt(&key, APPID, inner);
-    let (ts, nonce) = ("1700000000", nonce.to_string());
+    let (ts, nonce) = (
+        chrono::Utc::now().timestamp().to_string(),
+        nonce.to_string(),
+    );
+    let ts = ts.as_str();
     let body = format!("<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>");
     let query = format!(
         "signature={}&timestamp={ts}&nonce={nonce}&encrypt_type=aes&msg_signature={}",
@@ -435,4 +443,65 @@ fn the_fuzzed_functions_survive_the_corpus_and_seeded_mutations() {
         }
         run(&data);
     }
+}
+
+/// A plain push signed at `ts` with `nonce`: plain mode signs no body.
+async fn wechat_plain_at(app: &TestApp, ts: i64, nonce: &str, body: &str) -> reqwest::Response {
+    let ts = ts.to_string();
+    let query = format!(
+        "signature={}&timestamp={ts}&nonce={nonce}",
+        signature::sign(&[TOKEN, &ts, nonce])
+    );
+    app.client
+        .post(format!("{}/wechat/demo?{query}", app.address))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_leaked_plain_signature_posts_nothing_late_or_twice() {
+    let app = spawn_channel_app().await;
+    let now = app.clock.now().timestamp();
+    let mine = crate::wechat::text_push("o_victim", "7001", "进度");
+    let forged = crate::wechat::text_push("o_victim", "7002", "1栋101 煤气泄漏");
+    // Days old: refused, whatever the body.
+    let res = wechat_plain_at(&app, now - 3 * 24 * 3600, "5150", &forged).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(stored(&app).await, (0, 0));
+    // Fresh: accepted once. The platform's retry of the same body is answered again…
+    let res = wechat_plain_at(&app, now, "5151", &mine).await;
+    assert_eq!(res.status(), 200);
+    let res = wechat_plain_at(&app, now, "5151", &mine).await;
+    assert_eq!(res.status(), 200);
+    // …but the same signature with another body is a replay.
+    let res = wechat_plain_at(&app, now, "5151", &forged).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(count(&app.db, "inbound_messages").await, 1);
+    // Just inside the window on either side is fine.
+    let res = wechat_plain_at(&app, now - 290, "5152", &forged).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn an_account_in_safe_mode_only_refuses_plain_pushes() {
+    let app = crate::helpers::spawn_app_with_dialogue_and_workers(
+        std::sync::Arc::new(guanjia::channel::AcknowledgeOnly),
+        true,
+        |s| {
+            if let Some(a) = s.wechat.accounts.get_mut("demo") {
+                a.safe_mode_only = true;
+            }
+        },
+    )
+    .await;
+    let now = app.clock.now().timestamp();
+    let body = crate::wechat::text_push("o_plain", "7101", "你好");
+    let res = wechat_plain_at(&app, now, "6161", &body).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(stored(&app).await, (0, 0));
+    let inner = crate::wechat::text_push("o_safe", "7102", "你好");
+    let res = wechat_safe(&app, 6162, &inner).await;
+    assert_eq!(res.status(), 200);
 }

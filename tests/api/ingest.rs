@@ -290,7 +290,7 @@ async fn one_failing_message_in_a_batch_does_not_hold_up_the_others() {
             client
                 .post(format!(
                     "{address}/wechat/demo?{}",
-                    crate::wechat::signed_query("12345")
+                    crate::wechat::signed_query(&crate::wechat::fresh_nonce())
                 ))
                 .body(text_push("o_hold", "3000", "hold"))
                 .send()

@@ -8,6 +8,8 @@ use guanjia::channel::wechat::crypto::{self, AesKey};
 use guanjia::channel::wechat::{signature, xml};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use guanjia::clock::Clock;
+
 use crate::helpers::{spawn_channel_app, TestApp};
 use crate::ingest::count;
 
@@ -30,17 +32,31 @@ pub fn push(from: &str, msg_type: &str, extra: &str) -> String {
     )
 }
 
-/// A plain-mode query string signed with the demo token.
+/// A plain-mode query string signed with the demo token, now.
 pub fn signed_query(nonce: &str) -> String {
-    let ts = "1700000000";
+    signed_query_at(chrono::Utc::now().timestamp(), nonce)
+}
+
+/// A plain-mode query string signed at `ts` (unix seconds).
+pub fn signed_query_at(ts: i64, nonce: &str) -> String {
+    let ts = ts.to_string();
     format!(
         "signature={}&timestamp={ts}&nonce={nonce}",
-        signature::sign(&[TOKEN, ts, nonce])
+        signature::sign(&[TOKEN, &ts, nonce])
     )
 }
 
+/// A nonce no other push of this test run has used, as the platform draws them.
+pub fn fresh_nonce() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}{n:06}", std::process::id())
+}
+
+/// A plain push signed at the app's own time with a fresh nonce.
 pub async fn post_plain(app: &TestApp, body: &str) -> reqwest::Response {
-    post_raw(app, &signed_query("12345"), body.as_bytes().to_vec()).await
+    let query = signed_query_at(app.clock.now().timestamp(), &fresh_nonce());
+    post_raw(app, &query, body.as_bytes().to_vec()).await
 }
 
 pub async fn post_raw(app: &TestApp, query: &str, body: Vec<u8>) -> reqwest::Response {
@@ -56,7 +72,8 @@ pub async fn post_raw(app: &TestApp, query: &str, body: Vec<u8>) -> reqwest::Res
 fn safe_push(inner: &str, appid: &str, key: &str) -> (String, String) {
     let key = AesKey::parse(key).unwrap();
     let encrypt = crypto::encrypt(&key, appid, inner);
-    let (ts, nonce) = ("1700000000", "998877");
+    let (ts, nonce) = (chrono::Utc::now().timestamp().to_string(), fresh_nonce());
+    let (ts, nonce) = (ts.as_str(), nonce.as_str());
     let body = format!("<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>");
     let query = format!(
         "signature={}&timestamp={ts}&nonce={nonce}&openid=o_safe&encrypt_type=aes&msg_signature={}",
@@ -315,7 +332,7 @@ async fn bad_requests_are_refused_and_store_nothing() {
     let mut not_utf8 = good.clone().into_bytes();
     not_utf8.splice(60..60, [0xff, 0xfe]);
     assert_eq!(
-        post_raw(&app, &signed_query("12345"), not_utf8)
+        post_raw(&app, &signed_query(&fresh_nonce()), not_utf8)
             .await
             .status(),
         400
@@ -327,7 +344,7 @@ async fn bad_requests_are_refused_and_store_nothing() {
     assert_eq!(
         chunked_post(
             &app,
-            &format!("/wechat/demo?{}", signed_query("12345")),
+            &format!("/wechat/demo?{}", signed_query(&fresh_nonce())),
             huge.as_bytes()
         )
         .await,

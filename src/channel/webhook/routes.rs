@@ -12,7 +12,7 @@ use serde_json::json;
 use super::message::WebhookMessage;
 use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::channel::ingest::{self, Answer, Arrival};
-use crate::channel::{ChannelRef, MessageBody};
+use crate::channel::{replay, ChannelRef, MessageBody};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,7 @@ pub async fn receive(
         return Err(WebhookError::BadSignature);
     }
     let max_skew = i64::try_from(state.settings.webhook.max_skew.as_secs()).unwrap_or(i64::MAX);
-    if !signature::fresh(timestamp, state.clock.now().timestamp(), max_skew) {
+    if !replay::fresh(timestamp, state.clock.now().timestamp(), max_skew) {
         return Err(WebhookError::Stale);
     }
     remember_signature(&state, &channel, sig, max_skew).await?;
@@ -134,7 +134,7 @@ async fn remember_signature(
         "replay:webhook:{channel}:{}",
         sig.trim().to_ascii_lowercase()
     ));
-    let ttl = max_skew.saturating_mul(2).saturating_add(1).max(1);
+    let ttl = replay::memory_secs(max_skew);
     let mut redis = state.redis.clone();
     let set: Option<String> = redis::cmd("SET")
         .arg(&key)

@@ -38,15 +38,6 @@ pub fn verify(secret: &[u8], timestamp: &str, body: &[u8], header: &str) -> bool
     mac(secret, timestamp, body).verify_slice(&given).is_ok()
 }
 
-/// Whether a request signed at `timestamp` (unix seconds) is fresh at `now`: neither older
-/// nor further in the future than `max_skew_secs`.
-pub fn fresh(timestamp: &str, now: i64, max_skew_secs: i64) -> bool {
-    match timestamp.trim().parse::<i64>() {
-        Ok(ts) => (now - ts).abs() <= max_skew_secs,
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,16 +71,5 @@ mod tests {
             b"{\"a\":1}",
             &sig[..sig.len() - 2]
         ));
-    }
-
-    #[test]
-    fn freshness_window() {
-        assert!(fresh("1000", 1000, 300));
-        assert!(fresh("700", 1000, 300));
-        assert!(fresh("1300", 1000, 300));
-        assert!(!fresh("699", 1000, 300));
-        assert!(!fresh("1301", 1000, 300));
-        assert!(!fresh("soon", 1000, 300));
-        assert!(!fresh("", 1000, 300));
     }
 }

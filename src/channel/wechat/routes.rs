@@ -14,6 +14,7 @@ use super::crypto::{self, AesKey};
 use super::xml::{self, Push, XmlError};
 use super::{reply, signature};
 use crate::channel::ingest::{self, Answer, Arrival};
+use crate::channel::replay::{self, Seen};
 use crate::channel::ChannelRef;
 use crate::configuration::WechatAccount;
 use crate::state::AppState;
@@ -47,6 +48,12 @@ pub enum WechatError {
     TooLarge,
     #[error("safe mode requested but the account has no valid EncodingAESKey")]
     NoKey,
+    #[error("this account accepts safe-mode pushes only")]
+    PlainRefused,
+    #[error("timestamp outside the allowed window")]
+    Stale,
+    #[error("signature already used for another message (replay)")]
+    Replay,
     #[error("storage unavailable")]
     Storage(#[from] sqlx::Error),
 }
@@ -59,10 +66,14 @@ impl IntoResponse for WechatError {
             | WechatError::Xml(_)
             | WechatError::NotUtf8
             | WechatError::NoKey => StatusCode::BAD_REQUEST,
-            WechatError::BadSignature | WechatError::Crypto(_) => StatusCode::UNAUTHORIZED,
+            WechatError::BadSignature
+            | WechatError::Crypto(_)
+            | WechatError::Stale
+            | WechatError::Replay => StatusCode::UNAUTHORIZED,
+            WechatError::PlainRefused => StatusCode::FORBIDDEN,
             WechatError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            WechatError::Storage(e) => {
-                tracing::error!(error = %e, "wechat push not stored");
+            WechatError::Storage(_) => {
+                tracing::error!(error = %self, "wechat push not stored");
                 StatusCode::SERVICE_UNAVAILABLE
             }
         };
@@ -161,6 +172,9 @@ pub async fn push(
         let (inner, key) = crypto::decrypt_with_keys(&keys, &account.appid, &encrypt)?;
         (xml::parse_push(&inner)?, Some(key.clone()))
     } else {
+        if account.safe_mode_only && !keys(account).is_empty() {
+            return Err(WechatError::PlainRefused);
+        }
         let sig = required(&q.signature, "signature")?;
         if !signature::verify(sig, &[token, timestamp, nonce]) {
             return Err(WechatError::BadSignature);
@@ -168,6 +182,7 @@ pub async fn push(
         let text = std::str::from_utf8(&body).map_err(|_| WechatError::NotUtf8)?;
         (xml::parse_push(text)?, None)
     };
+    accept_once(&state, &account_id, timestamp, nonce, &body).await?;
     let arrival = arrival(&account_id, &account.appid, &push);
     let answer = ingest::ingest(&state.ingest, arrival).await?;
     let content = match answer {
@@ -187,6 +202,40 @@ pub async fn push(
         None => xml,
     };
     Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response())
+}
+
+/// A signed push is fresh and used once. Plain mode signs no body, so a (timestamp, nonce)
+/// seen with another body is a replay; seen with the same body it is the platform retrying,
+/// which the dedup record answers.
+async fn accept_once(
+    state: &AppState,
+    account_id: &str,
+    timestamp: &str,
+    nonce: &str,
+    body: &[u8],
+) -> Result<(), WechatError> {
+    let max_skew = i64::try_from(state.settings.wechat.max_skew.as_secs()).unwrap_or(i64::MAX);
+    if !replay::fresh(timestamp, state.clock.now().timestamp(), max_skew) {
+        return Err(WechatError::Stale);
+    }
+    let key = state.key(&format!(
+        "replay:wechat:{account_id}:{}:{}",
+        timestamp.trim(),
+        nonce.trim()
+    ));
+    let mut redis = state.redis.clone();
+    match replay::remember(&mut redis, &key, body, replay::memory_secs(max_skew)).await {
+        Ok(Seen::First | Seen::Retry) => Ok(()),
+        Ok(Seen::Replayed) => Err(WechatError::Replay),
+        // WeChat retries a push three times in about 15 s and then drops it: with Redis
+        // away, a resident's message is worth more than the memory, and the window alone
+        // still bounds a replay to minutes.
+        Err(e) => {
+            tracing::warn!(error = %e, "wechat replay memory unavailable; the window alone applies");
+            metrics::counter!("guanjia_replay_unchecked_total", "channel" => "wechat").increment(1);
+            Ok(())
+        }
+    }
 }
 
 fn arrival(account_id: &str, appid: &str, push: &Push) -> Arrival {
