@@ -1637,6 +1637,18 @@ mod tests {
     }
 
     #[test]
+    fn a_yes_in_pinyin_and_a_person_asked_for_at_length() {
+        let i = Intents::default();
+        for yes in ["dui dui, correct", "shi de", "这回对了"] {
+            assert_eq!(i.read(yes).intent, Some(Intent::Confirm), "{yes}");
+        }
+        let r = i.read(
+            "I'm afraid these automatic things confuse me. Could I speak to an actual human being please?",
+        );
+        assert_eq!(r.intent, Some(Intent::Handoff));
+    }
+
+    #[test]
     fn only_short_steering_messages_skip_the_model() {
         let i = Intents::default();
         for steers in ["1", "好的谢谢", "对", "ok thanks", "取消", "👍"] {
@@ -1976,12 +1988,13 @@ mod tests {
                 "对 就是这个 赶紧弄一下 别摔着人",
                 "就是这个 赶紧弄一下 别摔着人",
             ),
-            ("对了 这回对了", "这回对了"),
             ("yes, please come after 6pm", "please come after 6pm"),
             ("对 快点 晚上不安全", "快点 晚上不安全"),
         ] {
             assert_eq!(read(text).yes_then.as_deref(), Some(then), "{text}");
         }
+        // A yes in so many words, whole.
+        assert_eq!(read("对了 这回对了").intent, Some(Intent::Confirm));
         for text in [
             "对，不过地址不对",
             "yes, the address is wrong",
