@@ -87,13 +87,13 @@ pub fn parse_fields(xml: &str) -> Result<Fields, XmlError> {
                     saw_root = true;
                 } else if depth == 1 {
                     let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-                    fields.insert(name, String::new());
+                    put(&mut fields, name, String::new())?;
                 }
             }
             Event::End(_) => {
                 if depth == 2 {
                     if let Some(name) = current.take() {
-                        fields.insert(name, std::mem::take(&mut text));
+                        put(&mut fields, name, std::mem::take(&mut text))?;
                     }
                 }
                 depth = depth.saturating_sub(1);
@@ -125,6 +125,16 @@ pub fn parse_fields(xml: &str) -> Result<Fields, XmlError> {
         return Err(XmlError::Malformed("no complete root element".into()));
     }
     Ok(Fields(fields))
+}
+
+/// A field, once: a second element of the same name is refused rather than let the last one
+/// win (what the signature's owner sent first is what counts, not what was appended).
+fn put(fields: &mut BTreeMap<String, String>, name: String, value: String) -> Result<(), XmlError> {
+    if fields.contains_key(&name) {
+        return Err(XmlError::Malformed(format!("duplicate element {name}")));
+    }
+    fields.insert(name, value);
+    Ok(())
 }
 
 /// One push, understood.
@@ -289,6 +299,22 @@ mod tests {
                 "{xml:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused() {
+        for xml in [
+            "<xml><Content><![CDATA[first]]></Content><Content><![CDATA[second]]></Content></xml>",
+            "<xml><Content/><Content>x</Content></xml>",
+            "<xml><FromUserName>a</FromUserName><FromUserName/></xml>",
+        ] {
+            assert!(
+                matches!(parse_fields(xml), Err(XmlError::Malformed(_))),
+                "{xml:?}"
+            );
+        }
+        // Nested elements of one name inside a field are not top-level fields.
+        assert!(parse_fields("<xml><Info><A>1</A><A>2</A></Info></xml>").is_ok());
     }
 
     fn push(msg_type: &str, extra: &str) -> String {

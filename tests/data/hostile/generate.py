@@ -71,7 +71,7 @@ xml = {
     "accept-near-64kib.xml": push("9031", "满" * 21_500),
     "accept-overlong-cdata.xml": push("9032", "x" * 60_000),
     "accept-unknown-msgtype.xml": push("9033").replace("<![CDATA[text]]>", "<![CDATA[<script>]]>"),
-    "accept-duplicate-fields.xml": push("9034", "first", extra="<Content><![CDATA[second]]></Content>"),
+    "reject-duplicate-fields.xml": push("9034", "first", extra="<Content><![CDATA[second]]></Content>"),
     "accept-processing-instruction.xml": '<?xml-stylesheet href="http://127.0.0.1:1/x"?>' + push("9035", "pi"),
     "accept-comment.xml": "<!-- <!DOCTYPE x> -->" + push("9036", "comment"),
     "any-control-characters.xml": push("9037", "bell\x07 esc\x1b vt\x0b"),
