@@ -16,20 +16,18 @@ pub fn department(s: &str) -> Result<Department, ApiError> {
     Department::parse(s).ok_or_else(|| ApiError::NotFound(format!("no department `{s}`")))
 }
 
-/// A ticket by UUID or by number, visible to `user`.
+/// A ticket by UUID or by number, visible to `user`; one they may not see is not found.
 pub async fn find(state: &AppState, user: &StaffUser, key: &str) -> Result<Ticket, ApiError> {
     let mut conn = state.db.acquire().await?;
     let found = match Uuid::parse_str(key) {
         Ok(id) => repository::get(&mut conn, id).await?,
         Err(_) => repository::get_by_number(&mut conn, key).await?,
     };
-    let t = found.ok_or_else(|| ApiError::NotFound(format!("no ticket `{key}`")))?;
-    if !scope::can_see_ticket(user, &t) {
-        return Err(ApiError::Forbidden(
-            "this ticket is outside your scope".into(),
-        ));
-    }
-    Ok(t)
+    // Outside the caller's scope a ticket answers as if it did not exist: a 403 would tell
+    // which numbers are real (contract.md: 403 is for a role that may not do a thing).
+    found
+        .filter(|t| scope::can_see_ticket(user, t))
+        .ok_or_else(|| ApiError::NotFound(format!("no ticket `{key}`")))
 }
 
 fn check_queue(user: &StaffUser, d: Department) -> Result<(), ApiError> {

@@ -1,5 +1,6 @@
-//! Who may call what: 401 without a valid token, 403 outside one's role or scope, 200
-//! inside it; and `guanjia staff add` making a token that works.
+//! Who may call what: 401 without a valid token, 403 outside one's role, 404 for a ticket
+//! outside one's scope (as if it did not exist), 200 inside it; and `guanjia staff add`
+//! making a token that works.
 
 use guanjia::domain::Locale;
 use guanjia::ticket::{Category, Department, Kind};
@@ -85,7 +86,7 @@ async fn the_role_matrix() {
             Method::GET,
             get.clone(),
             None,
-            403,
+            404,
         ),
         (
             "concierge of bldg 3",
@@ -101,7 +102,7 @@ async fn the_role_matrix() {
             Method::GET,
             get.clone(),
             None,
-            403,
+            404,
         ),
         (
             "supervisor",
@@ -117,7 +118,7 @@ async fn the_role_matrix() {
             Method::GET,
             get.clone(),
             None,
-            403,
+            404,
         ),
         ("manager", &manager, Method::GET, get.clone(), None, 200),
         (
@@ -174,7 +175,7 @@ async fn the_role_matrix() {
             Method::POST,
             reply.clone(),
             Some(json!({"text": "hi"})),
-            403,
+            404,
         ),
         (
             "concierge reply",
@@ -206,7 +207,7 @@ async fn the_role_matrix() {
             Method::POST,
             format!("{get}/claim"),
             None,
-            403,
+            404,
         ),
         (
             "concierge claim",
