@@ -68,21 +68,7 @@ fn corpus(sub: &str) -> Vec<Item> {
 }
 
 async fn wechat_plain(app: &TestApp, nonce: usize, body: Vec<u8>) -> reqwest::Response {
-    let (ts, nonce) = (
-        chrono::Utc::now().timestamp().to_string(),
-        nonce.to_string(),
-    );
-    let ts = ts.as_str();
-    let query = format!(
-        "signature={}&timestamp={ts}&nonce={nonce}",
-        signature::sign(&[TOKEN, ts, &nonce])
-    );
-    app.client
-        .post(format!("{}/wechat/demo?{query}", app.address))
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    crate::wechat::post_raw(app, &crate::wechat::signed_query(&nonce.to_string()), body).await
 }
 
 async fn wechat_safe(app: &TestApp, nonce: usize, inner: &str) -> reqwest::Response {
@@ -447,17 +433,8 @@ fn the_fuzzed_functions_survive_the_corpus_and_seeded_mutations() {
 
 /// A plain push signed at `ts` with `nonce`: plain mode signs no body.
 async fn wechat_plain_at(app: &TestApp, ts: i64, nonce: &str, body: &str) -> reqwest::Response {
-    let ts = ts.to_string();
-    let query = format!(
-        "signature={}&timestamp={ts}&nonce={nonce}",
-        signature::sign(&[TOKEN, &ts, nonce])
-    );
-    app.client
-        .post(format!("{}/wechat/demo?{query}", app.address))
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
+    let query = crate::wechat::signed_query_at(ts, nonce);
+    crate::wechat::post_raw(app, &query, body.as_bytes().to_vec()).await
 }
 
 #[tokio::test]

@@ -8,8 +8,6 @@ use guanjia::channel::wechat::crypto::{self, AesKey};
 use guanjia::channel::wechat::{signature, xml};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use guanjia::clock::Clock;
-
 use crate::helpers::{spawn_channel_app, TestApp};
 use crate::ingest::count;
 
@@ -55,7 +53,7 @@ pub fn fresh_nonce() -> String {
 
 /// A plain push signed at the app's own time with a fresh nonce.
 pub async fn post_plain(app: &TestApp, body: &str) -> reqwest::Response {
-    let query = signed_query_at(app.clock.now().timestamp(), &fresh_nonce());
+    let query = signed_query_at(app.clock_now_ts(), &fresh_nonce());
     post_raw(app, &query, body.as_bytes().to_vec()).await
 }
 
